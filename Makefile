@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# GhostScope build. Quiet by default (V=1 for full commands); DEVELOPER=1 makes warnings
+# errors (CI sets it); SANITIZE=1 builds with ASan+UBSan; COVERAGE=1 adds gcov.
+
+OUT     := build
+OBJ     := $(OUT)/obj
+CC      ?= cc
+CLANG   ?= clang-16
+LLVM_CONFIG ?= llvm-config-16
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS := libdw libelf lmdb libxxhash libbpf
+PKG_MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p)))
+ifneq ($(MAKECMDGOALS),deps)
+ifneq ($(strip $(PKG_MISSING)),)
+$(error missing pkg-config dependencies: $(PKG_MISSING); run 'tools/install-deps.sh' as root)
+endif
+endif
+
+WARN := -Wall -Wextra -Wformat-security -Wstrict-prototypes -Wmissing-prototypes \
+	-Wvla -Wwrite-strings -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -MMD -MP
+ifeq ($(DEVELOPER),1)
+CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(COVERAGE),1)
+CFLAGS  += --coverage
+LDFLAGS += --coverage
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LLVM_CFLAGS := -I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null)
+LLVM_LIBS   := -L$(shell $(LLVM_CONFIG) --libdir 2>/dev/null) $(shell $(LLVM_CONFIG) --libs 2>/dev/null)
+CFLAGS += $(PKG_CFLAGS)
+
+SHARED_SRC  := $(wildcard shared/*.c)
+INDEXER_SRC := $(filter-out indexer/main.c,$(wildcard indexer/*.c))
+TRACER_SRC  := $(filter-out tracer/main.c,$(wildcard tracer/*.c))
+UNIT_SRC    := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+LIB_SHARED  := $(OUT)/libgs-shared.a
+LIB_INDEXER := $(OUT)/libgs-index.a
+LIB_TRACER  := $(OUT)/libgs-tracer.a
+BPF_BC      := $(OUT)/bpf/helpers.bc
+
+.PHONY: all clean deps demo test check unit e2e bench fixtures
+all: $(OUT)/ghostscope-index $(OUT)/ghostscope
+
+deps:
+	$(Q)tools/install-deps.sh
+
+$(OBJ)/%.o: %.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(if $(filter tracer/%,$<),$(LLVM_CFLAGS)) -c $< -o $@
+
+$(LIB_SHARED): $(call obj,$(SHARED_SRC))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIB_INDEXER): $(call obj,$(INDEXER_SRC))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIB_TRACER): $(call obj,$(TRACER_SRC))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/ghostscope-index: $(OBJ)/indexer/main.o $(LIB_INDEXER) $(LIB_SHARED)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(OUT)/ghostscope: $(OBJ)/tracer/main.o $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SHARED)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(PKG_LIBS) -lpthread -lstdc++
+
+$(OUT)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SHARED)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(PKG_LIBS) -lpthread -lstdc++
+
+# The unit runner finds test_<module>__<case> functions by grepping the sources.
+$(OBJ)/tests/unit/tests.gen.h: $(filter-out tests/unit/runner.c,$(UNIT_SRC))
+	$(Q)mkdir -p $(dir $@)
+	$(Q)grep -ho '^bool test_[a-z0-9_]*__[a-z0-9_]*(void)' $^ | sed 's/^bool \(.*\)(void)/T(\1)/' > $@.tmp && mv $@.tmp $@
+$(OBJ)/tests/unit/runner.o: CFLAGS += -I$(OBJ)/tests/unit
+$(OBJ)/tests/unit/runner.o: $(OBJ)/tests/unit/tests.gen.h
+
+unit: $(OUT)/unit-tests
+	$(Q)$(OUT)/unit-tests
+
+e2e: all
+	$(Q)tests/e2e/run.sh
+
+check: unit e2e
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory DEVELOPER=1 all $(OUT)/unit-tests
+	$(Q)$(MAKE) --no-print-directory DEVELOPER=1 check
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
+
+bench: deps all
+	$(Q)tools/bench/run-all.sh
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
