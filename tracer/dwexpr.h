@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Lowers an indexed DWARF location (struct gs_location, shared/index.h) at one probe
+ * pc into probe IR (tracer/ir.h): where the variable lives, or its value, computed
+ * from registers and user memory at run time.
+ *
+ * The evaluation is symbolic: the DWARF stack machine runs at plan time over IR
+ * expressions, so what reaches BPF is straight-line code with no DWARF left in it.
+ */
+#ifndef GS_TRACER_DWEXPR_H
+#define GS_TRACER_DWEXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/index.h"
+#include "tracer/ir.h"
+
+enum gs_dwloc_kind {
+	GS_DWLOC_OPTIMIZED_OUT,	/* no location at this pc */
+	GS_DWLOC_MEMORY,	/* the object is in user memory at address `ir` */
+	GS_DWLOC_VALUE,		/* `ir` computes the value itself (register, stack value) */
+	GS_DWLOC_BYTES,		/* the value is the constant bytes `bytes` (implicit value) */
+};
+
+struct gs_dwloc {
+	uint8_t kind;		/* enum gs_dwloc_kind */
+	struct gs_ir_expr *ir;
+	const uint8_t *bytes;	/* GS_DWLOC_BYTES: borrowed from the index */
+	uint32_t len;
+	/* How it will be read, for --dry-run: "reg rdi", "fbreg -20 (cfa)", "addr 0x4010", ... */
+	char how[96];
+};
+
+struct gs_dwctx {
+	uint64_t pc;		/* module vaddr of the probe */
+	const struct gs_location *frame_base; /* the function's DW_AT_frame_base, or NULL */
+	bool pie;		/* ET_DYN: DW_OP_addr needs the load bias */
+};
+
+/*
+ * Lowers @loc at @ctx->pc into @out (IR nodes allocated from @prog). A DW_OP_call_frame_cfa
+ * uses GS_IR_SP_CFA: the caller must fill prog->cfa_* from the CFI at the pc.
+ * Returns 0 (including the optimized-out case), or -GS_ERR_UNSUPPORTED_OP with a
+ * one-line reason in @err.
+ */
+int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
+		    const struct gs_dwctx *ctx, struct gs_dwloc *out, char *err, size_t errlen);
+
+/* The expression of @loc in effect at @pc, or NULL (optimized out there). */
+const struct gs_expr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc);
+
+/* Name of DWARF register @reg on x86-64 ("rdi"), or NULL. */
+const char *gs_dwexpr_reg_name(unsigned int reg);
+
+#endif /* GS_TRACER_DWEXPR_H */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Renders raw bytes read by a probe as text, by the value's type from the index,
+ * with the renderings of LANGUAGE.md: decimal integers, true/false, quoted C strings,
+ * `0x… (T*)` pointers, `name { field: value }` structs, `[1, 2]` arrays,
+ * `enum::VARIANT` enums, and floats in their shortest round-tripping decimal.
+ */
+#ifndef GS_TRACER_RENDER_H
+#define GS_TRACER_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/index.h"
+#include "shared/strbuf.h"
+
+/* Nesting limit for structs in structs: deeper values print as `{...}`. */
+#define GS_RENDER_MAX_DEPTH 8
+
+/*
+ * Appends the rendering of @len bytes at @data as type @type_id to @out. Fewer bytes
+ * than the type's size render what is there and then `<truncated>`.
+ */
+void gs_render_value(struct gs_index *idx, uint32_t type_id, const void *data, size_t len,
+		     struct gs_strbuf *out);
+
+/* Appends a C spelling of type @type_id: "int", "struct customer*", "const char*". */
+void gs_render_type_name(struct gs_index *idx, uint32_t type_id, struct gs_strbuf *out);
+
+/* Appends @len bytes as a double-quoted C string (stops at the first NUL). */
+void gs_render_cstring(const void *data, size_t len, struct gs_strbuf *out);
+
+/* Appends the shortest decimal that reads back as @v ("-12.5", "inf", "NaN"). */
+void gs_render_double(double v, struct gs_strbuf *out);
+
+/* The type with typedefs and qualifiers stripped (NULL for void or a bad id). */
+const struct gs_type *gs_render_strip(struct gs_index *idx, uint32_t type_id);
+
+#endif /* GS_TRACER_RENDER_H */
