@@ -36,7 +36,7 @@ const char *gs_dwexpr_reg_name(unsigned int reg)
 	return reg < sizeof(reg_names) / sizeof(reg_names[0]) ? reg_names[reg] : NULL;
 }
 
-const struct gs_expr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc)
+const struct gs_locexpr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc)
 {
 	switch (loc->kind) {
 	case GS_LOC_EXPR:
@@ -157,7 +157,10 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 			case DW_OP_addr:
 				how_add(m, "addr 0x%" PRIx64 " ", op->n1);
 				x = gs_ir_const(p, op->n1);
-				if (m->ctx->pie)
+				if (m->ctx->pie && m->ctx->const_bias)
+					x = gs_ir_binop(p, GS_IR_ADD, false, x,
+							gs_ir_const(p, m->ctx->bias));
+				else if (m->ctx->pie)
 					x = gs_ir_binop(p, GS_IR_ADD, false, x,
 							gs_ir_special(p, GS_IR_SP_BIAS));
 				err = push(m, x);
@@ -313,7 +316,7 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 /* Evaluates the function's DW_AT_frame_base at the pc into an address expression. */
 static int frame_base(struct machine *m, struct gs_ir_expr **fb_ret)
 {
-	const struct gs_expr *e;
+	const struct gs_locexpr *e;
 	struct machine sub;
 	uint32_t pos = 0;
 	int reg, err;
@@ -349,7 +352,7 @@ int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
 {
 	struct machine m = { .prog = prog, .ctx = ctx, .err = err, .errlen = errlen };
 	struct gs_ir_expr *acc = NULL;
-	const struct gs_expr *e;
+	const struct gs_locexpr *e;
 	unsigned int shift = 0;
 	uint32_t pos = 0;
 	int ret;

@@ -37,6 +37,12 @@ struct gs_dwctx {
 	uint64_t pc;		/* module vaddr of the probe */
 	const struct gs_location *frame_base; /* the function's DW_AT_frame_base, or NULL */
 	bool pie;		/* ET_DYN: DW_OP_addr needs the load bias */
+	/*
+	 * With pie: add this constant bias (another module's, from /proc/PID/maps) instead
+	 * of GS_IR_SP_BIAS (which only knows the probed module's).
+	 */
+	bool const_bias;
+	uint64_t bias;
 };
 
 /*
@@ -49,7 +55,7 @@ int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
 		    const struct gs_dwctx *ctx, struct gs_dwloc *out, char *err, size_t errlen);
 
 /* The expression of @loc in effect at @pc, or NULL (optimized out there). */
-const struct gs_expr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc);
+const struct gs_locexpr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc);
 
 /* Name of DWARF register @reg on x86-64 ("rdi"), or NULL. */
 const char *gs_dwexpr_reg_name(unsigned int reg);

@@ -455,3 +455,15 @@ void gs_render_value(struct gs_index *idx, uint32_t type_id, const void *data, s
 					      t->kind == GS_TYPE_CLASS || t->kind == GS_TYPE_UNION))
 		gs_strbuf_adds(out, " <truncated>");
 }
+
+void gs_render_subarray(struct gs_index *idx, uint32_t type_id, uint32_t skip, const void *data,
+			size_t len, struct gs_strbuf *out)
+{
+	const struct gs_type *t = gs_render_strip(idx, type_id);
+
+	if (!skip || !t || t->kind != GS_TYPE_ARRAY || skip >= t->ndims) {
+		gs_render_value(idx, type_id, data, len, out);
+		return;
+	}
+	render_array(idx, t, skip, data, len, out, 0);
+}

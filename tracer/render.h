@@ -25,6 +25,13 @@
 void gs_render_value(struct gs_index *idx, uint32_t type_id, const void *data, size_t len,
 		     struct gs_strbuf *out);
 
+/*
+ * Like gs_render_value for the sub-array of array type @type_id with its first @skip
+ * dimensions indexed away (grid[1] of int grid[2][3] renders as [4, 5, 6]).
+ */
+void gs_render_subarray(struct gs_index *idx, uint32_t type_id, uint32_t skip, const void *data,
+			size_t len, struct gs_strbuf *out);
+
 /* Appends a C spelling of type @type_id: "int", "struct customer*", "const char*". */
 void gs_render_type_name(struct gs_index *idx, uint32_t type_id, struct gs_strbuf *out);
 

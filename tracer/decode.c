@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Event records -> text lines (see decode.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tracer/decode.h"
+#include "tracer/event.h"
+#include "tracer/render.h"
+
+struct rec_ref {
+	const struct gs_rec_hdr *hdr;
+	const uint8_t *data;
+};
+
+static void push_line(struct gs_decode_lines *l, char *s)
+{
+	if (l->cnt == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		char **n = realloc(l->lines, cap * sizeof(*n));
+
+		if (!n)
+			abort();
+		l->lines = n;
+		l->cap = cap;
+	}
+	l->lines[l->cnt++] = s;
+}
+
+void gs_decode_lines_deinit(struct gs_decode_lines *l)
+{
+	for (size_t i = 0; i < l->cnt; i++)
+		free(l->lines[i]);
+	free(l->lines);
+	memset(l, 0, sizeof(*l));
+}
+
+static uint64_t rec_u64(const struct rec_ref *r)
+{
+	uint64_t v = 0;
+
+	if (r->hdr)
+		memcpy(&v, r->data, r->hdr->len < 8 ? r->hdr->len : 8);
+	return v;
+}
+
+/* Writes the failure text of a record; false when the record is fine. */
+static bool rec_failed(const struct rec_ref *r, struct gs_strbuf *out)
+{
+	if (!r->hdr) {
+		gs_strbuf_adds(out, "<missing>");
+		return true;
+	}
+	switch (r->hdr->status) {
+	case GS_REC_READ_ERROR:
+		gs_strbuf_addf(out, "<read error at 0x%" PRIx64 ">", rec_u64(r));
+		return true;
+	case GS_REC_NULL_DEREF:
+		gs_strbuf_adds(out, "<error: null pointer dereference>");
+		return true;
+	case GS_REC_SKIPPED:
+		gs_strbuf_adds(out, "<skipped>");
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void hex_bytes(const uint8_t *p, size_t n, bool upper, struct gs_strbuf *out)
+{
+	for (size_t i = 0; i < n; i++)
+		gs_strbuf_addf(out, upper ? "%s%02X" : "%s%02x", i ? " " : "", p[i]);
+}
+
+static void ascii_bytes(const uint8_t *p, size_t n, struct gs_strbuf *out)
+{
+	for (size_t i = 0; i < n && p[i]; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f)
+			gs_strbuf_addc(out, (char)p[i]);
+		else
+			gs_strbuf_addf(out, "\\x%02x", p[i]);
+	}
+}
+
+/* The bytes of a value for {:x} / {:s}: the object, or the low bytes of a scalar. */
+static size_t value_bytes(const struct gs_plan_arg *a, const struct rec_ref *r, const uint8_t **p)
+{
+	const struct gs_type *t;
+
+	*p = r->data;
+	if (a->how == GS_ARG_OBJECT)
+		return r->hdr->len;
+	if (a->extra_ptr)
+		return 8;
+	t = a->idx ? gs_render_strip(a->idx, a->type_id) : NULL;
+	if (a->how == GS_ARG_SCALAR && t && t->size && t->size < 8)
+		return t->size;
+	return 8;
+}
+
+static void render_arg(const struct gs_plan_arg *a, const struct rec_ref *recs, size_t nrecs,
+		       struct gs_strbuf *out)
+{
+	struct rec_ref none = { 0 };
+	const struct rec_ref *r = a->rec && a->rec < nrecs ? &recs[a->rec] : &none;
+	const struct rec_ref *r2 = a->rec2 && a->rec2 < nrecs ? &recs[a->rec2] : &none;
+	const uint8_t *p;
+	uint64_t v;
+	size_t n;
+
+	if (a->how == GS_ARG_TEXT) {
+		gs_strbuf_adds(out, a->text);
+		return;
+	}
+	if (a->how == GS_ARG_NONE)
+		return;
+	if (rec_failed(r, out))
+		return;
+	if (a->conv == GS_FMT_HEX || a->conv == GS_FMT_HEX_UPPER) {
+		if (a->how == GS_ARG_CSTR && !rec_failed(r2, out)) {
+			hex_bytes(r2->data, strnlen((const char *)r2->data, r2->hdr->len),
+				  a->conv == GS_FMT_HEX_UPPER, out);
+			return;
+		}
+		if (a->how != GS_ARG_CSTR) {
+			n = value_bytes(a, r, &p);
+			hex_bytes(p, n, a->conv == GS_FMT_HEX_UPPER, out);
+			if (a->truncated)
+				gs_strbuf_adds(out, " <truncated>");
+		}
+		return;
+	}
+	if (a->conv == GS_FMT_STR) {
+		if (a->how == GS_ARG_CSTR) {
+			if (!rec_failed(r2, out))
+				ascii_bytes(r2->data, r2->hdr->len, out);
+		} else {
+			n = value_bytes(a, r, &p);
+			ascii_bytes(p, n, out);
+			if (a->truncated)
+				gs_strbuf_adds(out, " <truncated>");
+		}
+		return;
+	}
+	switch (a->how) {
+	case GS_ARG_OBJECT:
+		gs_render_subarray(a->idx, a->type_id, a->dim_skip, r->data, r->hdr->len, out);
+		break;
+	case GS_ARG_SCALAR:
+		v = rec_u64(r);
+		if (a->extra_ptr) {
+			if (v)
+				gs_strbuf_addf(out, "0x%" PRIx64 " (", v);
+			else
+				gs_strbuf_adds(out, "NULL (");
+			gs_render_type_name(a->idx, a->type_id, out);
+			for (int i = 0; i < a->extra_ptr; i++)
+				gs_strbuf_addc(out, '*');
+			gs_strbuf_addc(out, ')');
+		} else {
+			gs_render_value(a->idx, a->type_id, &v, 8, out);
+		}
+		break;
+	case GS_ARG_INT:
+		v = rec_u64(r);
+		if (a->int_signed)
+			gs_strbuf_addf(out, "%" PRId64, (int64_t)v);
+		else
+			gs_strbuf_addf(out, "%" PRIu64, v);
+		break;
+	case GS_ARG_BOOL:
+		gs_strbuf_adds(out, rec_u64(r) ? "true" : "false");
+		break;
+	case GS_ARG_ADDR:
+		gs_strbuf_addf(out, "0x%" PRIx64, rec_u64(r));
+		break;
+	case GS_ARG_CSTR:
+		v = rec_u64(r);
+		if (!v) {
+			gs_strbuf_adds(out, "NULL (");
+			gs_render_type_name(a->idx, a->type_id, out);
+			gs_strbuf_addc(out, ')');
+		} else if (!rec_failed(r2, out)) {
+			gs_render_cstring(r2->data, r2->hdr->len, out);
+		}
+		break;
+	case GS_ARG_DUMP:
+		hex_bytes(r->data, r->hdr->len, false, out);
+		if (a->truncated || r->hdr->status == GS_REC_TRUNCATED)
+			gs_strbuf_adds(out, " <truncated>");
+		break;
+	default:
+		break;
+	}
+}
+
+static char *render_print(const struct gs_plan_print *pp, const struct rec_ref *recs, size_t nrecs)
+{
+	const struct gs_stmt *s = pp->stmt;
+	struct gs_strbuf sb;
+
+	gs_strbuf_init(&sb);
+	if (s->kind == GS_S_PRINT_EXPR) {
+		gs_strbuf_addf(&sb, "%s = ", s->expr_text);
+		render_arg(&pp->args[0], recs, nrecs, &sb);
+		return gs_strbuf_detach(&sb);
+	}
+	for (size_t i = 0; i < s->part_cnt; i++) {
+		const struct gs_fmt_part *p = &s->parts[i];
+
+		if (p->conv == GS_FMT_LIT)
+			gs_strbuf_add(&sb, p->text, p->text_len);
+		else if (p->arg < pp->nargs)
+			render_arg(&pp->args[p->arg], recs, nrecs, &sb);
+	}
+	return gs_strbuf_detach(&sb);
+}
+
+int gs_decode_event(const struct gs_probe *pr, const struct gs_event_slot *slots, size_t nslots,
+		    const void *ev, size_t len, struct gs_decode_lines *out)
+{
+	const uint8_t *base = ev;
+	size_t nrecs = (size_t)pr->nrecs + 1;
+	struct rec_ref *recs;
+
+	if (len < sizeof(struct gs_event_hdr))
+		return -EINVAL;
+	recs = calloc(nrecs, sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	/* Pass 1: where each record that was written is. */
+	for (size_t i = 0; i < nslots; i++) {
+		const struct gs_rec_hdr *h;
+
+		if (slots[i].off + sizeof(*h) > len)
+			break;
+		h = (const void *)(base + slots[i].off);
+		if (!h->id || h->id >= nrecs)
+			continue;
+		if (h->len > slots[i].cap || slots[i].off + sizeof(*h) + h->len > len)
+			continue;	/* a damaged record: leave it missing */
+		recs[h->id].hdr = h;
+		recs[h->id].data = (const uint8_t *)(h + 1);
+	}
+	/* Pass 2: lines, in program order. */
+	for (size_t i = 0; i < nslots; i++) {
+		uint16_t id = slots[i].id;
+		const struct gs_plan_rec *pr_rec;
+		struct gs_strbuf sb;
+
+		if (!id || id >= nrecs || !recs[id].hdr)
+			continue;
+		pr_rec = &pr->recs[id];
+		if (pr_rec->role == GS_ROLE_PRINT) {
+			push_line(out, render_print(pr_rec->print, recs, nrecs));
+		} else if (pr_rec->role == GS_ROLE_EXPR_ERROR && recs[id].hdr->status != GS_REC_OK) {
+			gs_strbuf_init(&sb);
+			gs_strbuf_addf(&sb, "ExprError: %s (%s at 0x%" PRIx64 ")", pr_rec->text,
+				       recs[id].hdr->status == GS_REC_NULL_DEREF ?
+				       "null pointer dereference" : "read error",
+				       rec_u64(&recs[id]));
+			push_line(out, gs_strbuf_detach(&sb));
+		}
+	}
+	free(recs);
+	return 0;
+}

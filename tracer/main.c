@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ghostscope: attach a script to a live process, a file, or a program it launches,
+ * and print what the probes see. The flow is short on purpose: parse, open indexes
+ * (indexing what is missing), plan, compile, load, attach, poll, detach.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "indexer/indexer.h"
+#include "shared/errors.h"
+#include "shared/index.h"
+#include "tracer/codegen.h"
+#include "tracer/decode.h"
+#include "tracer/loader.h"
+#include "tracer/output.h"
+#include "tracer/parser.h"
+#include "tracer/plan.h"
+#include "tracer/target.h"
+
+#define GS_VERSION "0.1.0"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,	/* could not attach, target vanished before attach, ... */
+	EXIT_USAGE = 2,		/* bad options or script */
+};
+
+struct options {
+	pid_t pid;
+	const char *target_path;
+	char *const *launch_argv;
+	const char *script_text;
+	const char *script_file;
+	enum gs_output_fmt fmt;
+	long max_events;	/* 0 = unlimited */
+	double timeout;		/* < 0 = none */
+	bool dry_run;
+	const char *index_dir;
+	const char *debug_file;
+	bool no_auto_index;
+	const char *ready_marker;
+	bool verbose;
+	bool force_single;
+	uint32_t ringbuf_bytes;
+};
+
+struct session {
+	struct options *o;
+	struct gs_plan *plan;
+	struct gs_event_slot **slots;	/* per probe */
+	size_t *nslots;
+	long events;
+	bool stop;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ghostscope [OPTIONS] (-p PID | -t PATH | -- PROGRAM [ARGS...])\n"
+"\n"
+"Attach a script to a running C/C++ program and print what its probes see.\n"
+"\n"
+"Target:\n"
+"  -p, --pid PID             one process: its executable and every library it maps\n"
+"  -t, --target PATH         every process running PATH (executable or library),\n"
+"                            including ones started later; with -p, only that PID\n"
+"  -- PROGRAM [ARGS...]      launch PROGRAM with the probes armed before it runs;\n"
+"                            exit when it exits\n"
+"Script:\n"
+"  -s, --script TEXT         the script text\n"
+"      --script-file FILE    read the script from FILE\n"
+"Output:\n"
+"      --script-output FMT   pretty (default), plain or json; events go to stdout,\n"
+"                            status and errors to stderr\n"
+"      --max-events N        stop after N events\n"
+"      --timeout SECONDS     stop after SECONDS (0: attach, then detach at once)\n"
+"      --ready-marker TEXT   print TEXT on stderr once every probe is armed\n"
+"      --dry-run             resolve, plan and compile; load nothing; print the plan\n"
+"Index:\n"
+"      --index-dir DIR       index cache (default $GHOSTSCOPE_INDEX_DIR,\n"
+"                            $XDG_CACHE_HOME/ghostscope, ~/.cache/ghostscope)\n"
+"      --debug-file FILE     debug info for the main module when auto-indexing\n"
+"      --no-auto-index       a module missing from the index is an error\n"
+"Other:\n"
+"      --ringbuf-size BYTES  ring buffer size (power of two, default 8 MiB)\n"
+"      --single-uprobes      do not use uprobe_multi links\n"
+"  -v, --verbose             more status on stderr\n"
+"  -h, --help                this help\n"
+"      --version             print the version\n"
+"\n"
+"Exit status: 0 success (also on --timeout, --max-events, Ctrl-C), 1 runtime\n"
+"failure (loading, attaching, no usable probe), 2 bad options or script.\n"
+"The script language: docs/scripting.md.\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { O_SCRIPT_FILE = 256, O_OUTPUT, O_MAX, O_TIMEOUT, O_DRY, O_INDEX_DIR, O_DEBUG_FILE,
+	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH };
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "target", required_argument, NULL, 't' },
+		{ "script", required_argument, NULL, 's' },
+		{ "script-file", required_argument, NULL, O_SCRIPT_FILE },
+		{ "script-output", required_argument, NULL, O_OUTPUT },
+		{ "max-events", required_argument, NULL, O_MAX },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "dry-run", no_argument, NULL, O_DRY },
+		{ "index-dir", required_argument, NULL, O_INDEX_DIR },
+		{ "debug-file", required_argument, NULL, O_DEBUG_FILE },
+		{ "no-auto-index", no_argument, NULL, O_NO_AUTO },
+		{ "ready-marker", required_argument, NULL, O_READY },
+		{ "ringbuf-size", required_argument, NULL, O_RING },
+		{ "single-uprobes", no_argument, NULL, O_SINGLE },
+		{ "backtrace-depth", required_argument, NULL, O_BTDEPTH },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->timeout = -1;
+	while ((c = getopt_long(argc, argv, "+p:t:s:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o->pid = strtol(optarg, &end, 10);
+			if (*end || o->pid <= 0) {
+				fprintf(stderr, "ghostscope: bad PID '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 't': o->target_path = optarg; break;
+		case 's': o->script_text = optarg; break;
+		case O_SCRIPT_FILE: o->script_file = optarg; break;
+		case O_OUTPUT:
+			if (gs_output_parse(optarg, &o->fmt)) {
+				fprintf(stderr, "ghostscope: unknown output format '%s' (pretty, plain or json)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case O_MAX:
+			o->max_events = strtol(optarg, &end, 10);
+			if (*end || o->max_events <= 0) {
+				fprintf(stderr, "ghostscope: bad --max-events '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case O_TIMEOUT:
+			o->timeout = strtod(optarg, &end);
+			if (*end || o->timeout < 0) {
+				fprintf(stderr, "ghostscope: bad --timeout '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case O_DRY: o->dry_run = true; break;
+		case O_INDEX_DIR: o->index_dir = optarg; break;
+		case O_DEBUG_FILE: o->debug_file = optarg; break;
+		case O_NO_AUTO: o->no_auto_index = true; break;
+		case O_READY: o->ready_marker = optarg; break;
+		case O_RING:
+			o->ringbuf_bytes = strtoul(optarg, &end, 0);
+			if (*end || o->ringbuf_bytes < 4096 || (o->ringbuf_bytes & (o->ringbuf_bytes - 1))) {
+				fprintf(stderr, "ghostscope: --ringbuf-size must be a power of two >= 4096\n");
+				return -EINVAL;
+			}
+			break;
+		case O_SINGLE: o->force_single = true; break;
+		case O_BTDEPTH: {
+			long d = strtol(optarg, &end, 10);
+
+			if (*end || d < 1 || d > 128) {
+				fprintf(stderr, "ghostscope: --backtrace-depth must be 1 to 128\n");
+				return -EINVAL;
+			}
+			break;
+		}
+		case 'v': o->verbose = true; break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case O_VERSION: printf("ghostscope %s\n", GS_VERSION); exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try 'ghostscope --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		o->launch_argv = &argv[optind];
+	if (!o->script_text == !o->script_file) {
+		fprintf(stderr, "ghostscope: give the script with exactly one of -s or --script-file\n");
+		return -EINVAL;
+	}
+	if (!o->pid && !o->target_path && !o->launch_argv) {
+		fprintf(stderr, "ghostscope: no target: use -p PID, -t PATH or -- PROGRAM\n");
+		return -EINVAL;
+	}
+	if (o->launch_argv && (o->pid || o->target_path)) {
+		fprintf(stderr, "ghostscope: -- PROGRAM cannot be combined with -p or -t\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static char *read_file(const char *path, size_t *len_ret)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, len = 0, n;
+
+	if (!f)
+		return NULL;
+	do {
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap = cap * 2 + 8192);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	*len_ret = len;
+	return buf;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Opens (and if needed builds) the index of every target module. */
+static int open_indexes(struct options *o, struct gs_target *t, struct gs_plan_module *mods,
+			const char *dir)
+{
+	for (size_t i = 0; i < t->nmodules; i++) {
+		struct gs_target_module *tm = &t->modules[i];
+		struct gs_plan_module *pm = &mods[i];
+		int err;
+
+		pm->path = tm->path;
+		pm->is_main = tm->is_main;
+		err = gs_index_open_for(dir, tm->path, &pm->idx);
+		if (err == -ENOENT || err == -GS_ERR_NOT_INDEXED || err == -GS_ERR_SCHEMA) {
+			struct gs_indexer_opts io = {
+				.index_dir = dir,
+				.debug_file = tm->is_main ? o->debug_file : NULL,
+				.force = err == -GS_ERR_SCHEMA,
+				.jobs = 0,
+			};
+			struct gs_indexer_stats st = { 0 };
+			char bid[41];
+
+			if (o->no_auto_index) {
+				fprintf(stderr, "ghostscope: '%s' is not indexed (run 'ghostscope-index %s')\n",
+					tm->path, tm->path);
+				return -GS_ERR_NOT_INDEXED;
+			}
+			err = gs_indexer_index_path(&io, tm->path, bid, &st);
+			if (err) {
+				fprintf(stderr, "ghostscope: cannot index '%s': %s\n", tm->path, gs_strerror(err));
+				if (tm->is_main)
+					return err;
+				continue;	/* a library we cannot index: no probes in it */
+			}
+			fprintf(stderr, "ghostscope: indexed '%s' in %.0f ms\n", tm->path, st.seconds * 1000);
+			err = gs_index_open_for(dir, tm->path, &pm->idx);
+		}
+		if (err) {
+			fprintf(stderr, "ghostscope: cannot open the index of '%s': %s\n", tm->path,
+				gs_strerror(err));
+			if (tm->is_main)
+				return err;
+			pm->idx = NULL;
+			continue;
+		}
+		gs_index_module(pm->idx, &pm->info);
+		if (pm->info)
+			pm->has_bias = gs_target_bias(tm, pm->info->segments, pm->info->nsegments, &pm->bias);
+	}
+	return 0;
+}
+
+static void print_dry_run(struct gs_plan *plan, const uint32_t *prog_of, const uint32_t *insns)
+{
+	for (size_t i = 0; i < plan->nprobes; i++) {
+		struct gs_probe *pr = &plan->probes[i];
+
+		printf("probe %u: trace '%s' at %s\n", pr->trace_id, pr->trace->pattern.text, pr->where);
+		printf("  module %s\n  pc 0x%" PRIx64 ", file offset 0x%" PRIx64 "\n", pr->mod->path,
+		       pr->vaddr, pr->file_offset);
+		if (pr->error) {
+			printf("  error: %s\n", pr->error);
+			continue;
+		}
+		if (pr->reads.len)
+			printf("  reads:\n%s", pr->reads.buf);
+		printf("  program %u: %u BPF instructions\n", prog_of[i], insns ? insns[prog_of[i]] : 0);
+	}
+}
+
+static int on_event(void *ctx, const struct gs_event_hdr *ev, size_t size)
+{
+	struct session *s = ctx;
+	struct gs_probe *pr = gs_plan_probe(s->plan, ev->trace_id);
+	struct gs_decode_lines lines = { 0 };
+	struct gs_output_event out;
+
+	if (!pr || !pr->ir)
+		return 0;
+	if (gs_decode_event(pr, s->slots[ev->trace_id - 1], s->nslots[ev->trace_id - 1], ev,
+			    ev->len <= size ? ev->len : size, &lines))
+		return 0;
+	out = (struct gs_output_event){
+		.trace_id = ev->trace_id, .probe = pr->trace->pattern.text, .module = pr->mod->path,
+		.pc = pr->vaddr, .pid = ev->pid, .tid = ev->tid, .ts_ns = ev->ts_ns,
+		.lines = (const char *const *)lines.lines, .nlines = lines.cnt,
+	};
+	gs_output_write(stdout, s->o->fmt, &out);
+	gs_decode_lines_deinit(&lines);
+	s->events++;
+	if (s->o->max_events && s->events >= s->o->max_events) {
+		s->stop = true;
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+/* Groups probes whose IR is identical into one BPF program each. */
+static int group_programs(struct gs_plan *plan, const struct gs_ir_prog ***progs_ret,
+			  size_t *nprogs_ret, uint32_t *prog_of)
+{
+	const struct gs_ir_prog **progs = calloc(plan->nprobes + 1, sizeof(*progs));
+	char **dumps = calloc(plan->nprobes + 1, sizeof(*dumps));
+	size_t n = 0;
+
+	if (!progs || !dumps) {
+		free(progs);
+		free(dumps);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < plan->nprobes; i++) {
+		struct gs_probe *pr = &plan->probes[i];
+		char *d;
+		size_t j;
+
+		prog_of[i] = UINT32_MAX;
+		if (!pr->ir)
+			continue;
+		d = gs_ir_dump(pr->ir);
+		for (j = 0; j < n; j++)
+			if (d && dumps[j] && !strcmp(d, dumps[j]))
+				break;
+		if (j == n) {
+			progs[n] = pr->ir;
+			dumps[n++] = d;
+		} else {
+			free(d);
+		}
+		prog_of[i] = j;
+	}
+	for (size_t j = 0; j < n; j++)
+		free(dumps[j]);
+	free(dumps);
+	*progs_ret = progs;
+	*nprogs_ret = n;
+	return 0;
+}
+
+static bool target_alive(const struct gs_target *t)
+{
+	if (t->child) {
+		int status;
+
+		return waitpid(t->child, &status, WNOHANG) == 0;
+	}
+	if (t->pid && !t->file_mode)
+		return kill(t->pid, 0) == 0 || errno == EPERM;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct gs_target target = { .gate_fd = -1 };
+	struct gs_plan_module *mods = NULL;
+	struct gs_plan *plan = NULL;
+	struct gs_script *script = NULL;
+	struct gs_loader *loader = NULL;
+	struct gs_diag diag;
+	struct session sess = { 0 };
+	const struct gs_ir_prog **progs = NULL;
+	struct gs_attach_point *pts = NULL;
+	uint32_t *prog_of = NULL, *insns = NULL;
+	char dir[PATH_MAX], err[1024];
+	size_t nprogs = 0, srclen = 0, npts = 0, nbad = 0;
+	char *src = NULL;
+	void *obj = NULL;
+	size_t objlen = 0;
+	int ret = EXIT_RUNTIME, e;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	gs_diag_init(&diag);
+	if (parse_options(argc, argv, &o))
+		return EXIT_USAGE;
+
+	/* Script first: a typo costs nothing else. */
+	if (o.script_file) {
+		src = read_file(o.script_file, &srclen);
+		if (!src) {
+			fprintf(stderr, "ghostscope: cannot read script '%s': %s\n", o.script_file, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	e = gs_script_parse(o.script_file ? src : o.script_text,
+			    o.script_file ? srclen : strlen(o.script_text),
+			    o.script_file ? o.script_file : "-s", &script, &diag);
+	free(src);
+	if (e) {
+		if (diag.set)
+			gs_diag_print(&diag, stderr);
+		else
+			fprintf(stderr, "ghostscope: cannot parse the script: %s\n", strerror(-e));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (!o.dry_run && geteuid() != 0) {
+		fprintf(stderr, "ghostscope: must run as root (loading BPF programs and attaching uprobes needs CAP_BPF and CAP_PERFMON)\n");
+		goto out;
+	}
+
+	/* Target. */
+	if (o.launch_argv)
+		e = gs_target_init_launch(&target, o.launch_argv);
+	else if (o.target_path)
+		e = gs_target_init_file(&target, o.target_path);
+	else
+		e = gs_target_init_pid(&target, o.pid);
+	if (!e && o.target_path && o.pid) {
+		target.pid = o.pid;
+		target.file_mode = false;
+	}
+	if (e) {
+		if (o.launch_argv)
+			fprintf(stderr, "ghostscope: cannot launch '%s': %s\n", o.launch_argv[0], strerror(-e));
+		else if (o.target_path)
+			fprintf(stderr, "ghostscope: cannot open target '%s': %s\n", o.target_path, strerror(-e));
+		else
+			fprintf(stderr, "ghostscope: no process with PID %d\n", (int)o.pid);
+		goto out;
+	}
+
+	/* Indexes, then the plan. */
+	e = gs_index_dir_resolve(o.index_dir, dir, sizeof(dir));
+	if (e) {
+		fprintf(stderr, "ghostscope: no index directory: %s\n", strerror(-e));
+		goto out;
+	}
+	mods = calloc(target.nmodules, sizeof(*mods));
+	if (!mods || open_indexes(&o, &target, mods, dir))
+		goto out;
+	e = gs_plan_build(script, mods, target.nmodules, NULL, &plan, &diag);
+	if (e) {
+		if (diag.set)
+			gs_diag_print(&diag, stderr);
+		else
+			fprintf(stderr, "ghostscope: cannot plan the script: %s\n", gs_strerror(e));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < plan->nprobes; i++) {
+		if (plan->probes[i].error) {
+			nbad++;
+			fprintf(stderr, "ghostscope: probe %u (%s at %s): %s\n", plan->probes[i].trace_id,
+				plan->probes[i].trace->pattern.text, plan->probes[i].where,
+				plan->probes[i].error);
+		}
+	}
+
+	/* Code generation: one BPF program per distinct probe IR. */
+	prog_of = calloc(plan->nprobes + 1, sizeof(*prog_of));
+	if (!prog_of || group_programs(plan, &progs, &nprogs, prog_of))
+		goto out;
+	if (nprogs) {
+		struct gs_codegen_opts co = {
+			.ringbuf_bytes = o.ringbuf_bytes,
+			.pid_filter = target.pid && !target.file_mode,
+			.filter_tgid = target.pid,
+			.pidns_dev = target.pidns_dev,
+			.pidns_ino = target.pidns_ino,
+			.max_trace_id = plan->nprobes,
+			.uprobe_multi = !o.force_single && gs_loader_has_uprobe_multi(),
+		};
+
+		e = gs_codegen_emit(progs, nprogs, &co, &obj, &objlen, err, sizeof(err));
+		if (e) {
+			fprintf(stderr, "ghostscope: code generation failed: %s\n", err);
+			goto out;
+		}
+	}
+	if (o.dry_run) {
+		insns = calloc(nprogs + 1, sizeof(*insns));
+		if (insns && nprogs)
+			gs_codegen_insn_counts(obj, objlen, insns, nprogs);
+		print_dry_run(plan, prog_of, insns);
+		printf("%zu probes, %zu failed, %zu BPF programs, object %zu bytes\n", plan->nprobes,
+		       nbad, nprogs, objlen);
+		ret = nbad == plan->nprobes ? EXIT_RUNTIME : EXIT_OK;
+		goto out;
+	}
+	if (!nprogs) {
+		fprintf(stderr, "ghostscope: no probe could be compiled\n");
+		goto out;
+	}
+
+	/* Load and attach. */
+	{
+		struct gs_loader_opts lo = { .force_single = o.force_single, .verbose = o.verbose };
+		int bad = -1;
+
+		e = gs_loader_open(obj, objlen, nprogs, &lo, &loader, &bad, err, sizeof(err));
+		if (e) {
+			fprintf(stderr, "ghostscope: cannot load the BPF programs: %s\n", err);
+			goto out;
+		}
+	}
+	sess.o = &o;
+	sess.plan = plan;
+	sess.slots = calloc(plan->nprobes, sizeof(*sess.slots));
+	sess.nslots = calloc(plan->nprobes, sizeof(*sess.nslots));
+	pts = calloc(plan->nprobes, sizeof(*pts));
+	if (!sess.slots || !sess.nslots || !pts)
+		goto out;
+	for (size_t i = 0; i < plan->nprobes; i++) {
+		struct gs_probe *pr = &plan->probes[i];
+		uint32_t evlen;
+
+		if (!pr->ir)
+			continue;
+		if (gs_codegen_layout(pr->ir, &sess.slots[i], &sess.nslots[i], &evlen))
+			continue;
+		pts[npts++] = (struct gs_attach_point){
+			.path = pr->mod->path, .file_off = pr->file_offset, .vaddr = pr->vaddr,
+			.trace_id = pr->trace_id, .prog = prog_of[i],
+			.pid = target.pid && !target.file_mode ? target.pid : -1,
+		};
+	}
+	e = gs_loader_attach(loader, pts, npts, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "ghostscope: cannot attach: %s\n", err);
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (o.verbose)
+		fprintf(stderr, "ghostscope: %zu probes armed (%zu links, %s)\n", npts,
+			gs_loader_link_count(loader), gs_loader_uses_multi(loader) ? "uprobe_multi" : "single uprobes");
+	if (o.ready_marker) {
+		fprintf(stderr, "%s\n", o.ready_marker);
+		fflush(stderr);
+	}
+	gs_target_release(&target);
+
+	/* Stream events. */
+	{
+		double deadline = o.timeout >= 0 ? now_s() + o.timeout : 0;
+
+		while (!stop_signal && !sess.stop) {
+			int wait_ms = 100;
+
+			if (o.timeout >= 0) {
+				double left = deadline - now_s();
+
+				if (left <= 0)
+					break;
+				if (left * 1000 < wait_ms)
+					wait_ms = (int)(left * 1000) + 1;
+			}
+			e = gs_loader_poll(loader, wait_ms, on_event, &sess);
+			if (e < 0 && e != -ECANCELED) {
+				fprintf(stderr, "ghostscope: reading events failed: %s\n", strerror(-e));
+				break;
+			}
+			if (!target_alive(&target)) {
+				gs_loader_poll(loader, 0, on_event, &sess);	/* what is left */
+				if (o.verbose || target.child)
+					fprintf(stderr, "ghostscope: target exited\n");
+				target.child = 0;
+				break;
+			}
+		}
+	}
+	ret = EXIT_OK;
+	gs_loader_detach(loader);
+	{
+		uint64_t total_lost = 0;
+
+		for (size_t i = 0; i < plan->nprobes; i++) {
+			uint64_t lost = 0;
+
+			if (plan->probes[i].ir && !gs_loader_lost(loader, plan->probes[i].trace_id, &lost) && lost) {
+				fprintf(stderr, "ghostscope: probe %u (%s): %" PRIu64 " events lost\n",
+					plan->probes[i].trace_id, plan->probes[i].where, lost);
+				total_lost += lost;
+			}
+		}
+		if (stop_signal || o.verbose)
+			fprintf(stderr, "ghostscope: %ld events, %" PRIu64 " lost\n", sess.events, total_lost);
+	}
+out:
+	gs_loader_close(loader);
+	if (target.child && target.gate_fd < 0) {	/* launched and running: let it finish */
+		int status;
+
+		waitpid(target.child, &status, 0);
+	}
+	for (size_t i = 0; mods && i < target.nmodules; i++)
+		gs_index_close(mods[i].idx);
+	gs_target_deinit(&target);
+	if (sess.slots)
+		for (size_t i = 0; i < plan->nprobes; i++)
+			free(sess.slots[i]);
+	free(sess.slots);
+	free(sess.nslots);
+	free(pts);
+	free(obj);
+	free(progs);
+	free(prog_of);
+	free(insns);
+	gs_plan_free(plan);
+	free(mods);
+	gs_script_free(script);
+	gs_diag_deinit(&diag);
+	return ret;
+}
