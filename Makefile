@@ -95,6 +95,7 @@ $(OUT)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SH
 $(OBJ)/tests/unit/tests.gen.h: $(filter-out tests/unit/runner.c,$(UNIT_SRC))
 	$(Q)mkdir -p $(dir $@)
 	$(Q)grep -ho '^bool test_[a-z0-9_]*__[a-z0-9_]*(void)' $^ | sed 's/^bool \(.*\)(void)/T(\1)/' > $@.tmp && mv $@.tmp $@
+$(OBJ)/tests/unit/%.o: CFLAGS += -Wno-missing-prototypes
 $(OBJ)/tests/unit/runner.o: CFLAGS += -I$(OBJ)/tests/unit
 $(OBJ)/tests/unit/runner.o: $(OBJ)/tests/unit/tests.gen.h
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit test helpers. A test is `bool test_<module>__<case>(void)` in any
- * tests/unit/*.c file; the Makefile finds them by grep. Assertions print expected vs
+ * tests/unit/ source file; the Makefile finds them by grep. Assertions print expected vs
  * actual and make the test return false (jump to a cleanup label with ASSERT_GOTO).
  */
 #ifndef GS_TESTS_UNIT_TEST_H
