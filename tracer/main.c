@@ -336,6 +336,10 @@ static int on_event(void *ctx, const struct gs_event_hdr *ev, size_t size)
 	if (gs_decode_event(pr, s->slots[ev->trace_id - 1], s->nslots[ev->trace_id - 1], ev,
 			    ev->len <= size ? ev->len : size, &lines))
 		return 0;
+	if (!lines.cnt) {	/* every print was behind a false condition */
+		gs_decode_lines_deinit(&lines);
+		return 0;
+	}
 	out = (struct gs_output_event){
 		.trace_id = ev->trace_id, .probe = pr->trace->pattern.text, .module = pr->mod->path,
 		.pc = pr->vaddr, .pid = ev->pid, .tid = ev->tid, .ts_ns = ev->ts_ns,

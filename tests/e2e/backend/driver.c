@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Test driver for the BPF back end (codegen.c + loader.c) without the planner: builds
+ * probe IR by hand for tests/e2e/backend/target.c, loads, attaches, and prints what the
+ * BPF side recorded as canonical lines for the shell tests to compare.
+ *
+ *   driver values TARGET PID        one event of probe_me, every record printed
+ *   driver many TARGET PREFIX N [single]   N functions PREFIX0..: attach/detach timing
+ *   driver lost TARGET              tiny ring, no reader for a while: lost > 0
+ *   driver dry                      codegen only: object size, instruction counts
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tracer/codegen.h"
+#include "tracer/event.h"
+#include "tracer/ir.h"
+#include "tracer/loader.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* vaddr and file offset of symbol @name in @path (PT_LOAD translation). */
+static int sym_offset(const char *path, const char *name, uint64_t *vaddr, uint64_t *off)
+{
+	int fd = open(path, O_RDONLY), ret = -ENOENT;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t nph;
+
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	while (e && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym s;
+
+			if (!gelf_getsym(d, i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC)
+				continue;
+			if (strcmp(elf_strptr(e, sh.sh_link, s.st_name), name))
+				continue;
+			*vaddr = s.st_value;
+			ret = 0;
+		}
+	}
+	if (!ret && e && !elf_getphdrnum(e, &nph)) {
+		ret = -ERANGE;
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(e, i, &ph) && ph.p_type == PT_LOAD &&
+			    *vaddr >= ph.p_vaddr && *vaddr < ph.p_vaddr + ph.p_filesz) {
+				*off = *vaddr - ph.p_vaddr + ph.p_offset;
+				ret = 0;
+			}
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return ret;
+}
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+struct values_ctx {
+	struct gs_event_slot *slots;
+	size_t nslots;
+	int got;
+	uint64_t vaddr;
+};
+
+static void print_bytes(const uint8_t *p, uint32_t n)
+{
+	putchar('"');
+	for (uint32_t i = 0; i < n; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+			putchar(p[i]);
+		else
+			printf("\\x%02x", p[i]);
+	}
+	putchar('"');
+}
+
+static int values_event(void *arg, const struct gs_event_hdr *ev, size_t size)
+{
+	struct values_ctx *c = arg;
+	const uint8_t *base = (const uint8_t *)ev;
+
+	if (c->got++)
+		return 0;
+	printf("hdr trace_id=%u nslots=%u len_ok=%d pid_ok=%d ip_ok=%d\n", ev->trace_id, ev->nslots,
+	       ev->len <= size, ev->pid == ev->host_pid && ev->pid == ev->tid, ev->ip != 0);
+	for (size_t i = 0; i < c->nslots; i++) {
+		const struct gs_event_slot *sl = &c->slots[i];
+		const struct gs_rec_hdr *r = (const void *)(base + sl->off);
+		const uint8_t *data = base + sl->off + sizeof(*r);
+
+		if (!r->id) {
+			printf("#%u unused\n", sl->id);
+			continue;
+		}
+		printf("#%u status=%u len=%u ", r->id, r->status, r->len);
+		if (r->status == GS_REC_READ_ERROR || r->status == GS_REC_NULL_DEREF ||
+		    (sl->kind == GS_IR_S_VALUE && r->len == 8))
+			printf("0x%" PRIx64, *(const uint64_t *)data);
+		else
+			print_bytes(data, r->len);
+		putchar('\n');
+	}
+	return 0;
+}
+
+/*
+ * probe_me(long a = 1000, struct item *it, const char *s = "hello", long *nullp = NULL)
+ * at entry: rdi, rsi, rdx, rcx.
+ */
+static struct gs_ir_prog *values_prog(uint64_t vaddr)
+{
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	struct gs_ir_stmt *s, *ifs;
+	struct gs_ir_expr *rsi = gs_ir_reg(p, 4), *count, *label;
+
+#define ADD(st) gs_ir_append(&p->body, (st))
+	count = gs_ir_load(p, gs_ir_binop(p, GS_IR_ADD, false, rsi, gs_ir_const(p, 8)), 4, true);
+	label = gs_ir_load(p, gs_ir_binop(p, GS_IR_ADD, false, rsi, gs_ir_const(p, 32)), 8, false);
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 1, gs_ir_reg(p, 5), 0));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 2, count, 0));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_STR, 3, gs_ir_reg(p, 1), 32));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 4, gs_ir_load(p, gs_ir_reg(p, 2), 8, false), 0));
+	/* if (nullp[2] > 0) mark: the condition faults at 0x10 */
+	ifs = gs_ir_stmt_new(p, GS_IR_S_IF, 5, gs_ir_binop(p, GS_IR_GT, true,
+		gs_ir_load(p, gs_ir_binop(p, GS_IR_ADD, false, gs_ir_reg(p, 2), gs_ir_const(p, 16)),
+			   8, false), gs_ir_const(p, 0)), 0);
+	gs_ir_append(&ifs->then_body, gs_ir_stmt_new(p, GS_IR_S_MARK, 6, NULL, 0));
+	ADD(ifs);
+	/* if (it->count == 5) $pid == host pid check else 0 */
+	ifs = gs_ir_stmt_new(p, GS_IR_S_IF, 7, gs_ir_binop(p, GS_IR_EQ, true, count,
+							   gs_ir_const(p, 5)), 0);
+	gs_ir_append(&ifs->then_body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 8,
+		gs_ir_binop(p, GS_IR_EQ, false, gs_ir_special(p, GS_IR_SP_PID),
+			    gs_ir_special(p, GS_IR_SP_HOST_PID)), 0));
+	gs_ir_append(&ifs->else_body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 9, gs_ir_const(p, 0), 0));
+	ADD(ifs);
+	ADD(gs_ir_stmt_new(p, GS_IR_S_MEM, 10,
+			   gs_ir_binop(p, GS_IR_ADD, false, rsi, gs_ir_const(p, 12)), 8));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_STR, 11, label, 8));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 12, gs_ir_streq(p, gs_ir_reg(p, 1), "hello"), 0));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 13, gs_ir_streq(p, label, "hello"), 0));
+	s = gs_ir_stmt_new(p, GS_IR_S_MEM_DYN, 14, gs_ir_reg(p, 1), 32);
+	s->len_expr = gs_ir_const(p, 3);
+	ADD(s);
+	s = gs_ir_stmt_new(p, GS_IR_S_MEM_DYN, 15, gs_ir_reg(p, 1), 4);
+	s->len_expr = gs_ir_binop(p, GS_IR_MUL, false, count, gs_ir_const(p, 20));
+	ADD(s);
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 16, gs_ir_binop(p, GS_IR_DIV, true,
+		gs_ir_unop(p, GS_IR_NEG, gs_ir_const(p, 7)), gs_ir_const(p, 2)), 0));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 17, gs_ir_binop(p, GS_IR_MOD, true,
+		gs_ir_unop(p, GS_IR_NEG, gs_ir_const(p, 7)), gs_ir_const(p, 2)), 0));
+	/* $pc - $bias is the probe's vaddr */
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 18, gs_ir_binop(p, GS_IR_EQ, false,
+		gs_ir_binop(p, GS_IR_SUB, false, gs_ir_special(p, GS_IR_SP_PC),
+			    gs_ir_special(p, GS_IR_SP_BIAS)), gs_ir_const(p, vaddr)), 0));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 19, gs_ir_select(p,
+		gs_ir_memeq(p, gs_ir_binop(p, GS_IR_ADD, false, rsi, gs_ir_const(p, 12)), NULL,
+			    "widget", 7), gs_ir_const(p, 0xaa), gs_ir_const(p, 0xbb)), 0));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_VALUE, 20, gs_ir_ext(p, gs_ir_const(p, 0x1ff), 8, true), 0));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_RETURN, 0, NULL, 0));
+	ADD(gs_ir_stmt_new(p, GS_IR_S_MARK, 21, NULL, 0));
+#undef ADD
+	return p;
+}
+
+static int run_values(const char *target, int pid)
+{
+	struct gs_codegen_opts o = { .max_trace_id = 8, .uprobe_multi = true };
+	struct gs_loader_opts lo = { .strict_btf = true };
+	struct values_ctx c = { 0 };
+	struct gs_attach_point pt = { .path = target, .trace_id = 7, .pid = -1 };
+	struct gs_loader *l = NULL;
+	struct gs_ir_prog *p;
+	const struct gs_ir_prog *progs[1];
+	uint32_t evlen;
+	char err[512];
+	void *obj = NULL;
+	size_t len;
+	int ret, bad;
+
+	if (sym_offset(target, "probe_me", &pt.vaddr, &pt.file_off))
+		return fprintf(stderr, "no probe_me in '%s'\n", target), 1;
+	p = values_prog(pt.vaddr);
+	char *dump = gs_ir_dump(p);
+
+	fputs(dump, stderr);
+	free(dump);
+	progs[0] = p;
+	o.uprobe_multi = gs_loader_has_uprobe_multi();
+	ret = gs_codegen_pidns(pid, &o.pidns_dev, &o.pidns_ino);
+	if (!ret)
+		ret = gs_codegen_emit(progs, 1, &o, &obj, &len, err, sizeof(err));
+	if (!ret)
+		ret = gs_codegen_layout(p, &c.slots, &c.nslots, &evlen);
+	if (!ret)
+		ret = gs_loader_open(obj, len, 1, &lo, &l, &bad, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_attach(l, &pt, 1, err, sizeof(err));
+	for (int i = 0; !ret && i < 100 && !c.got; i++)
+		ret = gs_loader_poll(l, 50, values_event, &c) < 0;
+	if (ret)
+		fprintf(stderr, "error %d: %s\n", ret, err);
+	else if (!c.got)
+		fprintf(stderr, "no event\n"), ret = 1;
+	gs_loader_close(l);
+	free(c.slots);
+	free(obj);
+	gs_ir_prog_free(p);
+	return ret ? 1 : 0;
+}
+
+/* ---- many ------------------------------------------------------------------------------- */
+
+struct many_ctx {
+	unsigned char *seen;
+	size_t n, distinct, events;
+};
+
+static int many_event(void *arg, const struct gs_event_hdr *ev, size_t size)
+{
+	struct many_ctx *c = arg;
+
+	c->events++;
+	if (ev->trace_id >= 1 && ev->trace_id <= c->n && !c->seen[ev->trace_id]++)
+		c->distinct++;
+	return 0;
+}
+
+static int run_many(const char *target, const char *prefix, size_t n, bool single)
+{
+	struct gs_codegen_opts o = { .max_trace_id = n };
+	struct gs_loader_opts lo = { .strict_btf = true, .force_single = single };
+	struct gs_attach_point *pts = calloc(n, sizeof(*pts));
+	struct many_ctx c = { .seen = calloc(n + 1, 1), .n = n };
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	const struct gs_ir_prog *progs[1] = { p };
+	struct gs_loader *l = NULL;
+	double t0, t_attach, t_detach;
+	char err[512], name[64];
+	void *obj = NULL;
+	size_t len;
+	int ret = 0;
+
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 1,
+					      gs_ir_special(p, GS_IR_SP_TRACE_ID), 0));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 2, gs_ir_reg(p, 5), 0));
+	for (size_t i = 0; i < n && !ret; i++) {
+		snprintf(name, sizeof(name), "%s%zu", prefix, i);
+		pts[i] = (struct gs_attach_point){ .path = target, .trace_id = i + 1, .pid = -1 };
+		ret = sym_offset(target, name, &pts[i].vaddr, &pts[i].file_off);
+	}
+	if (ret)
+		return fprintf(stderr, "symbols missing in '%s'\n", target), 1;
+	o.uprobe_multi = !single && gs_loader_has_uprobe_multi();
+	ret = gs_codegen_emit(progs, 1, &o, &obj, &len, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_open(obj, len, 1, &lo, &l, NULL, err, sizeof(err));
+	if (ret)
+		return fprintf(stderr, "error %d: %s\n", ret, err), 1;
+	t0 = now_ms();
+	ret = gs_loader_attach(l, pts, n, err, sizeof(err));
+	t_attach = now_ms() - t0;
+	if (ret)
+		return fprintf(stderr, "error %d: %s\n", ret, err), 1;
+	for (int i = 0; i < 100 && c.distinct < n; i++)
+		gs_loader_poll(l, 20, many_event, &c);
+	t0 = now_ms();
+	gs_loader_detach(l);
+	t_detach = now_ms() - t0;
+	printf("mode=%s links=%s probes=%zu distinct=%zu\n", gs_loader_uses_multi(l) ? "multi" : "single",
+	       gs_loader_uses_multi(l) ? "1" : "n", n, c.distinct);
+	fprintf(stderr, "attach %zu probes: %.1f ms, detach: %.1f ms, events %zu\n", n, t_attach,
+		t_detach, c.events);
+	gs_loader_close(l);
+	free(obj);
+	free(pts);
+	free(c.seen);
+	gs_ir_prog_free(p);
+	return 0;
+}
+
+/* ---- lost ------------------------------------------------------------------------------- */
+
+static int count_event(void *arg, const struct gs_event_hdr *ev, size_t size)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int run_lost(const char *target)
+{
+	struct gs_codegen_opts o = { .max_trace_id = 3, .ringbuf_bytes = 4096 };
+	struct gs_loader_opts lo = { .strict_btf = true };
+	struct gs_attach_point pt = { .path = target, .trace_id = 3, .pid = -1 };
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	const struct gs_ir_prog *progs[1] = { p };
+	struct gs_loader *l = NULL;
+	uint64_t lost = 0, lost_other = 0;
+	size_t events = 0;
+	char err[512];
+	void *obj = NULL;
+	size_t len;
+	int ret;
+
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_MEM, 1, gs_ir_reg(p, 4), 512));
+	if (sym_offset(target, "probe_me", &pt.vaddr, &pt.file_off))
+		return 1;
+	o.uprobe_multi = gs_loader_has_uprobe_multi();
+	ret = gs_codegen_emit(progs, 1, &o, &obj, &len, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_open(obj, len, 1, &lo, &l, NULL, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_attach(l, &pt, 1, err, sizeof(err));
+	if (ret)
+		return fprintf(stderr, "error %d: %s\n", ret, err), 1;
+	usleep(300 * 1000);	/* no reader: the 4 KiB ring overflows */
+	gs_loader_poll(l, 0, count_event, &events);
+	gs_loader_lost(l, 3, &lost);
+	gs_loader_lost(l, 2, &lost_other);
+	printf("events>0=%d lost>0=%d lost_other=%" PRIu64 "\n", events > 0, lost > 0, lost_other);
+	fprintf(stderr, "events %zu lost %" PRIu64 "\n", events, lost);
+	gs_loader_close(l);
+	free(obj);
+	gs_ir_prog_free(p);
+	return 0;
+}
+
+static int run_dry(void)
+{
+	struct gs_ir_prog *a = values_prog(0x1000), *b = gs_ir_prog_new();
+	const struct gs_ir_prog *progs[2] = { a, b };
+	struct gs_codegen_opts o = { .max_trace_id = 2 };
+	uint32_t cnt[2];
+	char err[256];
+	void *obj;
+	size_t len;
+	double t0 = now_ms();
+	int ret;
+
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_MARK, 1, NULL, 0));
+	ret = gs_codegen_emit(progs, 2, &o, &obj, &len, err, sizeof(err));
+	if (ret)
+		return fprintf(stderr, "error %d: %s\n", ret, err), 1;
+	fprintf(stderr, "codegen %.1f ms\n", now_ms() - t0);
+	ret = gs_codegen_insn_counts(obj, len, cnt, 2);
+	printf("object=%d insns0>100=%d insns1<60=%d\n", len > 1000, cnt[0] > 100, cnt[1] < 60);
+	fprintf(stderr, "object %zu bytes, insns %u %u\n", len, cnt[0], cnt[1]);
+	free(obj);
+	gs_ir_prog_free(a);
+	gs_ir_prog_free(b);
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 4 && !strcmp(argv[1], "values"))
+		return run_values(argv[2], atoi(argv[3]));
+	if (argc >= 5 && !strcmp(argv[1], "many"))
+		return run_many(argv[2], argv[3], strtoul(argv[4], NULL, 0),
+				argc > 5 && !strcmp(argv[5], "single"));
+	if (argc >= 3 && !strcmp(argv[1], "lost"))
+		return run_lost(argv[2]);
+	if (argc >= 2 && !strcmp(argv[1], "dry"))
+		return run_dry();
+	fprintf(stderr, "usage: driver values|many|lost|dry ...\n");
+	return 2;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Each tracer error is one line naming the place, with a non-zero exit.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/trace_lib.sh"
+need_root_bpf
+fixtures
+D="$FIX/gcc-O0-dwarf5"
+start_shop "$D"
+
+# expect_err EXIT_CODE NEEDLE ARGS...
+expect_err() {
+	local code=$1 needle=$2 rc=0
+	shift 2
+	"$GS" --timeout 5 "$@" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" -eq "$code" ] || { cat "$T/err" >&2; fail "exit $rc, expected $code for: $*"; }
+	assert_contains "$(cat "$T/err")" "$needle" "stderr of: $*"
+	[ ! -s "$T/out" ] || fail "stdout not empty for: $*"
+}
+
+expect_err 2 "error: -s:1:22: unknown keyword 'prnt', did you mean 'print'?" -p "$PID" -s 'trace checkout { prnt qty; }'
+expect_err 2 "                     ^" -p "$PID" -s 'trace checkout { prnt qty; }'
+expect_err 2 "no function 'checkuot'" -p "$PID" -s 'trace checkuot { print qty; }'
+expect_err 2 "did you mean 'checkout'" -p "$PID" -s 'trace checkuot { print qty; }'
+expect_err 1 "unknown variable 'qtty' at checkout" -p "$PID" -s 'trace checkout { print qtty; }'
+expect_err 1 "visible here: o, qty, coupon" -p "$PID" -s 'trace checkout { print qtty; }'
+expect_err 1 "has type 'struct customer', which is not a number" -p "$PID" -s 'trace checkout { print *o.cust + 1; }'
+expect_err 2 "no code at shop.c:1" -p "$PID" -s 'trace shop.c:1 { print "x"; }'
+expect_err 1 "no process with PID 999999" -p 999999 -s 'trace checkout { print qty; }'
+expect_err 1 "cannot open target '/nonexistent'" -t /nonexistent -s 'trace checkout { print qty; }'
+
+# A module missing from the index with --no-auto-index.
+GHOSTSCOPE_INDEX_DIR="$T/empty-cache" expect_err 1 "is not indexed" --no-auto-index -t "$D/shop" -s 'trace checkout { print qty; }'
+
+# Not root: the same command as an unprivileged user.
+if command -v setpriv >/dev/null; then
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$GS" -t "$D/shop" -s 'trace checkout { print qty; }' 2>"$T/err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "non-root exit $rc"
+	assert_contains "$(cat "$T/err")" "must run as root"
+fi
+echo ok

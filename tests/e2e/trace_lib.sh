@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sourced by tracer e2e tests (after lib.sh): start a fixture, trace it, collect output.
+
+# start_shop DIR [PROGRAM] : starts DIR/PROGRAM (default shop) looping every 20 ms; sets PID.
+start_shop() {
+	local prog=${2:-shop}
+	"$1/$prog" 0 20 >"$T/$prog.out" 2>&1 &
+	PID=$!
+	GS_CLEANUP="${GS_CLEANUP:+$GS_CLEANUP; }kill $PID 2>/dev/null || true"
+	# wait until it has printed its ready line (it is running main's loop by then)
+	for _ in $(seq 100); do
+		grep -q ready "$T/$prog.out" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	fail "fixture $1/$prog did not start"
+}
+
+# gs_plain ARGS... : runs ghostscope with plain output and a safety timeout, output in $OUT
+gs_run() {
+	OUT=$("$GS" --timeout 20 "$@" 2>"$T/gs.err") || { cat "$T/gs.err" >&2; fail "ghostscope $* exited $?"; }
+	ERR=$(cat "$T/gs.err")
+}
