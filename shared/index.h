@@ -187,12 +187,16 @@ int gs_index_line_at(struct gs_index *idx, uint64_t pc, struct gs_line_row *row_
  * DW_OP_GNU_* synonyms to the DWARF 5 forms. DW_OP_entry_value keeps its nested
  * expression as the following n1 ops (n1 = op count, not bytes).
  * DW_OP_implicit_value: n1 = length, n2 = index into the expression's blob.
+ * DW_OP_skip/DW_OP_bra: n1 = index of the target op (not a byte offset).
+ * DW_OP_addr is already a module vaddr (the debug file's bias is applied).
+ * Typed-stack ops keep libdw's operands (a CU-relative DIE offset is meaningless to
+ * the tracer: treat them as unsupported unless the type is not needed).
  */
 struct gs_op {
 	uint8_t atom;
 	uint64_t n1, n2;
 };
-struct gs_expr {
+struct gs_locexpr {
 	uint32_t nops;
 	const struct gs_op *ops;
 	uint32_t blob_len;	/* bytes for DW_OP_implicit_value */
@@ -200,7 +204,7 @@ struct gs_expr {
 };
 struct gs_loc_entry {
 	uint64_t lo, hi;	/* [lo, hi), module vaddrs */
-	struct gs_expr expr;
+	struct gs_locexpr expr;
 };
 enum gs_loc_kind {
 	GS_LOC_NONE,		/* optimized out everywhere */
@@ -210,7 +214,7 @@ enum gs_loc_kind {
 };
 struct gs_location {
 	uint8_t kind;		/* enum gs_loc_kind */
-	struct gs_expr expr;	/* GS_LOC_EXPR */
+	struct gs_locexpr expr;	/* GS_LOC_EXPR */
 	uint32_t nentries;	/* GS_LOC_LIST */
 	const struct gs_loc_entry *entries;
 	int64_t cval;		/* GS_LOC_CONST with cval_len == 0: an integer */
@@ -275,8 +279,8 @@ int gs_index_globals_by_name(struct gs_index *idx, const char *name,
 /* ---- call sites (for DW_OP_entry_value) -------------------------------------------- */
 
 struct gs_call_param {
-	struct gs_expr location;	/* DW_AT_location: usually DW_OP_regN */
-	struct gs_expr value;		/* DW_AT_call_value, in the caller's frame */
+	struct gs_locexpr location;	/* DW_AT_location: usually DW_OP_regN */
+	struct gs_locexpr value;		/* DW_AT_call_value, in the caller's frame */
 };
 struct gs_call_site {
 	uint64_t return_pc;
@@ -379,5 +383,28 @@ int gs_index_cfi(struct gs_index *idx, const struct gs_cfi_row **rows_ret, size_
 		 const struct gs_cfi_entry **ents_ret, size_t *nents_ret);
 /* The row in effect at @pc. -ENOENT when no FDE covers it. */
 int gs_index_cfi_at(struct gs_index *idx, uint64_t pc, struct gs_cfi_row *row_ret);
+
+/* ---- whole-index access (dump, verify, ls) ---------------------------------------- */
+
+/*
+ * Records by their dense ids, 1..count (module info has the counts): -ENOENT past the
+ * end. For `ghostscope-index dump` and tests; the tracer plans with the lookups above.
+ */
+int gs_index_symbol_by_id(struct gs_index *idx, uint32_t id, const struct gs_symbol **sym_ret);
+int gs_index_inline_by_id(struct gs_index *idx, uint32_t id, const struct gs_inline **inl_ret);
+/* @qual_ret (may be NULL) gets the qualified name ("ns::var", "func::static"). */
+int gs_index_global_by_id(struct gs_index *idx, uint32_t id, const struct gs_var **var_ret,
+			  const char **qual_ret);
+/*
+ * Calls @fn for every line row in address order until it returns non-zero (a negative
+ * value is returned, a positive one stops the walk with 0). Reads the whole table.
+ */
+int gs_index_line_foreach(struct gs_index *idx, int (*fn)(const struct gs_line_row *, void *),
+			  void *arg);
+/*
+ * Decodes every record of every table and checks the per-table checksums stored at
+ * index time. Returns 0, or -GS_ERR_CORRUPT with a one-line reason in @err.
+ */
+int gs_index_verify(struct gs_index *idx, char *err, size_t errlen);
 
 #endif /* GS_SHARED_INDEX_H */

@@ -17,6 +17,6 @@ PID=$!
 GS_CLEANUP="kill $PID"
 sleep 0.3
 gs_run -p "$PID" --no-auto-index --script-output plain --max-events 1 \
-	-s 'trace lib_apply { print "{} {}", o.id, o.cust.name; }'
-assert_eq '1007 "alice"' "$OUT" "stripped copy"
+	-s 'trace checkout { if qty == 3 { print "{} {} {}", o.id, o.cust.name, g_banner; } }'
+assert_eq '1007 "alice" "ghost shop"' "$OUT" "stripped copy"
 echo ok
