@@ -1,0 +1,1406 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Probe IR -> LLVM IR -> BPF ELF object, through the LLVM C API.
+ *
+ * Design. Every IR program becomes one function `int gs_pN(struct pt_regs *ctx)` in
+ * one module; the module also defines the BTF-style maps (.maps section, described
+ * with DIBuilder exactly as clang describes `struct { __uint(type, ...); ... }`,
+ * because libbpf 1.1 only accepts BTF-defined maps) and the license. The function:
+ *
+ *   cookie = bpf_get_attach_cookie(ctx)            the trace id
+ *   [pid filter: return unless host tgid matches]
+ *   ev = bpf_ringbuf_reserve(&gs_events, SIZE, 0)  SIZE constant, from the layout
+ *   if (!ev) { gs_lost[trace id] += 1; return 0; }
+ *   header; every slot's record header = 0
+ *   statements, each writing its slot at a constant offset
+ *   bpf_ringbuf_submit(ev, avail > wakeup_bytes ? FORCE_WAKEUP : NO_WAKEUP)
+ *
+ * Why this shape: the ring buffer record is written in place (no 512-byte stack
+ * limit, no copy), the size is a constant the verifier accepts, and fixed offsets
+ * keep every store verifier-trivial. The renderer finds records with
+ * gs_codegen_layout(), which is the same function the emitter uses.
+ *
+ * Values are i64 SSA values; the error state (a flag and the first faulting address)
+ * lives in two allocas that mem2reg turns into phis. Loads, MEMEQ and STREQ read user
+ * memory into a small shared stack scratch with bpf_probe_read_user(_str); once a
+ * statement has failed a read, later loads of that statement are skipped (yield 0),
+ * so the first faulting address is the one reported.
+ *
+ * Rejected: building the event on the stack and bpf_ringbuf_output() (512-byte stack,
+ * an extra copy); variable-offset packing (every store would need bounds proofs);
+ * legacy "maps" section definitions (gone in libbpf 1.0).
+ *
+ * LLVM pitfalls handled here (DESIGN.md): every function has a DISubprogram (the
+ * asm printer crashes otherwise once the module has debug info), the ctx parameter
+ * is a named DILocalVariable (unnamed BTF params make the kernel reject the BTF),
+ * functions are nounwind (else .eh_frame), and a diagnostic handler collects backend
+ * errors, which by default would exit the process.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <linux/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/DebugInfo.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "tracer/codegen.h"
+#include "tracer/event.h"
+
+/* struct pt_regs (x86-64 uapi) offsets of DWARF registers 0..16. */
+static const uint16_t dwarf_reg_off[17] = {
+	80,	/* rax */	96,	/* rdx */	88,	/* rcx */	40,	/* rbx */
+	104,	/* rsi */	112,	/* rdi */	32,	/* rbp */	152,	/* rsp */
+	72,	/* r8 */	64,	/* r9 */	56,	/* r10 */	48,	/* r11 */
+	24,	/* r12 */	16,	/* r13 */	8,	/* r14 */	0,	/* r15 */
+	128,	/* rip */
+};
+enum { NULL_PAGE = 4096 };
+
+#define DEFAULT_RINGBUF (8u << 20)
+
+/* ---- layout ------------------------------------------------------------------- */
+
+static uint32_t round8(uint32_t n)
+{
+	return (n + 7) & ~7u;
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static uint32_t slot_cap(const struct gs_ir_stmt *s)
+{
+	switch (s->kind) {
+	case GS_IR_S_VALUE:
+	case GS_IR_S_IF:
+		return 8;
+	case GS_IR_S_MEM:
+	case GS_IR_S_MEM_DYN:
+	case GS_IR_S_STR:
+		return s->len > 8 ? round8(s->len) : 8;
+	default:
+		return 0;
+	}
+}
+
+struct layout {
+	struct gs_event_slot *slots;
+	size_t cnt, cap;
+	uint32_t end;		/* hdr.len */
+	uint32_t reserve;	/* bytes reserved: end, plus masking room for MEM_DYN */
+	char *err;
+	size_t errlen;
+};
+
+static int layout_fail(struct layout *lo, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int layout_fail(struct layout *lo, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lo->err && lo->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(lo->err, lo->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static int layout_body(struct layout *lo, const struct gs_ir_stmt *s)
+{
+	for (; s; s = s->next) {
+		struct gs_event_slot *slot;
+		int ret;
+
+		if (s->kind > GS_IR_S_RETURN)
+			return layout_fail(lo, -EINVAL, "unknown statement kind %u", s->kind);
+		if (s->kind == GS_IR_S_RETURN)
+			continue;
+		if (!s->id)
+			return layout_fail(lo, -EINVAL, "statement with emit id 0");
+		if (s->kind != GS_IR_S_MARK && !s->expr)
+			return layout_fail(lo, -EINVAL, "statement #%u lacks an expression", s->id);
+		if (s->kind == GS_IR_S_MEM_DYN && !s->len_expr)
+			return layout_fail(lo, -EINVAL, "statement #%u lacks a length", s->id);
+		if ((s->kind == GS_IR_S_MEM || s->kind == GS_IR_S_MEM_DYN || s->kind == GS_IR_S_STR) &&
+		    (s->len > GS_CODEGEN_MAX_MEM || (s->kind == GS_IR_S_STR && s->len < 2)))
+			return layout_fail(lo, -E2BIG, "statement #%u reads %u bytes (1..%u allowed)",
+					   s->id, s->len, GS_CODEGEN_MAX_MEM);
+		if (lo->cnt == lo->cap) {
+			size_t cap = lo->cap ? lo->cap * 2 : 16;
+			void *p = reallocarray(lo->slots, cap, sizeof(*lo->slots));
+
+			if (!p)
+				return -ENOMEM;
+			lo->slots = p;
+			lo->cap = cap;
+		}
+		slot = &lo->slots[lo->cnt++];
+		slot->id = s->id;
+		slot->kind = s->kind;
+		slot->off = lo->end;
+		slot->cap = slot_cap(s);
+		lo->end += sizeof(struct gs_rec_hdr) + slot->cap;
+		if (lo->end > GS_CODEGEN_MAX_EVENT)
+			return layout_fail(lo, -E2BIG, "event exceeds %u bytes", GS_CODEGEN_MAX_EVENT);
+		if (s->kind == GS_IR_S_MEM_DYN) {
+			/* The verifier sees the length as "masked", so room up to the mask. */
+			uint32_t need = slot->off + sizeof(struct gs_rec_hdr) +
+					pow2_at_least(s->len + 1);
+
+			if (need > lo->reserve)
+				lo->reserve = need;
+		}
+		if (s->kind == GS_IR_S_IF) {
+			ret = layout_body(lo, s->then_body);
+			if (!ret)
+				ret = layout_body(lo, s->else_body);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int layout_build(const struct gs_ir_prog *prog, struct layout *lo)
+{
+	int ret;
+
+	lo->end = sizeof(struct gs_event_hdr);
+	lo->reserve = 0;
+	ret = layout_body(lo, prog->body);
+	if (lo->reserve < lo->end)
+		lo->reserve = lo->end;
+	return ret;
+}
+
+int gs_codegen_layout(const struct gs_ir_prog *prog, struct gs_event_slot **slots_ret,
+		      size_t *cnt_ret, uint32_t *event_len_ret)
+{
+	struct layout lo = { 0 };
+	int ret = layout_build(prog, &lo);
+
+	if (ret) {
+		free(lo.slots);
+		return ret;
+	}
+	*slots_ret = lo.slots;
+	*cnt_ret = lo.cnt;
+	*event_len_ret = lo.end;
+	return 0;
+}
+
+/* ---- module-level state --------------------------------------------------------- */
+
+struct cg {
+	LLVMContextRef ctx;
+	LLVMModuleRef mod;
+	LLVMBuilderRef b;
+	LLVMDIBuilderRef di;
+	LLVMMetadataRef di_file, di_cu, di_int, di_ctx_ptr;
+	LLVMTypeRef i1, i8, i16, i32, i64, ptr;
+	LLVMValueRef map_events, map_lost, map_vaddr;
+	const struct gs_codegen_opts *o;
+	uint32_t ringbuf_bytes, wakeup_bytes;
+	char *err;
+	size_t errlen;
+	char diag[512];		/* first LLVM error diagnostic */
+	int failed;
+
+	/* per function */
+	size_t prog_idx;
+	const struct gs_ir_prog *prog;
+	LLVMValueRef fn, regs, ev, exit_bb_v;
+	LLVMBasicBlockRef exit_bb;
+	LLVMValueRef err_flag, err_addr;	/* allocas: i64 */
+	LLVMValueRef tmp, scr_a, scr_b, key;	/* allocas: i64, [17 x i64] x2, i32 */
+	LLVMValueRef cookie, trace_key, pid, tid, host_pid, ts, ip;
+	LLVMValueRef regv[17];			/* DWARF registers 0..16, loaded at entry */
+	struct layout lo;
+	size_t slot_next;
+};
+
+static int cg_fail(struct cg *g, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int cg_fail(struct cg *g, int ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (g->failed)
+		return g->failed;
+	g->failed = ret;
+	if (!g->err || !g->errlen)
+		return ret;
+	if (g->fn)
+		n = snprintf(g->err, g->errlen, "program %zu: ", g->prog_idx);
+	if (n < 0 || (size_t)n >= g->errlen)
+		return ret;
+	va_start(ap, fmt);
+	vsnprintf(g->err + n, g->errlen - n, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static void cg_diag_handler(LLVMDiagnosticInfoRef di, void *arg)
+{
+	struct cg *g = arg;
+	char *desc;
+
+	if (LLVMGetDiagInfoSeverity(di) != LLVMDSError)
+		return;
+	desc = LLVMGetDiagInfoDescription(di);
+	if (!g->diag[0])
+		snprintf(g->diag, sizeof(g->diag), "%s", desc);
+	LLVMDisposeMessage(desc);
+}
+
+static LLVMValueRef c64(struct cg *g, uint64_t v)
+{
+	return LLVMConstInt(g->i64, v, false);
+}
+
+/* ---- BTF-defined maps ------------------------------------------------------------ */
+
+/* `int (*name)[val]`, the member clang's __uint(name, val) declares. */
+static LLVMMetadataRef di_uint_member(struct cg *g, const char *name, uint32_t val, unsigned idx)
+{
+	LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(g->di, 0, val);
+	LLVMMetadataRef arr = LLVMDIBuilderCreateArrayType(g->di, (uint64_t)val * 32, 32,
+							   g->di_int, &sub, 1);
+	LLVMMetadataRef p = LLVMDIBuilderCreatePointerType(g->di, arr, 64, 64, 0, NULL, 0);
+
+	return LLVMDIBuilderCreateMemberType(g->di, g->di_file, name, strlen(name), g->di_file,
+					     0, 64, 64, idx * 64, 0, p);
+}
+
+/* `T *name`, the member clang's __type(name, T) declares. */
+static LLVMMetadataRef di_type_member(struct cg *g, const char *name, LLVMMetadataRef t,
+				      unsigned idx)
+{
+	LLVMMetadataRef p = LLVMDIBuilderCreatePointerType(g->di, t, 64, 64, 0, NULL, 0);
+
+	return LLVMDIBuilderCreateMemberType(g->di, g->di_file, name, strlen(name), g->di_file,
+					     0, 64, 64, idx * 64, 0, p);
+}
+
+static LLVMValueRef cg_map(struct cg *g, const char *name, uint32_t type, uint32_t max_entries,
+			   uint32_t value_bits)
+{
+	LLVMMetadataRef members[4], st, expr, gve, key_t, val_t;
+	LLVMTypeRef fields[4];
+	unsigned n = 0;
+	LLVMTypeRef lt;
+	LLVMValueRef gv;
+
+	members[n++] = di_uint_member(g, "type", type, 0);
+	members[n++] = di_uint_member(g, "max_entries", max_entries, 1);
+	if (value_bits) {
+		key_t = LLVMDIBuilderCreateBasicType(g->di, "unsigned int", 12, 32, 0x08, 0);
+		val_t = LLVMDIBuilderCreateBasicType(g->di, "unsigned long long", 18, value_bits,
+						     0x08, 0);
+		members[n++] = di_type_member(g, "key", key_t, 2);
+		members[n++] = di_type_member(g, "value", val_t, 3);
+	}
+	st = LLVMDIBuilderCreateStructType(g->di, g->di_file, "", 0, g->di_file, 0, n * 64, 64,
+					   0, NULL, members, n, 0, NULL, NULL, 0);
+	for (unsigned i = 0; i < n; i++)
+		fields[i] = g->ptr;
+	lt = LLVMStructTypeInContext(g->ctx, fields, n, false);
+	gv = LLVMAddGlobal(g->mod, lt, name);
+	LLVMSetInitializer(gv, LLVMConstNull(lt));
+	LLVMSetSection(gv, ".maps");
+	LLVMSetAlignment(gv, 8);
+	expr = LLVMDIBuilderCreateExpression(g->di, NULL, 0);
+	gve = LLVMDIBuilderCreateGlobalVariableExpression(g->di, g->di_cu, name, strlen(name),
+							  name, strlen(name), g->di_file, 0, st,
+							  false, expr, NULL, 64);
+	LLVMGlobalSetMetadata(gv, LLVMGetMDKindIDInContext(g->ctx, "dbg", 3), gve);
+	return gv;
+}
+
+static void cg_module_globals(struct cg *g)
+{
+	uint32_t entries = g->o->max_trace_id + 1;
+	LLVMValueRef lic;
+
+	g->map_events = cg_map(g, GS_CODEGEN_MAP_EVENTS, BPF_MAP_TYPE_RINGBUF, g->ringbuf_bytes, 0);
+	g->map_lost = cg_map(g, GS_CODEGEN_MAP_LOST, BPF_MAP_TYPE_PERCPU_ARRAY, entries, 64);
+	g->map_vaddr = cg_map(g, GS_CODEGEN_MAP_VADDR, BPF_MAP_TYPE_ARRAY, entries, 64);
+	lic = LLVMAddGlobal(g->mod, LLVMArrayType(g->i8, 4), "_license");
+	LLVMSetInitializer(lic, LLVMConstStringInContext(g->ctx, "GPL", 3, false));
+	LLVMSetSection(lic, "license");
+	LLVMSetAlignment(lic, 1);
+}
+
+/* ---- small IR helpers --------------------------------------------------------------- */
+
+/* Calls BPF helper @id: a call through inttoptr(id), how the backend spells helpers. */
+static LLVMValueRef cg_helper_t(struct cg *g, LLVMTypeRef ret, enum bpf_func_id id,
+				LLVMValueRef *args, unsigned nargs)
+{
+	LLVMTypeRef params[5];
+	LLVMTypeRef fty;
+
+	for (unsigned i = 0; i < nargs; i++)
+		params[i] = LLVMTypeOf(args[i]);
+	fty = LLVMFunctionType(ret, params, nargs, false);
+	return LLVMBuildCall2(g->b, fty, LLVMConstIntToPtr(c64(g, id), g->ptr), args, nargs, "");
+}
+
+static LLVMValueRef cg_helper(struct cg *g, enum bpf_func_id id, LLVMValueRef *args,
+			      unsigned nargs)
+{
+	return cg_helper_t(g, g->i64, id, args, nargs);
+}
+
+static LLVMValueRef cg_alloca(struct cg *g, LLVMTypeRef t, const char *name)
+{
+	LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
+	LLVMBuilderRef eb = LLVMCreateBuilderInContext(g->ctx);
+	LLVMValueRef first = LLVMGetFirstInstruction(entry);
+	LLVMValueRef a;
+
+	if (first)
+		LLVMPositionBuilderBefore(eb, first);
+	else
+		LLVMPositionBuilderAtEnd(eb, entry);
+	a = LLVMBuildAlloca(eb, t, name);
+	LLVMSetAlignment(a, 8);
+	LLVMDisposeBuilder(eb);
+	return a;
+}
+
+static LLVMBasicBlockRef cg_block(struct cg *g, const char *name)
+{
+	return LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+}
+
+static LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off)
+{
+	LLVMValueRef idx = c64(g, off);
+
+	return LLVMBuildGEP2(g->b, g->i8, base, &idx, 1, "");
+}
+
+/*
+ * Registers are read once, in the entry block: a ctx load repeated in several blocks
+ * lets LLVM share the computed address ctx+off in a register, and the verifier
+ * refuses loads through a modified ctx pointer.
+ */
+static void cg_ctx_load_all(struct cg *g)
+{
+	for (unsigned r = 0; r < 17; r++)
+		g->regv[r] = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, g->regs, dwarf_reg_off[r]), "");
+}
+
+static LLVMValueRef cg_reg(struct cg *g, unsigned dwarf_reg)
+{
+	return g->regv[dwarf_reg];
+}
+
+static void cg_store64(struct cg *g, uint32_t off, LLVMValueRef v)
+{
+	LLVMValueRef st = LLVMBuildStore(g->b, v, cg_gep(g, g->ev, off));
+
+	LLVMSetAlignment(st, 8);
+}
+
+static void cg_store32(struct cg *g, uint32_t off, LLVMValueRef v)
+{
+	LLVMValueRef st = LLVMBuildStore(g->b, LLVMBuildTrunc(g->b, v, g->i32, ""),
+					 cg_gep(g, g->ev, off));
+
+	LLVMSetAlignment(st, 4);
+}
+
+/* A record header as one u64: id | status << 16 | len << 32 (event.h, little-endian). */
+static LLVMValueRef cg_rec_hdr(struct cg *g, uint16_t id, LLVMValueRef status, LLVMValueRef len)
+{
+	LLVMValueRef v = c64(g, id);
+
+	v = LLVMBuildOr(g->b, v, LLVMBuildShl(g->b, status, c64(g, 16), ""), "");
+	return LLVMBuildOr(g->b, v, LLVMBuildShl(g->b, len, c64(g, 32), ""), "");
+}
+
+/* Status for a failed read at @addr: NULL_DEREF near NULL, else READ_ERROR. */
+static LLVMValueRef cg_err_status(struct cg *g, LLVMValueRef addr)
+{
+	LLVMValueRef low = LLVMBuildICmp(g->b, LLVMIntULT, addr, c64(g, NULL_PAGE), "");
+
+	return LLVMBuildSelect(g->b, low, c64(g, GS_REC_NULL_DEREF), c64(g, GS_REC_READ_ERROR), "");
+}
+
+/* Writes an error record (status from @addr, data = @addr) into slot @sl. */
+static void cg_store_err_rec(struct cg *g, const struct gs_event_slot *sl, LLVMValueRef addr)
+{
+	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, cg_err_status(g, addr), c64(g, 8)));
+	cg_store64(g, sl->off + 8, addr);
+}
+
+static LLVMValueRef cg_err_set(struct cg *g)
+{
+	LLVMValueRef f = LLVMBuildLoad2(g->b, g->i64, g->err_flag, "");
+
+	return LLVMBuildICmp(g->b, LLVMIntNE, f, c64(g, 0), "");
+}
+
+static void cg_err_clear(struct cg *g)
+{
+	LLVMBuildStore(g->b, c64(g, 0), g->err_flag);
+	LLVMBuildStore(g->b, c64(g, 0), g->err_addr);
+}
+
+/* Records a failed read at @addr unless an earlier one is already recorded. */
+static void cg_err_raise(struct cg *g, LLVMValueRef addr)
+{
+	LLVMValueRef had = cg_err_set(g);
+	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
+
+	LLVMBuildStore(g->b, LLVMBuildSelect(g->b, had, old, addr, ""), g->err_addr);
+	LLVMBuildStore(g->b, c64(g, 1), g->err_flag);
+}
+
+/* Hides @v's value range from LLVM so a following mask survives for the verifier. */
+static LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v)
+{
+	LLVMTypeRef fty = LLVMFunctionType(g->i64, &g->i64, 1, false);
+	LLVMValueRef as = LLVMGetInlineAsm(fty, (char *)"", 0, (char *)"=r,0", 4, true, false,
+					   LLVMInlineAsmDialectATT, false);
+
+	return LLVMBuildCall2(g->b, fty, as, &v, 1, "");
+}
+
+/* ---- expressions ----------------------------------------------------------------- */
+
+static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e);
+
+/*
+ * Reads @size bytes at @addr with bpf_probe_read_user into the shared i64 scratch.
+ * Skipped (yields 0) when the statement already failed a read.
+ */
+static LLVMValueRef cg_load(struct cg *g, LLVMValueRef addr, unsigned size, bool is_signed)
+{
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef rd = cg_block(g, "ld"), bad = cg_block(g, "ld.bad");
+	LLVMBasicBlockRef ok = cg_block(g, "ld.ok"), join = cg_block(g, "ld.join");
+	LLVMValueRef args[3], r, v, phi, vals[3];
+	LLVMBasicBlockRef bbs[3];
+	LLVMTypeRef t = LLVMIntTypeInContext(g->ctx, size * 8);
+
+	LLVMBuildCondBr(g->b, cg_err_set(g), join, rd);
+
+	LLVMPositionBuilderAtEnd(g->b, rd);
+	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
+	args[0] = g->tmp;
+	args[1] = c64(g, size);
+	args[2] = addr;
+	r = cg_helper(g, BPF_FUNC_probe_read_user, args, 3);
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), bad, ok);
+
+	LLVMPositionBuilderAtEnd(g->b, bad);
+	cg_err_raise(g, addr);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, ok);
+	v = LLVMBuildLoad2(g->b, t, g->tmp, "");
+	if (size < 8)
+		v = is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") :
+				LLVMBuildZExt(g->b, v, g->i64, "");
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, "");
+	vals[0] = c64(g, 0); bbs[0] = from;
+	vals[1] = c64(g, 0); bbs[1] = bad;
+	vals[2] = v; bbs[2] = ok;
+	LLVMAddIncoming(phi, vals, bbs, 3);
+	return phi;
+}
+
+/* a / b and a % b with x/0 = 0; signed forms through magnitudes (CPU v3 has no sdiv). */
+static LLVMValueRef cg_div(struct cg *g, LLVMValueRef a, LLVMValueRef b, bool is_mod,
+			   bool is_signed)
+{
+	LLVMValueRef zero = c64(g, 0);
+	LLVMValueRef bz = LLVMBuildICmp(g->b, LLVMIntEQ, b, zero, "");
+	LLVMValueRef bs = LLVMBuildSelect(g->b, bz, c64(g, 1), b, "");
+	LLVMValueRef r;
+
+	if (!is_signed) {
+		r = is_mod ? LLVMBuildURem(g->b, a, bs, "") : LLVMBuildUDiv(g->b, a, bs, "");
+	} else {
+		LLVMValueRef na = LLVMBuildICmp(g->b, LLVMIntSLT, a, zero, "");
+		LLVMValueRef nb = LLVMBuildICmp(g->b, LLVMIntSLT, bs, zero, "");
+		LLVMValueRef ua = LLVMBuildSelect(g->b, na, LLVMBuildNeg(g->b, a, ""), a, "");
+		LLVMValueRef ub = LLVMBuildSelect(g->b, nb, LLVMBuildNeg(g->b, bs, ""), bs, "");
+		LLVMValueRef neg;
+
+		if (is_mod) {
+			r = LLVMBuildURem(g->b, ua, ub, "");
+			neg = na;
+		} else {
+			r = LLVMBuildUDiv(g->b, ua, ub, "");
+			neg = LLVMBuildXor(g->b, na, nb, "");
+		}
+		r = LLVMBuildSelect(g->b, neg, LLVMBuildNeg(g->b, r, ""), r, "");
+	}
+	return LLVMBuildSelect(g->b, bz, zero, r, "");
+}
+
+static LLVMValueRef cg_binop(struct cg *g, const struct gs_ir_expr *e)
+{
+	static const LLVMIntPredicate upred[] = { LLVMIntEQ, LLVMIntNE, LLVMIntULT, LLVMIntULE,
+						  LLVMIntUGT, LLVMIntUGE };
+	static const LLVMIntPredicate spred[] = { LLVMIntEQ, LLVMIntNE, LLVMIntSLT, LLVMIntSLE,
+						  LLVMIntSGT, LLVMIntSGE };
+	LLVMValueRef a = cg_expr(g, e->a), b = cg_expr(g, e->b);
+
+	if (!a || !b)
+		return NULL;
+	switch (e->op) {
+	case GS_IR_ADD: return LLVMBuildAdd(g->b, a, b, "");
+	case GS_IR_SUB: return LLVMBuildSub(g->b, a, b, "");
+	case GS_IR_MUL: return LLVMBuildMul(g->b, a, b, "");
+	case GS_IR_DIV: return cg_div(g, a, b, false, e->is_signed);
+	case GS_IR_MOD: return cg_div(g, a, b, true, e->is_signed);
+	case GS_IR_AND: return LLVMBuildAnd(g->b, a, b, "");
+	case GS_IR_OR: return LLVMBuildOr(g->b, a, b, "");
+	case GS_IR_XOR: return LLVMBuildXor(g->b, a, b, "");
+	case GS_IR_SHL:
+		return LLVMBuildShl(g->b, a, LLVMBuildAnd(g->b, b, c64(g, 63), ""), "");
+	case GS_IR_SHR:
+		b = LLVMBuildAnd(g->b, b, c64(g, 63), "");
+		return e->is_signed ? LLVMBuildAShr(g->b, a, b, "") : LLVMBuildLShr(g->b, a, b, "");
+	case GS_IR_EQ: case GS_IR_NE: case GS_IR_LT: case GS_IR_LE: case GS_IR_GT: case GS_IR_GE: {
+		unsigned i = e->op - GS_IR_EQ;
+		LLVMValueRef c = LLVMBuildICmp(g->b, e->is_signed ? spred[i] : upred[i], a, b, "");
+
+		return LLVMBuildZExt(g->b, c, g->i64, "");
+	}
+	default:
+		cg_fail(g, -EINVAL, "unknown binary operator %u", e->op);
+		return NULL;
+	}
+}
+
+/* a && b, a || b (short-circuit: b's reads do not happen) and a ? b : c. */
+static LLVMValueRef cg_branchy(struct cg *g, const struct gs_ir_expr *e)
+{
+	LLVMBasicBlockRef bb_t = cg_block(g, "sel.t"), bb_f = cg_block(g, "sel.f");
+	LLVMBasicBlockRef join = cg_block(g, "sel.j");
+	LLVMValueRef c = cg_expr(g, e->a), vt, vf, phi, vals[2];
+	LLVMBasicBlockRef bbs[2];
+
+	if (!c)
+		return NULL;
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, c, c64(g, 0), ""), bb_t, bb_f);
+	LLVMPositionBuilderAtEnd(g->b, bb_t);
+	if (e->kind == GS_IR_LOR) {
+		vt = c64(g, 1);
+	} else {
+		vt = cg_expr(g, e->b);
+		if (!vt)
+			return NULL;
+		if (e->kind == GS_IR_LAND)
+			vt = LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntNE, vt, c64(g, 0), ""),
+					   g->i64, "");
+	}
+	bbs[0] = LLVMGetInsertBlock(g->b);
+	LLVMBuildBr(g->b, join);
+	LLVMPositionBuilderAtEnd(g->b, bb_f);
+	if (e->kind == GS_IR_LAND) {
+		vf = c64(g, 0);
+	} else {
+		vf = cg_expr(g, e->kind == GS_IR_LOR ? e->b : e->c);
+		if (!vf)
+			return NULL;
+		if (e->kind == GS_IR_LOR)
+			vf = LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntNE, vf, c64(g, 0), ""),
+					   g->i64, "");
+	}
+	bbs[1] = LLVMGetInsertBlock(g->b);
+	LLVMBuildBr(g->b, join);
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, "");
+	vals[0] = vt;
+	vals[1] = vf;
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
+/*
+ * Reads @n bytes at @addr into scratch @buf (zeroed first, so whole-word loads see
+ * initialised stack). Returns the i1 "read failed"; @as_str uses read_user_str and
+ * also returns its length in *@len_ret.
+ */
+static LLVMValueRef cg_read_scratch(struct cg *g, LLVMValueRef buf, uint32_t n,
+				    LLVMValueRef addr, bool as_str, LLVMValueRef *len_ret)
+{
+	LLVMValueRef args[3], r;
+	uint32_t words = (n + 7) / 8;
+
+	for (uint32_t w = 0; w < words; w++) {
+		LLVMValueRef idx = c64(g, w * 8);
+
+		LLVMBuildStore(g->b, c64(g, 0), LLVMBuildGEP2(g->b, g->i8, buf, &idx, 1, ""));
+	}
+	args[0] = buf;
+	args[1] = c64(g, n);
+	args[2] = addr;
+	r = cg_helper(g, as_str ? BPF_FUNC_probe_read_user_str : BPF_FUNC_probe_read_user, args, 3);
+	if (len_ret)
+		*len_ret = r;
+	return LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), "");
+}
+
+/* OR of (x ^ y) & mask over the words of the first @n bytes; zero means equal. */
+static LLVMValueRef cg_cmp_words(struct cg *g, LLVMValueRef bufa, LLVMValueRef bufb,
+				 const uint8_t *lit, uint32_t n)
+{
+	LLVMValueRef acc = c64(g, 0);
+
+	for (uint32_t w = 0; w * 8 < n; w++) {
+		uint32_t nb = n - w * 8 < 8 ? n - w * 8 : 8;
+		uint64_t mask = nb == 8 ? ~0ull : (1ull << (nb * 8)) - 1, k = 0;
+		LLVMValueRef idx = c64(g, w * 8), x, y;
+
+		x = LLVMBuildLoad2(g->b, g->i64, LLVMBuildGEP2(g->b, g->i8, bufa, &idx, 1, ""), "");
+		if (lit) {
+			for (uint32_t i = 0; i < nb; i++)
+				k |= (uint64_t)lit[w * 8 + i] << (i * 8);
+			y = c64(g, k);
+		} else {
+			y = LLVMBuildLoad2(g->b, g->i64,
+					   LLVMBuildGEP2(g->b, g->i8, bufb, &idx, 1, ""), "");
+		}
+		x = LLVMBuildAnd(g->b, LLVMBuildXor(g->b, x, y, ""), c64(g, mask), "");
+		acc = LLVMBuildOr(g->b, acc, x, "");
+	}
+	return acc;
+}
+
+/*
+ * MEMEQ / STREQ. A STREQ reads len + 1 bytes as a string: equal exactly when
+ * read_user_str copied len bytes (the literal and its NUL) and they match, so a longer
+ * string with the literal as prefix is not equal.
+ */
+static LLVMValueRef cg_memeq(struct cg *g, const struct gs_ir_expr *e)
+{
+	bool str = e->kind == GS_IR_STREQ;
+	LLVMValueRef a, b = NULL, fail, acc, eq, len = NULL, phi, vals[4];
+	LLVMBasicBlockRef rd, ok, join, bbs[4];
+	unsigned n = 0;
+
+	if (e->len > GS_CODEGEN_MAX_CMP || (str && (!e->len || !e->bytes)) ||
+	    (!str && !e->bytes && !e->b)) {
+		cg_fail(g, -EINVAL, "comparison of %u bytes unsupported (at most %u)", e->len,
+			GS_CODEGEN_MAX_CMP);
+		return NULL;
+	}
+	if (!e->len)
+		return c64(g, 1);
+	a = cg_expr(g, e->a);
+	if (!a)
+		return NULL;
+	if (!str && !e->bytes && !(b = cg_expr(g, e->b)))
+		return NULL;
+	rd = cg_block(g, "cmp");
+	ok = cg_block(g, "cmp.ok");
+	join = cg_block(g, "cmp.j");
+	vals[n] = c64(g, 0);
+	bbs[n++] = LLVMGetInsertBlock(g->b);
+	LLVMBuildCondBr(g->b, cg_err_set(g), join, rd);
+
+	LLVMPositionBuilderAtEnd(g->b, rd);
+	for (int side = 0; side < (b ? 2 : 1); side++) {
+		LLVMBasicBlockRef bad = cg_block(g, "cmp.bad");
+		LLVMBasicBlockRef next = side == 0 && b ? cg_block(g, "cmp.b") : ok;
+		LLVMValueRef addr = side ? b : a;
+
+		if (side == 0)
+			fail = cg_read_scratch(g, g->scr_a, str ? e->len + 1 : e->len, a, str, &len);
+		else
+			fail = cg_read_scratch(g, g->scr_b, e->len, b, false, NULL);
+		LLVMBuildCondBr(g->b, fail, bad, next);
+		LLVMPositionBuilderAtEnd(g->b, bad);
+		cg_err_raise(g, addr);
+		LLVMBuildBr(g->b, join);
+		vals[n] = c64(g, 0);
+		bbs[n++] = bad;
+		LLVMPositionBuilderAtEnd(g->b, next);
+	}
+
+	acc = cg_cmp_words(g, g->scr_a, g->scr_b, e->bytes, e->len);
+	eq = LLVMBuildICmp(g->b, LLVMIntEQ, acc, c64(g, 0), "");
+	if (str)
+		eq = LLVMBuildAnd(g->b, eq, LLVMBuildICmp(g->b, LLVMIntEQ, len, c64(g, e->len), ""),
+				  "");
+	vals[n] = LLVMBuildZExt(g->b, eq, g->i64, "");
+	bbs[n++] = ok;
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, "");
+	LLVMAddIncoming(phi, vals, bbs, n);
+	return phi;
+}
+
+static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
+{
+	switch (e->op) {
+	case GS_IR_SP_PID: return g->pid;
+	case GS_IR_SP_TID: return g->tid;
+	case GS_IR_SP_HOST_PID: return g->host_pid;
+	case GS_IR_SP_TIMESTAMP: return g->ts;
+	case GS_IR_SP_PC: return g->ip;
+	case GS_IR_SP_SP: return cg_reg(g, 7);
+	case GS_IR_SP_TRACE_ID: return g->trace_key;
+	case GS_IR_SP_BIAS: {
+		LLVMValueRef args[2] = { g->map_vaddr, g->key }, p, isnull, v, phi, vals[2];
+		LLVMBasicBlockRef from, hit = cg_block(g, "bias"), join = cg_block(g, "bias.j");
+		LLVMBasicBlockRef bbs[2];
+
+		LLVMBuildStore(g->b, LLVMBuildTrunc(g->b, g->trace_key, g->i32, ""), g->key);
+		p = cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
+		isnull = LLVMBuildIsNull(g->b, p, "");
+		from = LLVMGetInsertBlock(g->b);
+		LLVMBuildCondBr(g->b, isnull, join, hit);
+		LLVMPositionBuilderAtEnd(g->b, hit);
+		v = LLVMBuildSub(g->b, g->ip, LLVMBuildLoad2(g->b, g->i64, p, ""), "");
+		LLVMBuildBr(g->b, join);
+		LLVMPositionBuilderAtEnd(g->b, join);
+		phi = LLVMBuildPhi(g->b, g->i64, "");
+		vals[0] = c64(g, 0); bbs[0] = from;
+		vals[1] = v; bbs[1] = hit;
+		LLVMAddIncoming(phi, vals, bbs, 2);
+		return phi;
+	}
+	case GS_IR_SP_CFA:
+		if (!g->prog->cfa_valid || g->prog->cfa_reg > 16) {
+			cg_fail(g, -EINVAL, "$cfa used without a valid CFA rule");
+			return NULL;
+		}
+		return LLVMBuildAdd(g->b, cg_reg(g, g->prog->cfa_reg),
+				    c64(g, (uint64_t)(int64_t)g->prog->cfa_off), "");
+	default:
+		cg_fail(g, -EINVAL, "unknown special %u", e->op);
+		return NULL;
+	}
+}
+
+static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e)
+{
+	LLVMValueRef a;
+
+	if (!e) {
+		cg_fail(g, -EINVAL, "missing operand");
+		return NULL;
+	}
+	switch (e->kind) {
+	case GS_IR_CONST:
+		return c64(g, e->imm);
+	case GS_IR_REG:
+		if (e->reg > 16) {
+			cg_fail(g, -EINVAL, "DWARF register %u is not readable at a uprobe", e->reg);
+			return NULL;
+		}
+		return cg_reg(g, e->reg);
+	case GS_IR_SPECIAL:
+		return cg_special(g, e);
+	case GS_IR_LOAD:
+		if (e->size != 1 && e->size != 2 && e->size != 4 && e->size != 8) {
+			cg_fail(g, -EINVAL, "load of %u bytes", e->size);
+			return NULL;
+		}
+		a = cg_expr(g, e->a);
+		return a ? cg_load(g, a, e->size, e->is_signed) : NULL;
+	case GS_IR_BINOP:
+		return cg_binop(g, e);
+	case GS_IR_UNOP:
+		a = cg_expr(g, e->a);
+		if (!a)
+			return NULL;
+		if (e->op == GS_IR_NEG)
+			return LLVMBuildNeg(g->b, a, "");
+		if (e->op == GS_IR_NOT)
+			return LLVMBuildNot(g->b, a, "");
+		if (e->op == GS_IR_LNOT)
+			return LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, a, c64(g, 0), ""),
+					     g->i64, "");
+		cg_fail(g, -EINVAL, "unknown unary operator %u", e->op);
+		return NULL;
+	case GS_IR_LAND:
+	case GS_IR_LOR:
+	case GS_IR_SELECT:
+		return cg_branchy(g, e);
+	case GS_IR_EXT:
+		a = cg_expr(g, e->a);
+		if (!a || !e->bits || e->bits >= 64)
+			return a;
+		if (!e->is_signed)
+			return LLVMBuildAnd(g->b, a, c64(g, (1ull << e->bits) - 1), "");
+		a = LLVMBuildShl(g->b, a, c64(g, 64 - e->bits), "");
+		return LLVMBuildAShr(g->b, a, c64(g, 64 - e->bits), "");
+	case GS_IR_MEMEQ:
+	case GS_IR_STREQ:
+		return cg_memeq(g, e);
+	default:
+		cg_fail(g, -EINVAL, "unknown expression kind %u", e->kind);
+		return NULL;
+	}
+}
+
+/* ---- statements -------------------------------------------------------------------- */
+
+static int cg_body(struct cg *g, const struct gs_ir_stmt *s);
+
+static const struct gs_event_slot *cg_next_slot(struct cg *g)
+{
+	return &g->lo.slots[g->slot_next++];
+}
+
+static void cg_stmt_value(struct cg *g, const struct gs_ir_stmt *s, const struct gs_event_slot *sl)
+{
+	LLVMValueRef v, e, addr, status;
+
+	cg_err_clear(g);
+	v = cg_expr(g, s->expr);
+	if (!v)
+		return;
+	e = cg_err_set(g);
+	addr = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
+	status = LLVMBuildSelect(g->b, e, cg_err_status(g, addr), c64(g, GS_REC_OK), "");
+	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, status, c64(g, 8)));
+	cg_store64(g, sl->off + 8, LLVMBuildSelect(g->b, e, addr, v, ""));
+}
+
+/* bpf_probe_read_user_str filled the slot; TRUNCATED when the string went on. */
+static LLVMValueRef cg_str_status(struct cg *g, const struct gs_ir_stmt *s, LLVMValueRef addr,
+				  LLVMValueRef r)
+{
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef chk = cg_block(g, "str.full"), join = cg_block(g, "str.j");
+	LLVMValueRef args[3], rr, byte, t, phi, vals[2];
+	LLVMBasicBlockRef bbs[2];
+
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, r, c64(g, s->len), ""), chk, join);
+	LLVMPositionBuilderAtEnd(g->b, chk);
+	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
+	args[0] = g->tmp;
+	args[1] = c64(g, 1);
+	args[2] = LLVMBuildAdd(g->b, addr, c64(g, s->len - 1), "");
+	rr = cg_helper(g, BPF_FUNC_probe_read_user, args, 3);
+	byte = LLVMBuildLoad2(g->b, g->i8, g->tmp, "");
+	t = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, rr, c64(g, 0), ""),
+			 LLVMBuildICmp(g->b, LLVMIntNE, byte, LLVMConstInt(g->i8, 0, false), ""), "");
+	t = LLVMBuildSelect(g->b, t, c64(g, GS_REC_TRUNCATED), c64(g, GS_REC_OK), "");
+	LLVMBuildBr(g->b, join);
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, "");
+	vals[0] = c64(g, GS_REC_OK); bbs[0] = from;
+	vals[1] = t; bbs[1] = chk;
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
+/* S_MEM, S_MEM_DYN, S_STR: read user memory straight into the slot's data. */
+static void cg_stmt_read(struct cg *g, const struct gs_ir_stmt *s, const struct gs_event_slot *sl)
+{
+	LLVMBasicBlockRef bad = cg_block(g, "rd.err"), chk = cg_block(g, "rd.chk");
+	LLVMBasicBlockRef null = cg_block(g, "rd.null"), rd = cg_block(g, "rd");
+	LLVMBasicBlockRef rfail = cg_block(g, "rd.fail"), ok = cg_block(g, "rd.ok");
+	LLVMBasicBlockRef done = cg_block(g, "rd.done");
+	LLVMValueRef a, n = NULL, args[3], r, status = c64(g, GS_REC_OK), len;
+
+	cg_err_clear(g);
+	a = cg_expr(g, s->expr);
+	if (a && s->kind == GS_IR_S_MEM_DYN)
+		n = cg_expr(g, s->len_expr);
+	if (!a || (s->kind == GS_IR_S_MEM_DYN && !n))
+		return;
+	LLVMBuildCondBr(g->b, cg_err_set(g), bad, chk);
+
+	LLVMPositionBuilderAtEnd(g->b, bad);
+	cg_store_err_rec(g, sl, LLVMBuildLoad2(g->b, g->i64, g->err_addr, ""));
+	LLVMBuildBr(g->b, done);
+
+	LLVMPositionBuilderAtEnd(g->b, chk);
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, a, c64(g, NULL_PAGE), ""), null, rd);
+	LLVMPositionBuilderAtEnd(g->b, null);
+	cg_store_err_rec(g, sl, a);
+	LLVMBuildBr(g->b, done);
+
+	LLVMPositionBuilderAtEnd(g->b, rd);
+	args[0] = cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr));
+	args[1] = len = c64(g, s->len);
+	args[2] = a;
+	if (s->kind == GS_IR_S_MEM_DYN) {
+		/*
+		 * Clamp, then mask behind an optimisation barrier: LLVM would drop the mask
+		 * as redundant, and the verifier may not connect the clamp's compare to the
+		 * register it sees as the size. The layout reserves room up to the mask.
+		 */
+		LLVMValueRef tr = LLVMBuildICmp(g->b, LLVMIntUGT, n, len, "");
+
+		n = LLVMBuildSelect(g->b, tr, len, n, "");
+		n = LLVMBuildAnd(g->b, cg_opaque(g, n), c64(g, pow2_at_least(s->len + 1) - 1), "");
+		status = LLVMBuildSelect(g->b, tr, c64(g, GS_REC_TRUNCATED), status, "");
+		args[1] = len = n;
+	}
+	r = cg_helper(g, s->kind == GS_IR_S_STR ? BPF_FUNC_probe_read_user_str :
+			 BPF_FUNC_probe_read_user, args, 3);
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), rfail, ok);
+	LLVMPositionBuilderAtEnd(g->b, rfail);
+	cg_store_err_rec(g, sl, a);
+	LLVMBuildBr(g->b, done);
+
+	LLVMPositionBuilderAtEnd(g->b, ok);
+	if (s->kind == GS_IR_S_STR) {
+		len = r;
+		status = cg_str_status(g, s, a, r);
+	}
+	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, status, len));
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+static int cg_stmt_if(struct cg *g, const struct gs_ir_stmt *s, const struct gs_event_slot *sl)
+{
+	LLVMBasicBlockRef bad = cg_block(g, "if.err"), test = cg_block(g, "if.test");
+	LLVMBasicBlockRef bt = cg_block(g, "if.then"), bf = cg_block(g, "if.else");
+	LLVMBasicBlockRef done = cg_block(g, "if.done");
+	LLVMValueRef c;
+	int ret;
+
+	cg_err_clear(g);
+	c = cg_expr(g, s->expr);
+	if (!c)
+		return g->failed;
+	LLVMBuildCondBr(g->b, cg_err_set(g), bad, test);
+	LLVMPositionBuilderAtEnd(g->b, bad);
+	cg_store_err_rec(g, sl, LLVMBuildLoad2(g->b, g->i64, g->err_addr, ""));
+	LLVMBuildBr(g->b, done);
+
+	LLVMPositionBuilderAtEnd(g->b, test);
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, c, c64(g, 0), ""), bt, bf);
+	LLVMPositionBuilderAtEnd(g->b, bt);
+	ret = cg_body(g, s->then_body);
+	if (ret)
+		return ret;
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, bf);
+	ret = cg_body(g, s->else_body);
+	if (ret)
+		return ret;
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	return 0;
+}
+
+static int cg_body(struct cg *g, const struct gs_ir_stmt *s)
+{
+	for (; s && !g->failed; s = s->next) {
+		const struct gs_event_slot *sl;
+
+		if (s->kind == GS_IR_S_RETURN) {
+			/* Code after a return is unreachable; O2 deletes its block. */
+			LLVMBuildBr(g->b, g->exit_bb);
+			LLVMPositionBuilderAtEnd(g->b, cg_block(g, "dead"));
+			continue;
+		}
+		sl = cg_next_slot(g);
+		switch (s->kind) {
+		case GS_IR_S_VALUE:
+			cg_stmt_value(g, s, sl);
+			break;
+		case GS_IR_S_MEM:
+		case GS_IR_S_MEM_DYN:
+		case GS_IR_S_STR:
+			cg_stmt_read(g, s, sl);
+			break;
+		case GS_IR_S_MARK:
+			cg_store64(g, sl->off, c64(g, sl->id));
+			break;
+		case GS_IR_S_IF:
+			cg_stmt_if(g, s, sl);
+			break;
+		}
+	}
+	return g->failed;
+}
+
+/* ---- functions --------------------------------------------------------------------- */
+
+static void cg_fn_debug(struct cg *g, const char *name)
+{
+	LLVMMetadataRef params[2] = { g->di_int, g->di_ctx_ptr }, fty, sp, loc;
+
+	fty = LLVMDIBuilderCreateSubroutineType(g->di, g->di_file, params, 2, LLVMDIFlagPrototyped);
+	sp = LLVMDIBuilderCreateFunction(g->di, g->di_file, name, strlen(name), name, strlen(name),
+					 g->di_file, 1, fty, false, true, 1, LLVMDIFlagPrototyped,
+					 true);
+	/* A named parameter: the kernel rejects BTF with an unnamed one. */
+	LLVMDIBuilderCreateParameterVariable(g->di, sp, "ctx", 3, 1, g->di_file, 1, g->di_ctx_ptr,
+					     true, 0);
+	LLVMSetSubprogram(g->fn, sp);
+	loc = LLVMDIBuilderCreateDebugLocation(g->ctx, 1, 1, sp, NULL);
+	LLVMSetCurrentDebugLocation2(g->b, loc);
+}
+
+/* Fills g->pid/tid/host_pid; the target's namespace view when the options give one. */
+static void cg_fn_ids(struct cg *g)
+{
+	LLVMValueRef pt = cg_helper(g, BPF_FUNC_get_current_pid_tgid, NULL, 0);
+	LLVMValueRef args[4], r, ok, ns, mask = c64(g, 0xffffffff);
+
+	g->host_pid = LLVMBuildLShr(g->b, pt, c64(g, 32), "");
+	g->pid = g->host_pid;
+	g->tid = LLVMBuildAnd(g->b, pt, mask, "");
+	if (!g->o->pidns_dev && !g->o->pidns_ino)
+		return;
+	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
+	args[0] = c64(g, g->o->pidns_dev);
+	args[1] = c64(g, g->o->pidns_ino);
+	args[2] = g->tmp;
+	args[3] = c64(g, 8);	/* struct bpf_pidns_info { u32 pid; u32 tgid; } */
+	r = cg_helper(g, BPF_FUNC_get_ns_current_pid_tgid, args, 4);
+	ok = LLVMBuildICmp(g->b, LLVMIntEQ, r, c64(g, 0), "");
+	ns = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
+	g->pid = LLVMBuildSelect(g->b, ok, LLVMBuildLShr(g->b, ns, c64(g, 32), ""), g->pid, "");
+	g->tid = LLVMBuildSelect(g->b, ok, LLVMBuildAnd(g->b, ns, mask, ""), g->tid, "");
+}
+
+/* The reserve failed: count a lost event for this trace id, return 0. */
+static void cg_fn_lost(struct cg *g, LLVMBasicBlockRef lost)
+{
+	LLVMBasicBlockRef add = cg_block(g, "lost.add"), out = cg_block(g, "lost.out");
+	LLVMValueRef args[2] = { g->map_lost, g->key }, p;
+
+	LLVMPositionBuilderAtEnd(g->b, lost);
+	LLVMBuildStore(g->b, LLVMBuildTrunc(g->b, g->trace_key, g->i32, ""), g->key);
+	p = cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), out, add);
+	LLVMPositionBuilderAtEnd(g->b, add);
+	LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, c64(g, 1),
+			   LLVMAtomicOrderingMonotonic, false);
+	LLVMBuildBr(g->b, out);
+	LLVMPositionBuilderAtEnd(g->b, out);
+	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
+}
+
+static void cg_fn_header(struct cg *g)
+{
+	LLVMValueRef hi;
+
+	hi = LLVMBuildShl(g->b, c64(g, g->lo.end), c64(g, 32), "");
+	cg_store64(g, 0, LLVMBuildOr(g->b, g->trace_key, hi, ""));
+	hi = LLVMBuildShl(g->b, g->tid, c64(g, 32), "");
+	cg_store64(g, 8, LLVMBuildOr(g->b, g->pid, hi, ""));
+	cg_store64(g, 16, g->ts);
+	cg_store64(g, 24, g->ip);
+	cg_store32(g, 32, g->host_pid);
+	cg_store32(g, 36, c64(g, g->lo.cnt));
+	for (size_t i = 0; i < g->lo.cnt; i++)
+		cg_store64(g, g->lo.slots[i].off, c64(g, 0));
+}
+
+static void cg_fn_submit(struct cg *g)
+{
+	LLVMValueRef args[2], avail, force;
+
+	LLVMPositionBuilderAtEnd(g->b, g->exit_bb);
+	args[0] = g->map_events;
+	args[1] = c64(g, BPF_RB_AVAIL_DATA);
+	avail = cg_helper(g, BPF_FUNC_ringbuf_query, args, 2);
+	force = LLVMBuildICmp(g->b, LLVMIntUGT, avail, c64(g, g->wakeup_bytes), "");
+	args[0] = g->ev;
+	args[1] = LLVMBuildSelect(g->b, force, c64(g, BPF_RB_FORCE_WAKEUP),
+				  c64(g, BPF_RB_NO_WAKEUP), "");
+	cg_helper_t(g, LLVMVoidTypeInContext(g->ctx), BPF_FUNC_ringbuf_submit, args, 2);
+	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
+}
+
+static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
+{
+	char name[32];
+	LLVMTypeRef fty = LLVMFunctionType(g->i32, &g->ptr, 1, false);
+	LLVMBasicBlockRef entry, lost, body, drop;
+	LLVMValueRef args[3];
+	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+	int ret;
+
+	snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, idx);
+	g->prog_idx = idx;
+	g->prog = prog;
+	g->slot_next = 0;
+	free(g->lo.slots);
+	memset(&g->lo, 0, sizeof(g->lo));
+	g->fn = LLVMAddFunction(g->mod, name, fty);
+	g->lo.err = g->err;
+	g->lo.errlen = g->errlen;
+	ret = layout_build(prog, &g->lo);
+	if (ret) {
+		/* Prefix the layout's message with the program. */
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", g->err && g->errlen ? g->err : "");
+		return cg_fail(g, ret, "%s", msg);
+	}
+	LLVMSetSection(g->fn, g->o->uprobe_multi ? "uprobe.multi" : "uprobe");
+	LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+	LLVMSetValueName2(LLVMGetParam(g->fn, 0), "ctx", 3);
+	entry = cg_block(g, "entry");
+	LLVMPositionBuilderAtEnd(g->b, entry);
+	cg_fn_debug(g, name);
+
+	g->err_flag = cg_alloca(g, g->i64, "err");
+	g->err_addr = cg_alloca(g, g->i64, "err_addr");
+	g->tmp = cg_alloca(g, g->i64, "tmp");
+	g->scr_a = cg_alloca(g, LLVMArrayType(g->i64, GS_CODEGEN_MAX_CMP / 8 + 1), "scr_a");
+	g->scr_b = cg_alloca(g, LLVMArrayType(g->i64, GS_CODEGEN_MAX_CMP / 8 + 1), "scr_b");
+	g->key = cg_alloca(g, g->i32, "key");
+	g->regs = LLVMGetParam(g->fn, 0);
+
+	cg_ctx_load_all(g);
+	args[0] = g->regs;
+	g->cookie = cg_helper(g, BPF_FUNC_get_attach_cookie, args, 1);
+	g->trace_key = LLVMBuildAnd(g->b, g->cookie, c64(g, 0xffffffff), "");
+	cg_fn_ids(g);
+	if (g->o->pid_filter) {
+		LLVMBasicBlockRef keep = cg_block(g, "keep");
+
+		drop = cg_block(g, "drop");
+		LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, g->host_pid,
+						    c64(g, g->o->filter_tgid), ""), keep, drop);
+		LLVMPositionBuilderAtEnd(g->b, drop);
+		LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
+		LLVMPositionBuilderAtEnd(g->b, keep);
+	}
+	args[0] = g->map_events;
+	args[1] = c64(g, g->lo.reserve);
+	args[2] = c64(g, 0);
+	g->ev = cg_helper_t(g, g->ptr, BPF_FUNC_ringbuf_reserve, args, 3);
+	lost = cg_block(g, "lost");
+	body = cg_block(g, "fill");
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, g->ev, ""), lost, body);
+	cg_fn_lost(g, lost);
+
+	LLVMPositionBuilderAtEnd(g->b, body);
+	g->ts = cg_helper(g, BPF_FUNC_ktime_get_ns, NULL, 0);
+	g->ip = cg_reg(g, 16);
+	cg_fn_header(g);
+	g->exit_bb = cg_block(g, "submit");
+	ret = cg_body(g, prog->body);
+	if (ret)
+		return ret;
+	LLVMBuildBr(g->b, g->exit_bb);
+	cg_fn_submit(g);
+	return 0;
+}
+
+/* ---- module and object -------------------------------------------------------------- */
+
+static pthread_once_t llvm_once = PTHREAD_ONCE_INIT;
+
+static void llvm_init_bpf(void)
+{
+	LLVMInitializeBPFTargetInfo();
+	LLVMInitializeBPFTarget();
+	LLVMInitializeBPFTargetMC();
+	LLVMInitializeBPFAsmPrinter();
+}
+
+static void cg_module_debug(struct cg *g)
+{
+	LLVMMetadataRef fwd;
+
+	LLVMAddModuleFlag(g->mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
+			  LLVMValueAsMetadata(LLVMConstInt(g->i32, LLVMDebugMetadataVersion(), false)));
+	LLVMAddModuleFlag(g->mod, LLVMModuleFlagBehaviorWarning, "Dwarf Version", 13,
+			  LLVMValueAsMetadata(LLVMConstInt(g->i32, 5, false)));
+	g->di = LLVMCreateDIBuilder(g->mod);
+	g->di_file = LLVMDIBuilderCreateFile(g->di, "ghostscope.bpf.c", 16, "/", 1);
+	g->di_cu = LLVMDIBuilderCreateCompileUnit(g->di, LLVMDWARFSourceLanguageC, g->di_file,
+						  "ghostscope", 10, true, "", 0, 0, "", 0,
+						  LLVMDWARFEmissionFull, 0, false, false, "", 0,
+						  "", 0);
+	g->di_int = LLVMDIBuilderCreateBasicType(g->di, "int", 3, 32, 0x05 /* DW_ATE_signed */, 0);
+	fwd = LLVMDIBuilderCreateForwardDecl(g->di, 0x13 /* DW_TAG_structure_type */, "pt_regs", 7,
+					     g->di_file, g->di_file, 0, 0, 0, 0, "", 0);
+	g->di_ctx_ptr = LLVMDIBuilderCreatePointerType(g->di, fwd, 64, 64, 0, NULL, 0);
+}
+
+/* O2 and emission; on success *obj_ret is malloc'd. */
+static int cg_compile(struct cg *g, void **obj_ret, size_t *len_ret)
+{
+	LLVMTargetRef target;
+	LLVMTargetMachineRef tm = NULL;
+	LLVMPassBuilderOptionsRef pbo = NULL;
+	LLVMMemoryBufferRef buf = NULL;
+	LLVMTargetDataRef td;
+	LLVMErrorRef lerr;
+	char *msg = NULL;
+	int ret = 0;
+
+	if (LLVMVerifyModule(g->mod, LLVMReturnStatusAction, &msg)) {
+		ret = cg_fail(g, -EIO, "invalid LLVM IR: %.200s", msg);
+		goto out;
+	}
+	if (LLVMGetTargetFromTriple("bpfel", &target, &msg)) {
+		ret = cg_fail(g, -EIO, "no BPF target in LLVM: %s", msg);
+		goto out;
+	}
+	tm = LLVMCreateTargetMachine(target, "bpfel", "v3", "", LLVMCodeGenLevelDefault,
+				     LLVMRelocDefault, LLVMCodeModelDefault);
+	td = LLVMCreateTargetDataLayout(tm);
+	LLVMSetModuleDataLayout(g->mod, td);
+	LLVMDisposeTargetData(td);
+	LLVMSetTarget(g->mod, "bpfel");
+	pbo = LLVMCreatePassBuilderOptions();
+	lerr = LLVMRunPasses(g->mod, "default<O2>", tm, pbo);
+	if (lerr) {
+		char *em = LLVMGetErrorMessage(lerr);
+
+		ret = cg_fail(g, -EIO, "LLVM passes failed: %s", em);
+		LLVMDisposeErrorMessage(em);
+		goto out;
+	}
+	if (LLVMTargetMachineEmitToMemoryBuffer(tm, g->mod, LLVMObjectFile, &msg, &buf) ||
+	    g->diag[0]) {
+		ret = cg_fail(g, -EIO, "BPF emission failed: %s", g->diag[0] ? g->diag : msg);
+		goto out;
+	}
+	*len_ret = LLVMGetBufferSize(buf);
+	*obj_ret = malloc(*len_ret);
+	if (!*obj_ret) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(*obj_ret, LLVMGetBufferStart(buf), *len_ret);
+out:
+	if (msg)
+		LLVMDisposeMessage(msg);
+	if (buf)
+		LLVMDisposeMemoryBuffer(buf);
+	if (pbo)
+		LLVMDisposePassBuilderOptions(pbo);
+	if (tm)
+		LLVMDisposeTargetMachine(tm);
+	return ret;
+}
+
+int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
+		    const struct gs_codegen_opts *opts, void **obj_ret, size_t *len_ret,
+		    char *err, size_t errlen)
+{
+	struct gs_codegen_opts dflt = { 0 };
+	struct cg g = { 0 };
+	int ret = 0;
+
+	if (err && errlen)
+		err[0] = '\0';
+	*obj_ret = NULL;
+	*len_ret = 0;
+	g.o = opts ? opts : &dflt;
+	g.err = err;
+	g.errlen = errlen;
+	g.ringbuf_bytes = g.o->ringbuf_bytes ? g.o->ringbuf_bytes : DEFAULT_RINGBUF;
+	if (g.ringbuf_bytes < 4096 || (g.ringbuf_bytes & (g.ringbuf_bytes - 1)))
+		return cg_fail(&g, -EINVAL, "ring buffer size %u is not a power of two >= 4096",
+			       g.ringbuf_bytes);
+	if (!nprogs)
+		return cg_fail(&g, -EINVAL, "no programs to compile");
+	g.wakeup_bytes = g.o->wakeup_bytes ? g.o->wakeup_bytes : g.ringbuf_bytes / 8;
+	pthread_once(&llvm_once, llvm_init_bpf);
+
+	g.ctx = LLVMContextCreate();
+	LLVMContextSetDiagnosticHandler(g.ctx, cg_diag_handler, &g);
+	g.mod = LLVMModuleCreateWithNameInContext("ghostscope", g.ctx);
+	g.b = LLVMCreateBuilderInContext(g.ctx);
+	g.i1 = LLVMInt1TypeInContext(g.ctx);
+	g.i8 = LLVMInt8TypeInContext(g.ctx);
+	g.i16 = LLVMInt16TypeInContext(g.ctx);
+	g.i32 = LLVMInt32TypeInContext(g.ctx);
+	g.i64 = LLVMInt64TypeInContext(g.ctx);
+	g.ptr = LLVMPointerTypeInContext(g.ctx, 0);
+	cg_module_debug(&g);
+	cg_module_globals(&g);
+	for (size_t i = 0; i < nprogs && !ret; i++) {
+		if (!progs[i])
+			ret = cg_fail(&g, -EINVAL, "program %zu is NULL", i);
+		else
+			ret = cg_function(&g, i, progs[i]);
+	}
+	g.fn = NULL;
+	LLVMDIBuilderFinalize(g.di);
+	if (!ret)
+		ret = cg_compile(&g, obj_ret, len_ret);
+
+	free(g.lo.slots);
+	LLVMDisposeDIBuilder(g.di);
+	LLVMDisposeBuilder(g.b);
+	LLVMDisposeModule(g.mod);
+	LLVMContextDispose(g.ctx);
+	return ret;
+}
+
+/* ---- dry-run and option helpers --------------------------------------------------- */
+
+int gs_codegen_insn_counts(const void *obj, size_t len, uint32_t *cnt_ret, size_t nprogs)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "ghostscope");
+	struct bpf_object *bo;
+	int ret = 0;
+
+	bo = bpf_object__open_mem(obj, len, &oo);
+	if (!bo)
+		return -EINVAL;
+	for (size_t i = 0; i < nprogs; i++) {
+		char name[32];
+		struct bpf_program *p;
+
+		snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, i);
+		p = bpf_object__find_program_by_name(bo, name);
+		if (!p) {
+			ret = -EINVAL;
+			break;
+		}
+		cnt_ret[i] = bpf_program__insn_cnt(p);
+	}
+	bpf_object__close(bo);
+	return ret;
+}
+
+int gs_codegen_pidns(int pid, uint64_t *dev_ret, uint64_t *ino_ret)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	if (stat(path, &st))
+		return -errno;
+	*dev_ret = st.st_dev;
+	*ino_ret = st.st_ino;
+	return 0;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * BPF code generation: probe IR programs (ir.h) -> one BPF ELF object in memory,
+ * through the LLVM C API (bpfel, CPU v3, default<O2>). The object holds one program
+ * per IR program, named gs_p<index>, and the maps below, with BTF from DIBuilder debug
+ * info. docs/codegen.md describes the generated code and the event layout.
+ */
+#ifndef GS_TRACER_CODEGEN_H
+#define GS_TRACER_CODEGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tracer/ir.h"
+
+/* Map and program names in the object; the loader finds them by these names. */
+#define GS_CODEGEN_MAP_EVENTS	"gs_events"	/* BPF_MAP_TYPE_RINGBUF */
+#define GS_CODEGEN_MAP_LOST	"gs_lost"	/* PERCPU_ARRAY u32 trace id -> u64 lost events */
+#define GS_CODEGEN_MAP_VADDR	"gs_vaddr"	/* ARRAY u32 trace id -> u64 probe vaddr */
+#define GS_CODEGEN_PROG_FMT	"gs_p%zu"	/* program i of the input array */
+
+/* Limits checked by gs_codegen_emit (exceeding one is -E2BIG with a message). */
+enum {
+	GS_CODEGEN_MAX_MEM	= 8192,	/* S_MEM / S_MEM_DYN / S_STR len */
+	GS_CODEGEN_MAX_EVENT	= 65536, /* header + every slot of one program */
+	GS_CODEGEN_MAX_CMP	= 128,	/* MEMEQ / STREQ bytes (BPF stack scratch) */
+};
+
+struct gs_codegen_opts {
+	/* Ring buffer size in bytes: a power of two >= 4096; 0 means 8 MiB. */
+	uint32_t ringbuf_bytes;
+	/*
+	 * Drop events early (before reserving) unless the host tgid (as
+	 * bpf_get_current_pid_tgid() sees it, i.e. the tracer's view) equals filter_tgid.
+	 */
+	bool pid_filter;
+	uint32_t filter_tgid;
+	/*
+	 * dev/ino of the target's pid namespace (stat("/proc/PID/ns/pid")): hdr.pid/tid
+	 * and $pid/$tid then come from bpf_get_ns_current_pid_tgid; both 0 means use the
+	 * host ids. gs_codegen_pidns() fills them.
+	 */
+	uint64_t pidns_dev, pidns_ino;
+	/* Largest trace id used: sizes gs_lost and gs_vaddr (max_trace_id + 1 entries). */
+	uint32_t max_trace_id;
+	/*
+	 * Section "uprobe.multi" (true) or "uprobe" (false); informational for libbpf
+	 * 1.1, which knows neither name: the loader sets the program type itself.
+	 */
+	bool uprobe_multi;
+	/*
+	 * Events are submitted with BPF_RB_NO_WAKEUP while less than this many bytes are
+	 * unconsumed, and with BPF_RB_FORCE_WAKEUP above it; 0 means ringbuf_bytes / 8.
+	 * The reader polls with a short timeout, so quiet streams still drain promptly.
+	 */
+	uint32_t wakeup_bytes;
+};
+
+/*
+ * Compiles @nprogs programs into one object. On success *@obj_ret is a malloc'd ELF
+ * image of *@len_ret bytes that the caller frees. Returns 0, -EINVAL for malformed IR
+ * (bad register, load size, slot id 0, SP_CFA without cfa_valid...), -E2BIG for a
+ * limit above, -EIO when LLVM fails; @err (may be NULL) then holds a one-line message
+ * starting "program N: " when one program is at fault.
+ */
+int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
+		    const struct gs_codegen_opts *opts, void **obj_ret, size_t *len_ret,
+		    char *err, size_t errlen);
+
+/*
+ * Where the records of one program's events are: one slot per slot-writing statement
+ * (all kinds but S_RETURN), in pre-order (an S_IF's slot, then its then-body, then its
+ * else-body). A record is at event + off (struct gs_rec_hdr, then up to cap data
+ * bytes); its hdr.id is 0 when the statement did not run.
+ */
+struct gs_event_slot {
+	uint16_t id;
+	uint8_t kind;		/* enum gs_ir_stmt_kind */
+	uint32_t off;		/* from the start of the event (gs_event_hdr) */
+	uint32_t cap;		/* data bytes reserved after the record header */
+};
+
+/*
+ * Computes the layout gs_codegen_emit uses for @prog. *@slots_ret is malloc'd (caller
+ * frees; NULL when there are no slots); *@event_len_ret is hdr.len of its events.
+ * Returns 0 or -EINVAL/-E2BIG as gs_codegen_emit would.
+ */
+int gs_codegen_layout(const struct gs_ir_prog *prog, struct gs_event_slot **slots_ret,
+		      size_t *cnt_ret, uint32_t *event_len_ret);
+
+/*
+ * Dry run help: BPF instruction count of each of the @nprogs programs in an object
+ * from gs_codegen_emit (opens it with libbpf, loads nothing). Returns 0, -EINVAL when
+ * the object is malformed or lacks a program.
+ */
+int gs_codegen_insn_counts(const void *obj, size_t len, uint32_t *cnt_ret, size_t nprogs);
+
+/*
+ * Fills dev/ino of the pid namespace of @pid for gs_codegen_opts. Returns 0 or -errno
+ * from stat (-ENOENT: no such process).
+ */
+int gs_codegen_pidns(int pid, uint64_t *dev_ret, uint64_t *ino_ret);
+
+#endif /* GS_TRACER_CODEGEN_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The BPF loader: loads an object from gs_codegen_emit() with libbpf, attaches its
+ * programs to uprobes (one uprobe_multi link per program and file where the kernel
+ * has them, else one perf-event uprobe per pc), streams events from the ring buffer
+ * and reads the per-trace-id lost counters. docs/codegen.md has the details.
+ *
+ * Not thread-safe: use one loader from one thread. gs_loader_open() swaps libbpf's
+ * global print callback while it loads, then restores it.
+ */
+#ifndef GS_TRACER_LOADER_H
+#define GS_TRACER_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tracer/event.h"
+
+struct gs_loader;
+
+struct gs_loader_opts {
+	/*
+	 * Fail (-EINVAL) when the kernel rejects the object's BTF; libbpf itself would
+	 * only warn "BTF is optional, ignoring" and load without it. Tests set this.
+	 */
+	bool strict_btf;
+	/* Use single uprobes even when uprobe_multi is available (for comparison). */
+	bool force_single;
+	/* Copy libbpf's warnings to stderr (they are always captured for errors). */
+	bool verbose;
+};
+
+/* One pc to probe. */
+struct gs_attach_point {
+	const char *path;	/* file holding the code; borrowed for the call */
+	uint64_t file_off;	/* uprobe offset in that file */
+	uint64_t vaddr;		/* module-relative vaddr, for GS_IR_SP_BIAS */
+	uint32_t trace_id;	/* the attach cookie; <= gs_codegen_opts.max_trace_id */
+	uint32_t prog;		/* index into the program array given to gs_codegen_emit */
+	int pid;		/* only this process; -1 for every process */
+};
+
+/*
+ * Called for each event, in ring order. @ev points into the ring buffer and is only
+ * valid during the call; @size is the record size (>= ev->len). Return 0 to go on, a
+ * negative errno to stop gs_loader_poll(), which then returns it.
+ */
+typedef int (*gs_event_fn)(void *ctx, const struct gs_event_hdr *ev, size_t size);
+
+/*
+ * True when the running kernel supports uprobe_multi links (kernel 6.6+); probed
+ * once (loads a two-instruction program) and cached.
+ */
+bool gs_loader_has_uprobe_multi(void);
+
+/*
+ * Loads @obj (@len bytes, from gs_codegen_emit with @nprogs programs) into the
+ * kernel. The loader does not keep @obj. Returns 0 and *@ret, or a negative errno:
+ * -EACCES/-EINVAL... from the kernel; when the verifier rejected a program, @err holds
+ * "program N: verifier rejected: <the verifier's last lines>" and *@bad_prog_ret
+ * (may be NULL) is N, else -1. -EINVAL with "kernel rejected the BTF" under
+ * strict_btf. Nothing is left loaded after a failure.
+ */
+int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_loader_opts *opts,
+		   struct gs_loader **ret, int *bad_prog_ret, char *err, size_t errlen);
+/* Detaches everything, unloads, frees. Accepts NULL and half-built loaders. */
+void gs_loader_close(struct gs_loader *l);
+
+/*
+ * Attaches @n points. Points of one program, path and pid share one uprobe_multi
+ * link with a cookie per pc; without uprobe_multi each point is one uprobe. Also
+ * records each point's vaddr for $bias. May be called more than once. Returns 0, or a
+ * negative errno with @err naming the point ('path' +0xoff); links made before a
+ * failure stay attached (gs_loader_detach/close removes them).
+ */
+int gs_loader_attach(struct gs_loader *l, const struct gs_attach_point *pts, size_t n,
+		     char *err, size_t errlen);
+/* Removes every link (fast with uprobe_multi). Idempotent; returns 0. */
+int gs_loader_detach(struct gs_loader *l);
+/* Number of links / single uprobes currently attached, and whether multi is used. */
+size_t gs_loader_link_count(const struct gs_loader *l);
+bool gs_loader_uses_multi(const struct gs_loader *l);
+
+/*
+ * Waits up to @timeout_ms for a wakeup, then drains everything in the ring (events
+ * are submitted without wakeups most of the time, so a wait that times out still
+ * delivers what is there). Calls @cb for each event. Returns the number of events
+ * delivered, or a negative errno (from epoll or from @cb). -EINTR is returned as 0.
+ */
+int gs_loader_poll(struct gs_loader *l, int timeout_ms, gs_event_fn cb, void *ctx);
+
+/* Events of @trace_id dropped because the ring was full, summed over CPUs. */
+int gs_loader_lost(struct gs_loader *l, uint32_t trace_id, uint64_t *lost_ret);
+
+#endif /* GS_TRACER_LOADER_H */
