@@ -48,8 +48,10 @@
 #include <bpf/libbpf.h>
 
 #include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/DebugInfo.h>
+#include <llvm-c/Linker.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -68,6 +70,9 @@ static const uint16_t dwarf_reg_off[17] = {
 enum { NULL_PAGE = 4096 };
 
 #define DEFAULT_RINGBUF (8u << 20)
+
+/* The save map's key and value (codegen.h): {tid, key, depth}, {failed mask, vals}. */
+enum { SAVE_KEY_BYTES = 16, SAVE_VAL_BYTES = 8 + 8 * GS_IR_SAVE_MAX };
 
 /* ---- layout ------------------------------------------------------------------- */
 
@@ -95,6 +100,10 @@ static uint32_t slot_cap(const struct gs_ir_stmt *s)
 	case GS_IR_S_MEM_DYN:
 	case GS_IR_S_STR:
 		return s->len > 8 ? round8(s->len) : 8;
+	case GS_IR_S_COMM:
+		return 16;
+	case GS_IR_S_BACKTRACE:
+		return sizeof(struct gs_bt_hdr) + 8 * s->len;
 	default:
 		return 0;
 	}
@@ -130,13 +139,23 @@ static int layout_body(struct layout *lo, const struct gs_ir_stmt *s)
 		struct gs_event_slot *slot;
 		int ret;
 
-		if (s->kind > GS_IR_S_RETURN)
+		if (s->kind > GS_IR_S_BACKTRACE)
 			return layout_fail(lo, -EINVAL, "unknown statement kind %u", s->kind);
 		if (s->kind == GS_IR_S_RETURN)
 			continue;
+		if (s->kind == GS_IR_S_SAVE) {
+			if (!s->nsave || s->nsave > GS_IR_SAVE_MAX || !s->save_exprs)
+				return layout_fail(lo, -E2BIG, "save of %u values (1..%u allowed)",
+						   s->nsave, GS_IR_SAVE_MAX);
+			continue;
+		}
 		if (!s->id)
 			return layout_fail(lo, -EINVAL, "statement with emit id 0");
-		if (s->kind != GS_IR_S_MARK && !s->expr)
+		if (s->kind == GS_IR_S_BACKTRACE && (!s->len || s->len > GS_IR_BT_MAX))
+			return layout_fail(lo, -E2BIG, "backtrace #%u of depth %u (1..%u allowed)",
+					   s->id, s->len, GS_IR_BT_MAX);
+		if (s->kind != GS_IR_S_MARK && s->kind != GS_IR_S_COMM &&
+		    s->kind != GS_IR_S_BACKTRACE && !s->expr)
 			return layout_fail(lo, -EINVAL, "statement #%u lacks an expression", s->id);
 		if (s->kind == GS_IR_S_MEM_DYN && !s->len_expr)
 			return layout_fail(lo, -EINVAL, "statement #%u lacks a length", s->id);
@@ -161,6 +180,14 @@ static int layout_body(struct layout *lo, const struct gs_ir_stmt *s)
 		lo->end += sizeof(struct gs_rec_hdr) + slot->cap;
 		if (lo->end > GS_CODEGEN_MAX_EVENT)
 			return layout_fail(lo, -E2BIG, "event exceeds %u bytes", GS_CODEGEN_MAX_EVENT);
+		if (s->kind == GS_IR_S_BACKTRACE) {
+			/* The unwinder's pc stores are masked to GS_IR_BT_MAX slots (helpers.c). */
+			uint32_t need = slot->off + sizeof(struct gs_rec_hdr) +
+					sizeof(struct gs_bt_hdr) + 8 * GS_IR_BT_MAX;
+
+			if (need > lo->reserve)
+				lo->reserve = need;
+		}
 		if (s->kind == GS_IR_S_MEM_DYN) {
 			/* The verifier sees the length as "masked", so room up to the mask. */
 			uint32_t need = slot->off + sizeof(struct gs_rec_hdr) +
@@ -218,6 +245,10 @@ struct cg {
 	LLVMMetadataRef di_file, di_cu, di_int, di_ctx_ptr;
 	LLVMTypeRef i1, i8, i16, i32, i64, ptr;
 	LLVMValueRef map_events, map_lost, map_vaddr;
+	LLVMValueRef map_save, map_depth, map_scratch;	/* only when uses_save */
+	bool uses_save;		/* some program has S_SAVE or SAVED */
+	bool uses_bt;		/* some program has S_BACKTRACE: helpers linked */
+	LLVMValueRef fn_unwind;	/* bpf/helpers.c gs_bt_unwind */
 	const struct gs_codegen_opts *o;
 	uint32_t ringbuf_bytes, wakeup_bytes;
 	char *err;
@@ -232,7 +263,10 @@ struct cg {
 	LLVMBasicBlockRef exit_bb;
 	LLVMValueRef err_flag, err_addr;	/* allocas: i64 */
 	LLVMValueRef tmp, scr_a, scr_b, key;	/* allocas: i64, [17 x i64] x2, i32 */
-	LLVMValueRef cookie, trace_key, pid, tid, host_pid, ts, ip;
+	LLVMValueRef cookie, trace_key, pid, tid, host_pid, host_tid, ts, ip;
+	LLVMValueRef dkey, skey, one;		/* allocas: i64, [2 x i64], i64 (saves) */
+	LLVMValueRef saved;			/* return programs: the save, or null */
+	bool no_event;				/* top level is S_SAVE only */
 	LLVMValueRef regv[17];			/* DWARF registers 0..16, loaded at entry */
 	struct layout lo;
 	size_t slot_next;
@@ -303,10 +337,26 @@ static LLVMMetadataRef di_type_member(struct cg *g, const char *name, LLVMMetada
 					     0, 64, 64, idx * 64, 0, p);
 }
 
-static LLVMValueRef cg_map(struct cg *g, const char *name, uint32_t type, uint32_t max_entries,
-			   uint32_t value_bits)
+/* A BTF type of @bytes: u32, u64, or an array of u64 (keys and values are opaque). */
+static LLVMMetadataRef di_bytes_type(struct cg *g, uint32_t bytes)
 {
-	LLVMMetadataRef members[4], st, expr, gve, key_t, val_t;
+	LLVMMetadataRef u64 = LLVMDIBuilderCreateBasicType(g->di, "unsigned long long", 18, 64,
+							   0x08 /* DW_ATE_unsigned */, 0);
+	LLVMMetadataRef sub;
+
+	if (bytes == 4)
+		return LLVMDIBuilderCreateBasicType(g->di, "unsigned int", 12, 32, 0x08, 0);
+	if (bytes == 8)
+		return u64;
+	sub = LLVMDIBuilderGetOrCreateSubrange(g->di, 0, bytes / 8);
+	return LLVMDIBuilderCreateArrayType(g->di, (uint64_t)bytes * 8, 64, u64, &sub, 1);
+}
+
+/* A BTF-defined map; key_bytes 0 (ring buffer) declares neither key nor value. */
+static LLVMValueRef cg_map(struct cg *g, const char *name, uint32_t type, uint32_t max_entries,
+			   uint32_t key_bytes, uint32_t value_bytes)
+{
+	LLVMMetadataRef members[4], st, expr, gve;
 	LLVMTypeRef fields[4];
 	unsigned n = 0;
 	LLVMTypeRef lt;
@@ -314,12 +364,9 @@ static LLVMValueRef cg_map(struct cg *g, const char *name, uint32_t type, uint32
 
 	members[n++] = di_uint_member(g, "type", type, 0);
 	members[n++] = di_uint_member(g, "max_entries", max_entries, 1);
-	if (value_bits) {
-		key_t = LLVMDIBuilderCreateBasicType(g->di, "unsigned int", 12, 32, 0x08, 0);
-		val_t = LLVMDIBuilderCreateBasicType(g->di, "unsigned long long", 18, value_bits,
-						     0x08, 0);
-		members[n++] = di_type_member(g, "key", key_t, 2);
-		members[n++] = di_type_member(g, "value", val_t, 3);
+	if (key_bytes) {
+		members[n++] = di_type_member(g, "key", di_bytes_type(g, key_bytes), 2);
+		members[n++] = di_type_member(g, "value", di_bytes_type(g, value_bytes), 3);
 	}
 	st = LLVMDIBuilderCreateStructType(g->di, g->di_file, "", 0, g->di_file, 0, n * 64, 64,
 					   0, NULL, members, n, 0, NULL, NULL, 0);
@@ -343,9 +390,18 @@ static void cg_module_globals(struct cg *g)
 	uint32_t entries = g->o->max_trace_id + 1;
 	LLVMValueRef lic;
 
-	g->map_events = cg_map(g, GS_CODEGEN_MAP_EVENTS, BPF_MAP_TYPE_RINGBUF, g->ringbuf_bytes, 0);
-	g->map_lost = cg_map(g, GS_CODEGEN_MAP_LOST, BPF_MAP_TYPE_PERCPU_ARRAY, entries, 64);
-	g->map_vaddr = cg_map(g, GS_CODEGEN_MAP_VADDR, BPF_MAP_TYPE_ARRAY, entries, 64);
+	g->map_events = cg_map(g, GS_CODEGEN_MAP_EVENTS, BPF_MAP_TYPE_RINGBUF, g->ringbuf_bytes, 0,
+			       0);
+	g->map_lost = cg_map(g, GS_CODEGEN_MAP_LOST, BPF_MAP_TYPE_PERCPU_ARRAY, entries, 4, 8);
+	g->map_vaddr = cg_map(g, GS_CODEGEN_MAP_VADDR, BPF_MAP_TYPE_ARRAY, entries, 4, 8);
+	if (g->uses_save) {
+		g->map_save = cg_map(g, GS_CODEGEN_MAP_SAVE, BPF_MAP_TYPE_LRU_HASH, GS_CODEGEN_SAVE_ENTRIES,
+				     SAVE_KEY_BYTES, SAVE_VAL_BYTES);
+		g->map_depth = cg_map(g, GS_CODEGEN_MAP_DEPTH, BPF_MAP_TYPE_LRU_HASH,
+				      GS_CODEGEN_SAVE_ENTRIES, 8, 8);
+		g->map_scratch = cg_map(g, GS_CODEGEN_MAP_SCRATCH, BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4,
+					SAVE_VAL_BYTES);
+	}
 	lic = LLVMAddGlobal(g->mod, LLVMArrayType(g->i8, 4), "_license");
 	LLVMSetInitializer(lic, LLVMConstStringInContext(g->ctx, "GPL", 3, false));
 	LLVMSetSection(lic, "license");
@@ -457,6 +513,28 @@ static void cg_store_err_rec(struct cg *g, const struct gs_event_slot *sl, LLVMV
 	cg_store64(g, sl->off + 8, addr);
 }
 
+/*
+ * The error state's flag says what failed (ERR_*); the status of a record for it is
+ * NOT_SAVED for a missing save, else the read error of the recorded address.
+ */
+enum { ERR_READ = 1, ERR_NOT_SAVED = 2 };
+
+static LLVMValueRef cg_err_state_status(struct cg *g)
+{
+	LLVMValueRef f = LLVMBuildLoad2(g->b, g->i64, g->err_flag, "");
+	LLVMValueRef addr = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
+
+	return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, f, c64(g, ERR_NOT_SAVED), ""),
+			       c64(g, GS_REC_NOT_SAVED), cg_err_status(g, addr), "");
+}
+
+/* Writes the error record of the current error state into slot @sl. */
+static void cg_store_err_state(struct cg *g, const struct gs_event_slot *sl)
+{
+	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, cg_err_state_status(g), c64(g, 8)));
+	cg_store64(g, sl->off + 8, LLVMBuildLoad2(g->b, g->i64, g->err_addr, ""));
+}
+
 static LLVMValueRef cg_err_set(struct cg *g)
 {
 	LLVMValueRef f = LLVMBuildLoad2(g->b, g->i64, g->err_flag, "");
@@ -470,14 +548,20 @@ static void cg_err_clear(struct cg *g)
 	LLVMBuildStore(g->b, c64(g, 0), g->err_addr);
 }
 
-/* Records a failed read at @addr unless an earlier one is already recorded. */
-static void cg_err_raise(struct cg *g, LLVMValueRef addr)
+/* Records a failure (ERR_*) at @addr unless an earlier one is already recorded. */
+static void cg_err_raise_kind(struct cg *g, LLVMValueRef addr, unsigned kind)
 {
 	LLVMValueRef had = cg_err_set(g);
 	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
+	LLVMValueRef oldf = LLVMBuildLoad2(g->b, g->i64, g->err_flag, "");
 
 	LLVMBuildStore(g->b, LLVMBuildSelect(g->b, had, old, addr, ""), g->err_addr);
-	LLVMBuildStore(g->b, c64(g, 1), g->err_flag);
+	LLVMBuildStore(g->b, LLVMBuildSelect(g->b, had, oldf, c64(g, kind), ""), g->err_flag);
+}
+
+static void cg_err_raise(struct cg *g, LLVMValueRef addr)
+{
+	cg_err_raise_kind(g, addr, ERR_READ);
 }
 
 /* Hides @v's value range from LLVM so a following mask survives for the verifier. */
@@ -771,7 +855,9 @@ static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
 	case GS_IR_SP_PID: return g->pid;
 	case GS_IR_SP_TID: return g->tid;
 	case GS_IR_SP_HOST_PID: return g->host_pid;
-	case GS_IR_SP_TIMESTAMP: return g->ts;
+	case GS_IR_SP_TIMESTAMP:
+		/* Programs without an event (only saves) have no header timestamp. */
+		return g->ts ? g->ts : cg_helper(g, BPF_FUNC_ktime_get_ns, NULL, 0);
 	case GS_IR_SP_PC: return g->ip;
 	case GS_IR_SP_SP: return cg_reg(g, 7);
 	case GS_IR_SP_TRACE_ID: return g->trace_key;
@@ -806,6 +892,50 @@ static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
 		cg_fail(g, -EINVAL, "unknown special %u", e->op);
 		return NULL;
 	}
+}
+
+/*
+ * GS_IR_SAVED: value @e->imm of the save the function prologue looked up (g->saved).
+ * No save: error NOT_SAVED; a value whose read failed at entry: that read error.
+ */
+static LLVMValueRef cg_saved(struct cg *g, const struct gs_ir_expr *e)
+{
+	LLVMBasicBlockRef from, hit = cg_block(g, "sv"), bad = cg_block(g, "sv.bad");
+	LLVMBasicBlockRef miss = cg_block(g, "sv.miss"), join = cg_block(g, "sv.j");
+	LLVMValueRef mask, v, failed, phi, vals[3];
+	LLVMBasicBlockRef bbs[3];
+
+	if (!g->prog->retprobe || !g->saved) {
+		cg_fail(g, -EINVAL, "saved entry value used outside a return program");
+		return NULL;
+	}
+	if (e->imm >= GS_IR_SAVE_MAX) {
+		cg_fail(g, -EINVAL, "saved entry value %llu (0..%u allowed)",
+			(unsigned long long)e->imm, GS_IR_SAVE_MAX - 1);
+		return NULL;
+	}
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, g->saved, ""), miss, hit);
+	LLVMPositionBuilderAtEnd(g->b, miss);
+	cg_err_raise_kind(g, c64(g, 0), ERR_NOT_SAVED);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, hit);
+	mask = LLVMBuildLoad2(g->b, g->i64, g->saved, "");
+	v = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, g->saved, 8 + 8 * e->imm), "");
+	failed = LLVMBuildAnd(g->b, LLVMBuildLShr(g->b, mask, c64(g, e->imm), ""), c64(g, 1), "");
+	from = LLVMGetInsertBlock(g->b);
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, failed, c64(g, 0), ""), bad, join);
+	LLVMPositionBuilderAtEnd(g->b, bad);
+	cg_err_raise(g, v);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, "");
+	vals[0] = c64(g, 0); bbs[0] = miss;
+	vals[1] = v; bbs[1] = from;
+	vals[2] = c64(g, 0); bbs[2] = bad;
+	LLVMAddIncoming(phi, vals, bbs, 3);
+	return phi;
 }
 
 static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e)
@@ -864,6 +994,8 @@ static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e)
 	case GS_IR_MEMEQ:
 	case GS_IR_STREQ:
 		return cg_memeq(g, e);
+	case GS_IR_SAVED:
+		return cg_saved(g, e);
 	default:
 		cg_fail(g, -EINVAL, "unknown expression kind %u", e->kind);
 		return NULL;
@@ -889,7 +1021,7 @@ static void cg_stmt_value(struct cg *g, const struct gs_ir_stmt *s, const struct
 		return;
 	e = cg_err_set(g);
 	addr = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
-	status = LLVMBuildSelect(g->b, e, cg_err_status(g, addr), c64(g, GS_REC_OK), "");
+	status = LLVMBuildSelect(g->b, e, cg_err_state_status(g), c64(g, GS_REC_OK), "");
 	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, status, c64(g, 8)));
 	cg_store64(g, sl->off + 8, LLVMBuildSelect(g->b, e, addr, v, ""));
 }
@@ -941,7 +1073,7 @@ static void cg_stmt_read(struct cg *g, const struct gs_ir_stmt *s, const struct 
 	LLVMBuildCondBr(g->b, cg_err_set(g), bad, chk);
 
 	LLVMPositionBuilderAtEnd(g->b, bad);
-	cg_store_err_rec(g, sl, LLVMBuildLoad2(g->b, g->i64, g->err_addr, ""));
+	cg_store_err_state(g, sl);
 	LLVMBuildBr(g->b, done);
 
 	LLVMPositionBuilderAtEnd(g->b, chk);
@@ -984,6 +1116,137 @@ static void cg_stmt_read(struct cg *g, const struct gs_ir_stmt *s, const struct 
 	LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* u64 (host tid | key << 32) into g->dkey: the gs_depth key and the save key's head. */
+static void cg_depth_key(struct cg *g, LLVMValueRef key)
+{
+	LLVMValueRef k = LLVMBuildOr(g->b, g->host_tid,
+				     LLVMBuildShl(g->b, LLVMBuildAnd(g->b, key, c64(g, 0xffffffff), ""),
+						  c64(g, 32), ""), "");
+
+	LLVMBuildStore(g->b, k, g->dkey);
+}
+
+/* g->skey = { g->dkey, @depth } */
+static void cg_save_key(struct cg *g, LLVMValueRef depth)
+{
+	LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->i64, g->dkey, ""), cg_gep(g, g->skey, 0));
+	LLVMBuildStore(g->b, depth, cg_gep(g, g->skey, 8));
+}
+
+static LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
+{
+	LLVMValueRef args[2] = { map, key };
+
+	return cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
+}
+
+/*
+ * S_SAVE. Values are evaluated one by one into the per-CPU scratch value (a failed
+ * read stores its address and sets the value's bit in the mask), then the scratch is
+ * inserted under (tid, key, depth) where depth counts this thread's calls in
+ * progress, so a recursive call saves beside its caller instead of over it. Calls
+ * deeper than GS_IR_SAVE_DEPTH are counted but not saved.
+ */
+static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
+{
+	LLVMBasicBlockRef have = cg_block(g, "save"), store = cg_block(g, "save.st");
+	LLVMBasicBlockRef count = cg_block(g, "save.cnt"), done = cg_block(g, "save.done");
+	LLVMValueRef scratch, dp, d, mask = c64(g, 0), args[4], isnull;
+
+	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, false), g->key);
+	scratch = cg_map_lookup(g, g->map_scratch, g->key);
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, scratch, ""), done, have);
+
+	LLVMPositionBuilderAtEnd(g->b, have);
+	cg_depth_key(g, c64(g, s->save_key));
+	dp = cg_map_lookup(g, g->map_depth, g->dkey);
+	isnull = LLVMBuildIsNull(g->b, dp, "");
+	{
+		/* d = dp ? *dp : 0, without a load on the null path */
+		LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b), rd = cg_block(g, "save.d");
+		LLVMBasicBlockRef j = cg_block(g, "save.dj");
+		LLVMValueRef v, vals[2];
+		LLVMBasicBlockRef bbs[2];
+
+		LLVMBuildCondBr(g->b, isnull, j, rd);
+		LLVMPositionBuilderAtEnd(g->b, rd);
+		v = LLVMBuildLoad2(g->b, g->i64, dp, "");
+		LLVMBuildBr(g->b, j);
+		LLVMPositionBuilderAtEnd(g->b, j);
+		d = LLVMBuildPhi(g->b, g->i64, "");
+		vals[0] = c64(g, 0); bbs[0] = from;
+		vals[1] = v; bbs[1] = rd;
+		LLVMAddIncoming(d, vals, bbs, 2);
+	}
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, d, c64(g, GS_IR_SAVE_DEPTH), ""),
+			store, count);
+
+	LLVMPositionBuilderAtEnd(g->b, store);
+	for (uint32_t i = 0; i < s->nsave; i++) {
+		LLVMValueRef v, e, addr;
+
+		cg_err_clear(g);
+		v = cg_expr(g, s->save_exprs[i]);
+		if (!v)
+			return;
+		e = cg_err_set(g);
+		addr = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
+		LLVMBuildStore(g->b, LLVMBuildSelect(g->b, e, addr, v, ""),
+			       cg_gep(g, scratch, 8 + 8 * i));
+		mask = LLVMBuildOr(g->b, mask, LLVMBuildShl(g->b, LLVMBuildZExt(g->b, e, g->i64, ""),
+							    c64(g, i), ""), "");
+	}
+	LLVMBuildStore(g->b, mask, scratch);
+	cg_save_key(g, d);
+	args[0] = g->map_save;
+	args[1] = g->skey;
+	args[2] = scratch;
+	args[3] = c64(g, BPF_ANY);
+	cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	LLVMBuildBr(g->b, count);
+
+	/* An update rather than a store through dp: no map pointer lives across helpers. */
+	LLVMPositionBuilderAtEnd(g->b, count);
+	LLVMBuildStore(g->b, LLVMBuildAdd(g->b, d, c64(g, 1), ""), g->one);
+	args[0] = g->map_depth;
+	args[1] = g->dkey;
+	args[2] = g->one;
+	args[3] = c64(g, BPF_ANY);
+	cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	cg_err_clear(g);
+}
+
+/*
+ * S_BACKTRACE: bpf/helpers.c gs_bt_unwind() fills the slot's data (gs_bt_hdr + pcs)
+ * from rip, rsp and rbp, and returns the frame count for the record length.
+ */
+static void cg_stmt_backtrace(struct cg *g, const struct gs_ir_stmt *s,
+			      const struct gs_event_slot *sl)
+{
+	LLVMValueRef args[5], n, len;
+
+	args[0] = cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr));
+	args[1] = cg_reg(g, 16);
+	args[2] = cg_reg(g, 7);
+	args[3] = cg_reg(g, 6);
+	args[4] = c64(g, s->len);
+	n = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->fn_unwind), g->fn_unwind, args, 5, "");
+	len = LLVMBuildAdd(g->b, LLVMBuildShl(g->b, n, c64(g, 3), ""),
+			   c64(g, sizeof(struct gs_bt_hdr)), "");
+	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, c64(g, GS_REC_OK), len));
+}
+
+/* S_COMM: the task name straight into the slot. */
+static void cg_stmt_comm(struct cg *g, const struct gs_event_slot *sl)
+{
+	LLVMValueRef args[2] = { cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr)), c64(g, 16) };
+
+	cg_helper(g, BPF_FUNC_get_current_comm, args, 2);
+	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, c64(g, GS_REC_OK), c64(g, 16)));
+}
+
 static int cg_stmt_if(struct cg *g, const struct gs_ir_stmt *s, const struct gs_event_slot *sl)
 {
 	LLVMBasicBlockRef bad = cg_block(g, "if.err"), test = cg_block(g, "if.test");
@@ -998,7 +1261,7 @@ static int cg_stmt_if(struct cg *g, const struct gs_ir_stmt *s, const struct gs_
 		return g->failed;
 	LLVMBuildCondBr(g->b, cg_err_set(g), bad, test);
 	LLVMPositionBuilderAtEnd(g->b, bad);
-	cg_store_err_rec(g, sl, LLVMBuildLoad2(g->b, g->i64, g->err_addr, ""));
+	cg_store_err_state(g, sl);
 	LLVMBuildBr(g->b, done);
 
 	LLVMPositionBuilderAtEnd(g->b, test);
@@ -1028,6 +1291,10 @@ static int cg_body(struct cg *g, const struct gs_ir_stmt *s)
 			LLVMPositionBuilderAtEnd(g->b, cg_block(g, "dead"));
 			continue;
 		}
+		if (s->kind == GS_IR_S_SAVE) {
+			cg_stmt_save(g, s);
+			continue;
+		}
 		sl = cg_next_slot(g);
 		switch (s->kind) {
 		case GS_IR_S_VALUE:
@@ -1043,6 +1310,12 @@ static int cg_body(struct cg *g, const struct gs_ir_stmt *s)
 			break;
 		case GS_IR_S_IF:
 			cg_stmt_if(g, s, sl);
+			break;
+		case GS_IR_S_COMM:
+			cg_stmt_comm(g, sl);
+			break;
+		case GS_IR_S_BACKTRACE:
+			cg_stmt_backtrace(g, s, sl);
 			break;
 		}
 	}
@@ -1076,6 +1349,7 @@ static void cg_fn_ids(struct cg *g)
 	g->host_pid = LLVMBuildLShr(g->b, pt, c64(g, 32), "");
 	g->pid = g->host_pid;
 	g->tid = LLVMBuildAnd(g->b, pt, mask, "");
+	g->host_tid = g->tid;
 	if (!g->o->pidns_dev && !g->o->pidns_ino)
 		return;
 	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
@@ -1090,6 +1364,73 @@ static void cg_fn_ids(struct cg *g)
 	g->tid = LLVMBuildSelect(g->b, ok, LLVMBuildAnd(g->b, ns, mask, ""), g->tid, "");
 }
 
+/*
+ * Return programs that read saves: pop this thread's call depth for the key and look
+ * up the save of that depth into g->saved (null when there is none). Runs before the
+ * reserve so that a lost event still consumes its save.
+ */
+static void cg_fn_saved_lookup(struct cg *g)
+{
+	LLVMBasicBlockRef from, have = cg_block(g, "ret.d"), pop = cg_block(g, "ret.pop");
+	LLVMBasicBlockRef look = cg_block(g, "ret.sv"), join = cg_block(g, "ret.j");
+	LLVMValueRef dp, d, args[4], sv, vals[4];
+	LLVMBasicBlockRef bbs[4];
+	unsigned n = 0;
+
+	cg_save_key(g, c64(g, 0));	/* initialised on every path */
+	cg_depth_key(g, g->prog->save_key ? c64(g, g->prog->save_key) : g->trace_key);
+	dp = cg_map_lookup(g, g->map_depth, g->dkey);
+	from = LLVMGetInsertBlock(g->b);
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, dp, ""), join, have);
+	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = from;
+
+	LLVMPositionBuilderAtEnd(g->b, have);
+	d = LLVMBuildLoad2(g->b, g->i64, dp, "");
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, d, c64(g, 0), ""), join, pop);
+	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = have;
+
+	LLVMPositionBuilderAtEnd(g->b, pop);
+	d = LLVMBuildSub(g->b, d, c64(g, 1), "");
+	LLVMBuildStore(g->b, d, g->one);
+	args[0] = g->map_depth;
+	args[1] = g->dkey;
+	args[2] = g->one;
+	args[3] = c64(g, BPF_ANY);
+	cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, d, c64(g, GS_IR_SAVE_DEPTH), ""),
+			look, join);
+	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = pop;
+
+	LLVMPositionBuilderAtEnd(g->b, look);
+	cg_save_key(g, d);
+	sv = cg_map_lookup(g, g->map_save, g->skey);
+	LLVMBuildBr(g->b, join);
+	vals[n] = sv; bbs[n++] = look;
+
+	LLVMPositionBuilderAtEnd(g->b, join);
+	g->saved = LLVMBuildPhi(g->b, g->ptr, "saved");
+	LLVMAddIncoming(g->saved, vals, bbs, n);
+}
+
+/* Deletes the save g->saved points to (every exit of a return program that read one). */
+static void cg_fn_saved_release(struct cg *g)
+{
+	LLVMBasicBlockRef del, out;
+	LLVMValueRef args[2];
+
+	if (!g->saved)
+		return;
+	del = cg_block(g, "ret.del");
+	out = cg_block(g, "ret.out");
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, g->saved, ""), out, del);
+	LLVMPositionBuilderAtEnd(g->b, del);
+	args[0] = g->map_save;
+	args[1] = g->skey;
+	cg_helper(g, BPF_FUNC_map_delete_elem, args, 2);
+	LLVMBuildBr(g->b, out);
+	LLVMPositionBuilderAtEnd(g->b, out);
+}
+
 /* The reserve failed: count a lost event for this trace id, return 0. */
 static void cg_fn_lost(struct cg *g, LLVMBasicBlockRef lost)
 {
@@ -1097,6 +1438,7 @@ static void cg_fn_lost(struct cg *g, LLVMBasicBlockRef lost)
 	LLVMValueRef args[2] = { g->map_lost, g->key }, p;
 
 	LLVMPositionBuilderAtEnd(g->b, lost);
+	cg_fn_saved_release(g);
 	LLVMBuildStore(g->b, LLVMBuildTrunc(g->b, g->trace_key, g->i32, ""), g->key);
 	p = cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), out, add);
@@ -1137,7 +1479,54 @@ static void cg_fn_submit(struct cg *g)
 	args[1] = LLVMBuildSelect(g->b, force, c64(g, BPF_RB_FORCE_WAKEUP),
 				  c64(g, BPF_RB_NO_WAKEUP), "");
 	cg_helper_t(g, LLVMVoidTypeInContext(g->ctx), BPF_FUNC_ringbuf_submit, args, 2);
+	cg_fn_saved_release(g);
 	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
+}
+
+static bool expr_uses_saved(const struct gs_ir_expr *e)
+{
+	if (!e)
+		return false;
+	return e->kind == GS_IR_SAVED || expr_uses_saved(e->a) || expr_uses_saved(e->b) ||
+	       expr_uses_saved(e->c);
+}
+
+/* Whether any statement of @s (nested bodies included) reads a save / saves. */
+static bool body_uses(const struct gs_ir_stmt *s, bool want_save)
+{
+	for (; s; s = s->next) {
+		if (want_save && s->kind == GS_IR_S_SAVE)
+			return true;
+		if (!want_save && (expr_uses_saved(s->expr) || expr_uses_saved(s->len_expr)))
+			return true;
+		if (!want_save && s->kind == GS_IR_S_SAVE)
+			for (uint32_t i = 0; i < s->nsave && s->save_exprs; i++)
+				if (expr_uses_saved(s->save_exprs[i]))
+					return true;
+		if (body_uses(s->then_body, want_save) || body_uses(s->else_body, want_save))
+			return true;
+	}
+	return false;
+}
+
+static bool body_has_bt(const struct gs_ir_stmt *s)
+{
+	for (; s; s = s->next)
+		if (s->kind == GS_IR_S_BACKTRACE || body_has_bt(s->then_body) ||
+		    body_has_bt(s->else_body))
+			return true;
+	return false;
+}
+
+/* A program whose top level is only S_SAVE statements reserves no event. */
+static bool body_only_saves(const struct gs_ir_stmt *s)
+{
+	if (!s)
+		return false;
+	for (; s; s = s->next)
+		if (s->kind != GS_IR_S_SAVE)
+			return false;
+	return true;
 }
 
 static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
@@ -1166,7 +1555,10 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 		snprintf(msg, sizeof(msg), "%s", g->err && g->errlen ? g->err : "");
 		return cg_fail(g, ret, "%s", msg);
 	}
-	LLVMSetSection(g->fn, g->o->uprobe_multi ? "uprobe.multi" : "uprobe");
+	if (prog->retprobe)
+		LLVMSetSection(g->fn, g->o->uprobe_multi ? "uretprobe.multi" : "uretprobe");
+	else
+		LLVMSetSection(g->fn, g->o->uprobe_multi ? "uprobe.multi" : "uprobe");
 	LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
 				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
 	LLVMSetValueName2(LLVMGetParam(g->fn, 0), "ctx", 3);
@@ -1180,6 +1572,13 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 	g->scr_a = cg_alloca(g, LLVMArrayType(g->i64, GS_CODEGEN_MAX_CMP / 8 + 1), "scr_a");
 	g->scr_b = cg_alloca(g, LLVMArrayType(g->i64, GS_CODEGEN_MAX_CMP / 8 + 1), "scr_b");
 	g->key = cg_alloca(g, g->i32, "key");
+	g->saved = NULL;
+	g->no_event = body_only_saves(prog->body);
+	if (g->uses_save) {
+		g->dkey = cg_alloca(g, g->i64, "dkey");
+		g->skey = cg_alloca(g, LLVMArrayType(g->i64, 2), "skey");
+		g->one = cg_alloca(g, g->i64, "one");
+	}
 	g->regs = LLVMGetParam(g->fn, 0);
 
 	cg_ctx_load_all(g);
@@ -1197,6 +1596,18 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 		LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
 		LLVMPositionBuilderAtEnd(g->b, keep);
 	}
+	g->ts = NULL;
+	g->ip = cg_reg(g, 16);
+	if (g->no_event) {
+		/* Only saves: nothing to report, so no ring buffer traffic per call. */
+		ret = cg_body(g, prog->body);
+		if (ret)
+			return ret;
+		LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
+		return 0;
+	}
+	if (prog->retprobe && body_uses(prog->body, false))
+		cg_fn_saved_lookup(g);
 	args[0] = g->map_events;
 	args[1] = c64(g, g->lo.reserve);
 	args[2] = c64(g, 0);
@@ -1208,7 +1619,6 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 
 	LLVMPositionBuilderAtEnd(g->b, body);
 	g->ts = cg_helper(g, BPF_FUNC_ktime_get_ns, NULL, 0);
-	g->ip = cg_reg(g, 16);
 	cg_fn_header(g);
 	g->exit_bb = cg_block(g, "submit");
 	ret = cg_body(g, prog->body);
@@ -1235,10 +1645,18 @@ static void cg_module_debug(struct cg *g)
 {
 	LLVMMetadataRef fwd;
 
-	LLVMAddModuleFlag(g->mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
-			  LLVMValueAsMetadata(LLVMConstInt(g->i32, LLVMDebugMetadataVersion(), false)));
-	LLVMAddModuleFlag(g->mod, LLVMModuleFlagBehaviorWarning, "Dwarf Version", 13,
-			  LLVMValueAsMetadata(LLVMConstInt(g->i32, 5, false)));
+	/*
+	 * A module linked with the bitcode helpers already has clang's flags, whose
+	 * "Dwarf Version" behaviour (Max) the C API cannot spell: adding ours would make
+	 * the flags conflict, so only modules without them get them.
+	 */
+	if (!LLVMGetModuleFlag(g->mod, "Debug Info Version", 18))
+		LLVMAddModuleFlag(g->mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
+				  LLVMValueAsMetadata(LLVMConstInt(g->i32, LLVMDebugMetadataVersion(),
+								   false)));
+	if (!LLVMGetModuleFlag(g->mod, "Dwarf Version", 13))
+		LLVMAddModuleFlag(g->mod, LLVMModuleFlagBehaviorWarning, "Dwarf Version", 13,
+				  LLVMValueAsMetadata(LLVMConstInt(g->i32, 5, false)));
 	g->di = LLVMCreateDIBuilder(g->mod);
 	g->di_file = LLVMDIBuilderCreateFile(g->di, "ghostscope.bpf.c", 16, "/", 1);
 	g->di_cu = LLVMDIBuilderCreateCompileUnit(g->di, LLVMDWARFSourceLanguageC, g->di_file,
@@ -1249,6 +1667,42 @@ static void cg_module_debug(struct cg *g)
 	fwd = LLVMDIBuilderCreateForwardDecl(g->di, 0x13 /* DW_TAG_structure_type */, "pt_regs", 7,
 					     g->di_file, g->di_file, 0, 0, 0, 0, "", 0);
 	g->di_ctx_ptr = LLVMDIBuilderCreatePointerType(g->di, fwd, 64, 64, 0, NULL, 0);
+}
+
+/* The bitcode of bpf/helpers.c, embedded by the Makefile (BPF_BC_OBJ). */
+extern const char gs_bpf_helpers_bc[], gs_bpf_helpers_bc_end[];
+
+/*
+ * Links the BPF-side C helpers into the (still empty) module and makes the unwinder
+ * internal and always inlined, so that it is verified as part of each calling program.
+ */
+static int cg_link_helpers(struct cg *g)
+{
+	LLVMMemoryBufferRef buf;
+	LLVMModuleRef src = NULL;
+
+	buf = LLVMCreateMemoryBufferWithMemoryRange(gs_bpf_helpers_bc,
+						    gs_bpf_helpers_bc_end - gs_bpf_helpers_bc,
+						    "helpers.bc", false);
+	if (LLVMParseBitcodeInContext2(g->ctx, buf, &src)) {
+		LLVMDisposeMemoryBuffer(buf);
+		return cg_fail(g, -EIO, "cannot read the embedded BPF helpers bitcode");
+	}
+	LLVMDisposeMemoryBuffer(buf);
+	if (LLVMLinkModules2(g->mod, src))
+		return cg_fail(g, -EIO, "cannot link the BPF helpers: %s", g->diag);
+	g->fn_unwind = LLVMGetNamedFunction(g->mod, "gs_bt_unwind");
+	if (!g->fn_unwind)
+		return cg_fail(g, -EIO, "the BPF helpers lack gs_bt_unwind");
+	/*
+	 * Inlined into each caller: its debug info says "global", so as a BPF subprogram
+	 * the verifier would check it alone against its BTF prototype.
+	 */
+	LLVMSetLinkage(g->fn_unwind, LLVMInternalLinkage);
+	LLVMAddAttributeAtIndex(g->fn_unwind, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(g->ctx,
+					LLVMGetEnumAttributeKindForName("alwaysinline", 12), 0));
+	return 0;
 }
 
 /* O2 and emission; on success *obj_ret is malloc'd. */
@@ -1344,6 +1798,14 @@ int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	g.i32 = LLVMInt32TypeInContext(g.ctx);
 	g.i64 = LLVMInt64TypeInContext(g.ctx);
 	g.ptr = LLVMPointerTypeInContext(g.ctx, 0);
+	for (size_t i = 0; i < nprogs; i++) {
+		if (progs[i] && (body_uses(progs[i]->body, true) || body_uses(progs[i]->body, false)))
+			g.uses_save = true;
+		if (progs[i] && body_has_bt(progs[i]->body))
+			g.uses_bt = true;
+	}
+	if (g.uses_bt)
+		ret = cg_link_helpers(&g);
 	cg_module_debug(&g);
 	cg_module_globals(&g);
 	for (size_t i = 0; i < nprogs && !ret; i++) {

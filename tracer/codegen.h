@@ -19,12 +19,31 @@
 #define GS_CODEGEN_MAP_LOST	"gs_lost"	/* PERCPU_ARRAY u32 trace id -> u64 lost events */
 #define GS_CODEGEN_MAP_VADDR	"gs_vaddr"	/* ARRAY u32 trace id -> u64 probe vaddr */
 #define GS_CODEGEN_PROG_FMT	"gs_p%zu"	/* program i of the input array */
+/*
+ * Only in objects with GS_IR_S_SAVE / GS_IR_SAVED (docs/codegen.md, "Return probes"):
+ * LRU_HASH {u32 host tid, u32 save key, u64 depth} -> {u64 failed mask, u64 vals[16]},
+ * LRU_HASH u64 (host tid | save key << 32) -> u64 calls in progress, and a one-entry
+ * PERCPU_ARRAY scratch value the entry side fills before inserting it.
+ */
+#define GS_CODEGEN_MAP_SAVE	"gs_save"
+#define GS_CODEGEN_MAP_DEPTH	"gs_depth"
+#define GS_CODEGEN_MAP_SCRATCH	"gs_save_scratch"
+/*
+ * Only in objects with GS_IR_S_BACKTRACE (defined in bpf/helpers.c, linked in as
+ * bitcode): the unwind tables gs_loader_set_unwind() fills. Ranges: ARRAY of
+ * GS_CODEGEN_UW_MAX_RANGES; rows and entries: ARRAYs the loader sizes before loading.
+ */
+#define GS_CODEGEN_MAP_UW_RANGES "gs_uw_ranges"
+#define GS_CODEGEN_MAP_UW_ROWS	"gs_uw_rows"
+#define GS_CODEGEN_MAP_UW_ENTS	"gs_uw_ents"
 
 /* Limits checked by gs_codegen_emit (exceeding one is -E2BIG with a message). */
 enum {
 	GS_CODEGEN_MAX_MEM	= 8192,	/* S_MEM / S_MEM_DYN / S_STR len */
 	GS_CODEGEN_MAX_EVENT	= 65536, /* header + every slot of one program */
 	GS_CODEGEN_MAX_CMP	= 128,	/* MEMEQ / STREQ bytes (BPF stack scratch) */
+	GS_CODEGEN_SAVE_ENTRIES	= 16384, /* gs_save / gs_depth entries (LRU beyond) */
+	GS_CODEGEN_UW_MAX_RANGES = 32,	/* module address ranges the unwinder searches */
 };
 
 struct gs_codegen_opts {
@@ -48,7 +67,7 @@ struct gs_codegen_opts {
 	 * Section "uprobe.multi" (true) or "uprobe" (false); informational for libbpf
 	 * 1.1, which knows neither name: the loader sets the program type itself.
 	 */
-	bool uprobe_multi;
+	bool uprobe_multi;	/* return programs: "uretprobe.multi" / "uretprobe" */
 	/*
 	 * Events are submitted with BPF_RB_NO_WAKEUP while less than this many bytes are
 	 * unconsumed, and with BPF_RB_FORCE_WAKEUP above it; 0 means ringbuf_bytes / 8.
@@ -70,7 +89,7 @@ int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 
 /*
  * Where the records of one program's events are: one slot per slot-writing statement
- * (all kinds but S_RETURN), in pre-order (an S_IF's slot, then its then-body, then its
+ * (all kinds but S_RETURN and S_SAVE), in pre-order (an S_IF's slot, then its then-body, then its
  * else-body). A record is at event + off (struct gs_rec_hdr, then up to cap data
  * bytes); its hdr.id is 0 when the statement did not run.
  */

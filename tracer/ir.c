@@ -210,6 +210,14 @@ struct gs_ir_expr *gs_ir_streq(struct gs_ir_prog *p, struct gs_ir_expr *a, const
 	return e;
 }
 
+struct gs_ir_expr *gs_ir_saved(struct gs_ir_prog *p, unsigned int index)
+{
+	struct gs_ir_expr *e = ir_expr(p, GS_IR_SAVED);
+
+	e->imm = index;
+	return e;
+}
+
 struct gs_ir_stmt *gs_ir_stmt_new(struct gs_ir_prog *p, enum gs_ir_stmt_kind kind, uint16_t id,
 				  struct gs_ir_expr *expr, uint32_t len)
 {
@@ -219,6 +227,19 @@ struct gs_ir_stmt *gs_ir_stmt_new(struct gs_ir_prog *p, enum gs_ir_stmt_kind kin
 	s->id = id;
 	s->expr = expr;
 	s->len = len;
+	return s;
+}
+
+struct gs_ir_stmt *gs_ir_save(struct gs_ir_prog *p, uint32_t save_key,
+			      struct gs_ir_expr *const *exprs, uint32_t n)
+{
+	struct gs_ir_stmt *s = gs_ir_stmt_new(p, GS_IR_S_SAVE, 0, NULL, 0);
+
+	s->save_key = save_key;
+	s->nsave = n;
+	s->save_exprs = ir_alloc(p, (n ? n : 1) * sizeof(*s->save_exprs));
+	for (uint32_t i = 0; i < n; i++)
+		s->save_exprs[i] = exprs[i];
 	return s;
 }
 
@@ -356,6 +377,9 @@ static void dump_expr(struct dbuf *b, const struct gs_ir_expr *e)
 	case GS_IR_STREQ:
 		db_put(b, "(streq ");
 		break;
+	case GS_IR_SAVED:
+		db_put(b, "$saved%llu", (unsigned long long)e->imm);
+		return;
 	default:
 		db_put(b, "(?%u)", e->kind);
 		return;
@@ -418,6 +442,19 @@ static void dump_body(struct dbuf *b, const struct gs_ir_stmt *s, int depth)
 		case GS_IR_S_RETURN:
 			db_put(b, "return");
 			break;
+		case GS_IR_S_COMM:
+			db_put(b, "comm #%u", s->id);
+			break;
+		case GS_IR_S_SAVE:
+			db_put(b, "save key=%u", s->save_key);
+			for (uint32_t i = 0; i < s->nsave; i++) {
+				db_put(b, " ");
+				dump_expr(b, s->save_exprs ? s->save_exprs[i] : NULL);
+			}
+			break;
+		case GS_IR_S_BACKTRACE:
+			db_put(b, "bt #%u depth=%u", s->id, s->len);
+			break;
 		default:
 			db_put(b, "?%u", s->kind);
 			break;
@@ -431,6 +468,12 @@ char *gs_ir_dump(const struct gs_ir_prog *p)
 	struct dbuf b = { 0 };
 
 	db_put(&b, "%s", "");
+	if (p->retprobe) {
+		if (p->save_key)
+			db_put(&b, "retprobe key=%u\n", p->save_key);
+		else
+			db_put(&b, "retprobe\n");
+	}
 	if (p->cfa_valid)
 		db_put(&b, "cfa %%%s%+d\n", ir_name(reg_names, 17, p->cfa_reg), p->cfa_off);
 	dump_body(&b, p->body, 0);

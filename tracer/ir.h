@@ -36,6 +36,14 @@ enum gs_ir_kind {
 	GS_IR_EXT,		/* keep the low `bits` of a, zero/sign-extend (is_signed) */
 	GS_IR_MEMEQ,		/* len bytes at a == len bytes at b (b an address) or == bytes; 0/1 */
 	GS_IR_STREQ,		/* C string at a == bytes (bytes includes the NUL); 0/1 */
+	/*
+	 * Return programs only (gs_ir_prog.retprobe): value number imm (0..15) that the
+	 * matching entry's GS_IR_S_SAVE stored. Sets the error state when nothing was
+	 * saved (status GS_REC_NOT_SAVED: the probe attached mid-call, the save map was
+	 * full, recursion deeper than GS_IR_SAVE_DEPTH) or when that value's own read
+	 * failed at entry (READ_ERROR/NULL_DEREF at the address it faulted on then).
+	 */
+	GS_IR_SAVED,
 };
 
 enum gs_ir_special {
@@ -104,6 +112,30 @@ enum gs_ir_stmt_kind {
 	GS_IR_S_IF,
 	/* Stop the program: the event is submitted with what it has so far. */
 	GS_IR_S_RETURN,
+	/* bpf_get_current_comm() into slot `id`: 16 bytes, NUL-padded (record len 16). */
+	GS_IR_S_COMM,
+	/*
+	 * Entry side of a return probe: evaluate save_exprs[0..nsave) (nsave 1..16) and
+	 * store them, with a per-value "read failed" bit and faulting address, in the
+	 * save map under (host tid, save_key, call depth). Writes no slot and has id 0.
+	 * The planner gives save_key the trace id of the return probe; the return program
+	 * then reads them with GS_IR_SAVED (see gs_ir_prog.save_key). A program whose top
+	 * level holds only S_SAVE statements emits no event at all.
+	 */
+	GS_IR_S_SAVE,
+	/*
+	 * Unwind the user stack with the loader's CFI tables (gs_loader_set_unwind) and
+	 * write struct gs_bt_hdr + up to `len` (1..GS_IR_BT_MAX) runtime pcs into slot
+	 * `id`: frame 0 is the probe pc, then one return address per caller. Record
+	 * status OK; the unwind outcome is in gs_bt_hdr.status (event.h).
+	 */
+	GS_IR_S_BACKTRACE,
+};
+
+enum {
+	GS_IR_SAVE_MAX		= 16,	/* values per S_SAVE */
+	GS_IR_SAVE_DEPTH	= 16,	/* nested (recursive) calls saved per thread and key */
+	GS_IR_BT_MAX		= 128,	/* frames per S_BACKTRACE */
 };
 
 struct gs_ir_stmt {
@@ -111,8 +143,11 @@ struct gs_ir_stmt {
 	uint16_t id;		/* emit id (> 0) for slot-writing statements */
 	struct gs_ir_expr *expr;
 	struct gs_ir_expr *len_expr; /* GS_IR_S_MEM_DYN */
-	uint32_t len;		/* S_MEM / S_MEM_DYN / S_STR: maximum bytes */
+	uint32_t len;		/* S_MEM / S_MEM_DYN / S_STR: maximum bytes; S_BACKTRACE: depth */
 	struct gs_ir_stmt *then_body, *else_body; /* S_IF: singly linked lists */
+	struct gs_ir_expr **save_exprs;	/* S_SAVE: nsave values, arena-owned array */
+	uint32_t nsave;
+	uint32_t save_key;		/* S_SAVE: the return probe's trace id */
 	struct gs_ir_stmt *next;
 };
 
@@ -125,6 +160,17 @@ struct gs_ir_prog {
 	bool cfa_valid;
 	uint8_t cfa_reg;
 	int32_t cfa_off;
+	/*
+	 * A return program (attach points with retprobe): GS_IR_SAVED is allowed, %rax
+	 * (GS_IR_REG 0) is the return value, and $pc/hdr.ip is the return address in the
+	 * caller (so GS_IR_SP_BIAS means nothing there). save_key: whose saves it reads;
+	 * 0 means the attach cookie, i.e. its own trace id, which lets identical return
+	 * programs of different functions share code when each entry's S_SAVE uses the
+	 * return probe's trace id as its key. A return program that reads saves deletes
+	 * its entry's save on every exit.
+	 */
+	bool retprobe;
+	uint32_t save_key;
 	/* private: arena */
 	void *arena;
 };
@@ -150,10 +196,18 @@ struct gs_ir_expr *gs_ir_ext(struct gs_ir_prog *p, struct gs_ir_expr *a, unsigne
 struct gs_ir_expr *gs_ir_memeq(struct gs_ir_prog *p, struct gs_ir_expr *a, struct gs_ir_expr *b,
 			       const void *bytes, uint32_t len);
 struct gs_ir_expr *gs_ir_streq(struct gs_ir_prog *p, struct gs_ir_expr *a, const char *lit);
+/* GS_IR_SAVED: value @index of the entry's S_SAVE. */
+struct gs_ir_expr *gs_ir_saved(struct gs_ir_prog *p, unsigned int index);
 
 /* Statement constructors return the statement; the caller links it with gs_ir_append. */
 struct gs_ir_stmt *gs_ir_stmt_new(struct gs_ir_prog *p, enum gs_ir_stmt_kind kind, uint16_t id,
 				  struct gs_ir_expr *expr, uint32_t len);
+/*
+ * An S_SAVE of @n values (copied into the arena; @n > GS_IR_SAVE_MAX is caught by the
+ * code generator) under @save_key.
+ */
+struct gs_ir_stmt *gs_ir_save(struct gs_ir_prog *p, uint32_t save_key,
+			      struct gs_ir_expr *const *exprs, uint32_t n);
 /* Appends @s to the list at *@head. */
 void gs_ir_append(struct gs_ir_stmt **head, struct gs_ir_stmt *s);
 

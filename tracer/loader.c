@@ -28,7 +28,10 @@
 #include "tracer/codegen.h"
 #include "tracer/loader.h"
 
-enum { GS_BPF_TRACE_UPROBE_MULTI = 48 };
+enum {
+	GS_BPF_TRACE_UPROBE_MULTI = 48,
+	GS_BPF_F_UPROBE_MULTI_RETURN = 1,	/* link_create.uprobe_multi.flags */
+};
 
 /* link_create for uprobe_multi, as the kernel lays it out (see the top comment). */
 struct gs_link_create_umulti {
@@ -56,6 +59,8 @@ struct gs_loader {
 	struct bpf_link **links;	/* single uprobes */
 	size_t nlink_fds, nlinks, cap_fds, cap_links;
 	int lost_fd, vaddr_fd;
+	int uw_ranges_fd, uw_rows_fd, uw_ents_fd;	/* -1 without a backtrace */
+	uint32_t uw_rows_cap, uw_ents_cap;
 	uint32_t lost_entries;
 	struct ring_buffer *rb;
 	gs_event_fn cb;
@@ -228,6 +233,12 @@ static int loader_setup(struct gs_loader *l, size_t nprogs, char *err, size_t er
 		bpf_program__set_expected_attach_type(l->progs[i], l->multi ?
 			(enum bpf_attach_type)GS_BPF_TRACE_UPROBE_MULTI : (enum bpf_attach_type)0);
 	}
+	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_UW_ROWS);
+	if (m && bpf_map__set_max_entries(m, l->uw_rows_cap))
+		return -EINVAL;
+	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_UW_ENTS);
+	if (m && bpf_map__set_max_entries(m, l->uw_ents_cap))
+		return -EINVAL;
 	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_LOST);
 	if (!m || !bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_EVENTS) ||
 	    !bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_VADDR)) {
@@ -295,6 +306,9 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 	if (!l)
 		return -ENOMEM;
 	l->lost_fd = l->vaddr_fd = -1;
+	l->uw_ranges_fd = l->uw_rows_fd = l->uw_ents_fd = -1;
+	l->uw_rows_cap = opts->unwind_rows ? opts->unwind_rows : 4096;
+	l->uw_ents_cap = opts->unwind_entries ? opts->unwind_entries : 262144;
 	l->multi = !opts->force_single && gs_loader_has_uprobe_multi();
 	capture.verbose = opts->verbose;
 	old = libbpf_set_print(capture_print);
@@ -313,6 +327,9 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 		goto err_free;
 	l->lost_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_LOST);
 	l->vaddr_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_VADDR);
+	l->uw_ranges_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_UW_RANGES);
+	l->uw_rows_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_UW_ROWS);
+	l->uw_ents_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_UW_ENTS);
 	l->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_EVENTS),
 				 rb_sample, l, NULL);
 	if (!l->rb) {
@@ -379,7 +396,8 @@ static int push_link(struct gs_loader *l, struct bpf_link *link)
 
 static bool same_group(const struct gs_attach_point *a, const struct gs_attach_point *b)
 {
-	return a->prog == b->prog && a->pid == b->pid && !strcmp(a->path, b->path);
+	return a->prog == b->prog && a->pid == b->pid && a->retprobe == b->retprobe &&
+	       !strcmp(a->path, b->path);
 }
 
 /* One link for every point of @pts that shares the program, file and pid of pts[first]. */
@@ -412,11 +430,13 @@ static int attach_multi_group(struct gs_loader *l, const struct gs_attach_point 
 	attr.cookies = (uintptr_t)cookies;
 	attr.cnt = cnt;
 	attr.pid = p0->pid > 0 ? (uint32_t)p0->pid : 0;
+	attr.umulti_flags = p0->retprobe ? GS_BPF_F_UPROBE_MULTI_RETURN : 0;
 	fd = sys_link_create(&attr);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "attach: cannot probe '%s' +0x%llx (%zu pcs): %s", p0->path,
-			 (unsigned long long)p0->file_off, cnt, strerror(-ret));
+		snprintf(err, errlen, "attach: cannot probe '%s' +0x%llx%s (%zu pcs): %s", p0->path,
+			 (unsigned long long)p0->file_off, p0->retprobe ? " (return)" : "", cnt,
+			 strerror(-ret));
 		goto out;
 	}
 	ret = push_fd(l, fd);
@@ -431,7 +451,7 @@ out:
 static int attach_single(struct gs_loader *l, const struct gs_attach_point *pt, char *err,
 			 size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = pt->trace_id);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = pt->trace_id, .retprobe = pt->retprobe);
 	struct bpf_link *link;
 	int ret;
 
@@ -439,8 +459,9 @@ static int attach_single(struct gs_loader *l, const struct gs_attach_point *pt, 
 					       pt->path, pt->file_off, &uo);
 	if (!link) {
 		ret = -errno;
-		snprintf(err, errlen, "attach: cannot probe '%s' +0x%llx: %s", pt->path,
-			 (unsigned long long)pt->file_off, strerror(-ret));
+		snprintf(err, errlen, "attach: cannot probe '%s' +0x%llx%s: %s", pt->path,
+			 (unsigned long long)pt->file_off, pt->retprobe ? " (return)" : "",
+			 strerror(-ret));
 		return ret;
 	}
 	ret = push_link(l, link);
@@ -513,6 +534,96 @@ size_t gs_loader_link_count(const struct gs_loader *l)
 bool gs_loader_uses_multi(const struct gs_loader *l)
 {
 	return l->multi;
+}
+
+/* ---- unwind tables ------------------------------------------------------------------------ */
+
+/* bpf/helpers.c struct uw_range: one element of gs_uw_ranges. */
+struct loader_uw_range {
+	uint64_t start, end, bias;
+	uint32_t ent_off, ent_cnt, row_off, reserved;
+};
+_Static_assert(sizeof(struct loader_uw_range) == 40, "bpf/helpers.c uw_range");
+_Static_assert(sizeof(struct gs_cfi_row) == 16 && sizeof(struct gs_cfi_entry) == 16,
+	       "bpf/helpers.c uw_row/uw_ent");
+
+/*
+ * Writes @n elements of @size bytes at keys @first.. of array map @fd: one batch
+ * syscall where the kernel has them, element by element otherwise.
+ */
+static int uw_write(int fd, uint32_t first, const void *vals, size_t n, size_t size)
+{
+	uint32_t *keys;
+	uint32_t cnt = n;
+	int ret;
+
+	if (!n)
+		return 0;
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = first + i;
+	ret = bpf_map_update_batch(fd, keys, vals, &cnt, NULL);
+	if (ret == -EINVAL || ret == -EOPNOTSUPP || ret == -524 /* kernel ENOTSUPP */) {
+		ret = 0;
+		for (size_t i = 0; i < n && !ret; i++)
+			ret = bpf_map_update_elem(fd, &keys[i], (const char *)vals + i * size, BPF_ANY);
+	}
+	free(keys);
+	return ret;
+}
+
+int gs_loader_set_unwind(struct gs_loader *l, const struct gs_unwind_module *mods, size_t n,
+			 char *err, size_t errlen)
+{
+	struct loader_uw_range rg[GS_CODEGEN_UW_MAX_RANGES];
+	size_t nrg = 0, rows = 0, ents = 0;
+	char dummy[1];
+	int ret = 0;
+
+	if (!err || !errlen) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (l->uw_ranges_fd < 0 || l->uw_rows_fd < 0 || l->uw_ents_fd < 0)
+		return 0;
+	memset(rg, 0, sizeof(rg));
+	for (size_t m = 0; m < n; m++) {
+		const struct gs_unwind_module *md = &mods[m];
+
+		if (rows + md->nrows > l->uw_rows_cap || ents + md->nents > l->uw_ents_cap ||
+		    nrg + md->nranges > GS_CODEGEN_UW_MAX_RANGES) {
+			snprintf(err, errlen, "unwind: tables exceed %u rows, %u entries or %u ranges",
+				 l->uw_rows_cap, l->uw_ents_cap, GS_CODEGEN_UW_MAX_RANGES);
+			return -E2BIG;
+		}
+		ret = uw_write(l->uw_rows_fd, rows, md->rows, md->nrows, sizeof(*md->rows));
+		if (!ret)
+			ret = uw_write(l->uw_ents_fd, ents, md->ents, md->nents, sizeof(*md->ents));
+		if (ret) {
+			snprintf(err, errlen, "unwind: cannot write the tables of module %zu: %s", m,
+				 strerror(-ret));
+			return ret;
+		}
+		for (size_t r = 0; r < md->nranges; r++) {
+			if (md->ranges[r].end <= md->ranges[r].start)
+				continue;
+			rg[nrg++] = (struct loader_uw_range){
+				.start = md->ranges[r].start, .end = md->ranges[r].end,
+				.bias = md->ranges[r].bias, .ent_off = ents,
+				.ent_cnt = md->nents, .row_off = rows,
+			};
+		}
+		rows += md->nrows;
+		ents += md->nents;
+	}
+	/* Every slot, so that a shorter list ends at its first end == 0. */
+	ret = uw_write(l->uw_ranges_fd, 0, rg, GS_CODEGEN_UW_MAX_RANGES, sizeof(rg[0]));
+	if (ret)
+		snprintf(err, errlen, "unwind: cannot write the module ranges: %s", strerror(-ret));
+	return ret;
 }
 
 /* ---- events ----------------------------------------------------------------------------- */

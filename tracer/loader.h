@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/index.h"
 #include "tracer/event.h"
 
 struct gs_loader;
@@ -29,6 +30,12 @@ struct gs_loader_opts {
 	bool force_single;
 	/* Copy libbpf's warnings to stderr (they are always captured for errors). */
 	bool verbose;
+	/*
+	 * Capacity of the unwind tables of objects with a backtrace, summed over the
+	 * modules given to gs_loader_set_unwind (preallocated kernel memory, 16 bytes
+	 * each); 0 means 4096 rows and 262144 entries.
+	 */
+	uint32_t unwind_rows, unwind_entries;
 };
 
 /* One pc to probe. */
@@ -39,6 +46,12 @@ struct gs_attach_point {
 	uint32_t trace_id;	/* the attach cookie; <= gs_codegen_opts.max_trace_id */
 	uint32_t prog;		/* index into the program array given to gs_codegen_emit */
 	int pid;		/* only this process; -1 for every process */
+	/*
+	 * A return probe (file_off is the function's entry): runs as the function
+	 * returns, with the caller's pc in ctx->ip. Its program should be one built
+	 * with gs_ir_prog.retprobe; the loader does not check.
+	 */
+	bool retprobe;
 };
 
 /*
@@ -68,8 +81,9 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 void gs_loader_close(struct gs_loader *l);
 
 /*
- * Attaches @n points. Points of one program, path and pid share one uprobe_multi
- * link with a cookie per pc; without uprobe_multi each point is one uprobe. Also
+ * Attaches @n points. Points of one program, path, pid and kind (entry or return)
+ * share one uprobe_multi link with a cookie per pc (BPF_F_UPROBE_MULTI_RETURN for
+ * return probes); without uprobe_multi each point is one uprobe. Also
  * records each point's vaddr for $bias. May be called more than once. Returns 0, or a
  * negative errno with @err naming the point ('path' +0xoff); links made before a
  * failure stay attached (gs_loader_detach/close removes them).
@@ -89,6 +103,33 @@ bool gs_loader_uses_multi(const struct gs_loader *l);
  * delivered, or a negative errno (from epoll or from @cb). -EINTR is returned as 0.
  */
 int gs_loader_poll(struct gs_loader *l, int timeout_ms, gs_event_fn cb, void *ctx);
+
+/* A module's code as mapped: runtime [start, end), bias = runtime - module vaddr. */
+struct gs_unwind_range {
+	uint64_t start, end, bias;
+};
+
+/* One module's CFI (shared/index.h gs_index_cfi, as stored) and where it is mapped. */
+struct gs_unwind_module {
+	const struct gs_cfi_row *rows;
+	size_t nrows;
+	const struct gs_cfi_entry *ents;	/* pc-sorted module vaddrs */
+	size_t nents;
+	const struct gs_unwind_range *ranges;
+	size_t nranges;
+};
+
+/*
+ * Installs the unwind tables GS_IR_S_BACKTRACE uses, replacing earlier ones: @n
+ * modules, at most GS_CODEGEN_UW_MAX_RANGES ranges in all, rows and entries within
+ * the opts' capacities. The ranges are runtime addresses, so they describe one
+ * process (-p); in every-process mode only modules mapped at the same address
+ * everywhere (non-PIE executables) unwind right. Returns 0 (also for an object
+ * without a backtrace, which has no tables), -E2BIG over a capacity, or -errno from
+ * the map updates, with @err set.
+ */
+int gs_loader_set_unwind(struct gs_loader *l, const struct gs_unwind_module *mods, size_t n,
+			 char *err, size_t errlen);
 
 /* Events of @trace_id dropped because the ring was full, summed over CPUs. */
 int gs_loader_lost(struct gs_loader *l, uint32_t trace_id, uint64_t *lost_ret);

@@ -12,6 +12,10 @@ extern bool test_codegen__layout_preorder(void);
 extern bool test_codegen__emit_and_count(void);
 extern bool test_codegen__rejects_bad_ir(void);
 extern bool test_codegen__cfa_and_ops_compile(void);
+extern bool test_codegen__layout_comm_bt_save(void);
+extern bool test_codegen__save_and_saved(void);
+extern bool test_codegen__rejects_bad_save(void);
+extern bool test_codegen__backtrace_links_helpers(void);
 
 bool test_codegen__layout_preorder(void)
 {
@@ -134,5 +138,125 @@ bool test_codegen__cfa_and_ops_compile(void)
 	if (!ok)
 		T_FAIL("err: %s", err);
 	gs_ir_prog_free(p);
+	return ok;
+}
+
+bool test_codegen__layout_comm_bt_save(void)
+{
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	struct gs_ir_expr *v = gs_ir_reg(p, 5);
+	struct gs_event_slot *sl = NULL;
+	size_t n = 0;
+	uint32_t len = 0;
+	bool ok = false;
+
+	gs_ir_append(&p->body, gs_ir_save(p, 3, &v, 1));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_COMM, 1, NULL, 0));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_BACKTRACE, 2, NULL, 4));
+	ASSERT_GOTO(!gs_codegen_layout(p, &sl, &n, &len), out);
+	/* the save has no slot; comm 8+16; bt 8 + (8 + 4*8) */
+	ASSERT_GOTO(n == 2, out);
+	ASSERT_GOTO(sl[0].id == 1 && sl[0].off == 40 && sl[0].cap == 16, out);
+	ASSERT_GOTO(sl[1].id == 2 && sl[1].off == 64 && sl[1].cap == 40, out);
+	ASSERT_GOTO(len == 112 && sizeof(struct gs_bt_hdr) == 8, out);
+	ok = true;
+out:
+	free(sl);
+	gs_ir_prog_free(p);
+	return ok;
+}
+
+/* An entry program that only saves (no event) and a return program reading saves. */
+bool test_codegen__save_and_saved(void)
+{
+	struct gs_ir_prog *a = gs_ir_prog_new(), *b = gs_ir_prog_new();
+	const struct gs_ir_prog *progs[2] = { a, b };
+	struct gs_codegen_opts o = { .max_trace_id = 4, .uprobe_multi = true };
+	struct gs_ir_expr *vals[GS_IR_SAVE_MAX];
+	uint32_t cnt[2] = { 0, 0 };
+	char err[256] = "";
+	void *obj = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	for (unsigned i = 0; i < GS_IR_SAVE_MAX; i++)
+		vals[i] = gs_ir_load(a, gs_ir_binop(a, GS_IR_ADD, false, gs_ir_reg(a, 4),
+						    gs_ir_const(a, 8 * i)), 8, false);
+	gs_ir_append(&a->body, gs_ir_save(a, 2, vals, GS_IR_SAVE_MAX));
+	b->retprobe = true;
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_VALUE, 1, gs_ir_reg(b, 0), 0));
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_STR, 2,
+					      gs_ir_saved(b, GS_IR_SAVE_MAX - 1), 16));
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_COMM, 3, NULL, 0));
+	ASSERT_GOTO(!gs_codegen_emit(progs, 2, &o, &obj, &len, err, sizeof(err)), out);
+	ASSERT_GOTO(!gs_codegen_insn_counts(obj, len, cnt, 2), out);
+	ASSERT_GOTO(cnt[0] > 50 && cnt[1] > 30, out);
+	ok = true;
+out:
+	if (!ok)
+		T_FAIL("err: %s", err);
+	free(obj);
+	gs_ir_prog_free(a);
+	gs_ir_prog_free(b);
+	return ok;
+}
+
+bool test_codegen__rejects_bad_save(void)
+{
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	struct gs_ir_expr *vals[GS_IR_SAVE_MAX + 1];
+	char err[256] = "";
+	bool ok = false;
+
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 1, gs_ir_saved(p, 0), 0));
+	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -EINVAL, out);
+	ASSERT_GOTO(!strcmp(err, "program 0: saved entry value used outside a return program"), out);
+	p->retprobe = true;
+	p->body = NULL;
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 1, gs_ir_saved(p, 16), 0));
+	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -EINVAL, out);
+	ASSERT_GOTO(!strcmp(err, "program 0: saved entry value 16 (0..15 allowed)"), out);
+	for (unsigned i = 0; i <= GS_IR_SAVE_MAX; i++)
+		vals[i] = gs_ir_const(p, i);
+	p->body = NULL;
+	gs_ir_append(&p->body, gs_ir_save(p, 1, vals, GS_IR_SAVE_MAX + 1));
+	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -E2BIG, out);
+	p->body = NULL;
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_BACKTRACE, 1, NULL, GS_IR_BT_MAX + 1));
+	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -E2BIG, out);
+	ASSERT_GOTO(strstr(err, "backtrace #1 of depth 129"), out);
+	ok = true;
+out:
+	if (!ok)
+		T_FAIL("err: %s", err);
+	gs_ir_prog_free(p);
+	return ok;
+}
+
+/* A backtrace links bpf/helpers.c; two programs with one share the one unwinder. */
+bool test_codegen__backtrace_links_helpers(void)
+{
+	struct gs_ir_prog *a = gs_ir_prog_new(), *b = gs_ir_prog_new();
+	const struct gs_ir_prog *progs[2] = { a, b };
+	struct gs_codegen_opts o = { .max_trace_id = 4, .uprobe_multi = true };
+	uint32_t cnt[2] = { 0, 0 };
+	char err[256] = "";
+	void *obj = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	gs_ir_append(&a->body, gs_ir_stmt_new(a, GS_IR_S_BACKTRACE, 1, NULL, GS_IR_BT_MAX));
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_VALUE, 1, gs_ir_reg(b, 5), 0));
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_BACKTRACE, 2, NULL, 3));
+	ASSERT_GOTO(!gs_codegen_emit(progs, 2, &o, &obj, &len, err, sizeof(err)), out);
+	ASSERT_GOTO(!gs_codegen_insn_counts(obj, len, cnt, 2), out);
+	ASSERT_GOTO(cnt[0] > 20 && cnt[1] > 20, out);
+	ok = true;
+out:
+	if (!ok)
+		T_FAIL("err: %s", err);
+	free(obj);
+	gs_ir_prog_free(a);
+	gs_ir_prog_free(b);
 	return ok;
 }

@@ -9,6 +9,7 @@
 extern bool test_ir__dump_canonical(void);
 extern bool test_ir__memeq_copies_bytes(void);
 extern bool test_ir__free_null(void);
+extern bool test_ir__dump_ret_comm_bt(void);
 
 bool test_ir__dump_canonical(void)
 {
@@ -72,4 +73,44 @@ bool test_ir__free_null(void)
 {
 	gs_ir_prog_free(NULL);
 	return true;
+}
+
+bool test_ir__dump_ret_comm_bt(void)
+{
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	struct gs_ir_expr *vals[2];
+	struct gs_ir_stmt *s;
+	char *text;
+	bool ok = true;
+
+	vals[0] = gs_ir_reg(p, 5);
+	vals[1] = gs_ir_load(p, gs_ir_reg(p, 4), 8, false);
+	s = gs_ir_save(p, 42, vals, 2);
+	vals[0] = NULL;		/* the statement keeps its own copy of the list */
+	gs_ir_append(&p->body, s);
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_COMM, 1, NULL, 0));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_BACKTRACE, 2, NULL, 64));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 3,
+		gs_ir_binop(p, GS_IR_ADD, false, gs_ir_saved(p, 1), gs_ir_reg(p, 0)), 0));
+	p->retprobe = true;
+	text = gs_ir_dump(p);
+	if (strcmp(text, "retprobe\n"
+		   "save key=42 %rdi (load.u8 %rsi)\n"
+		   "comm #1\n"
+		   "bt #2 depth=64\n"
+		   "value #3 (add $saved1 %rax)\n")) {
+		T_FAIL("dump:\n%s", text);
+		ok = false;
+	}
+	free(text);
+	p->save_key = 7;
+	text = gs_ir_dump(p);
+	if (strncmp(text, "retprobe key=7\n", 15)) {
+		T_FAIL("dump:\n%s", text);
+		ok = false;
+	}
+	free(text);
+	ok = ok && s->nsave == 2 && s->save_key == 42 && s->id == 0;
+	gs_ir_prog_free(p);
+	return ok;
 }

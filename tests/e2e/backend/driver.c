@@ -8,6 +8,8 @@
  *   driver many TARGET PREFIX N [single]   N functions PREFIX0..: attach/detach timing
  *   driver lost TARGET              tiny ring, no reader for a while: lost > 0
  *   driver dry                      codegen only: object size, instruction counts
+ *   driver ret TARGET [single]      return probes of probe_me and rec with saved
+ *                                   arguments, $comm, a return without its entry
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -379,6 +381,143 @@ static int run_dry(void)
 	return ret ? 1 : 0;
 }
 
+/* ---- ret --------------------------------------------------------------------------------- */
+
+struct ret_ctx {
+	int probe_me, rec_started, rec_done, orphan, entry_events;
+	char rec_lines[4][96];
+};
+
+static const struct gs_rec_hdr *rec_at(const struct gs_event_hdr *ev, uint32_t off)
+{
+	return (const void *)((const uint8_t *)ev + off);
+}
+
+static uint64_t rec_u64(const struct gs_event_hdr *ev, uint32_t off)
+{
+	return *(const uint64_t *)((const uint8_t *)ev + off + 8);
+}
+
+/* Slots of every program here are VALUE/COMM records at 40, 56, 72, ... */
+static int ret_event(void *arg, const struct gs_event_hdr *ev, size_t size)
+{
+	struct ret_ctx *c = arg;
+
+	if (ev->trace_id == 10 || ev->trace_id == 20) {
+		c->entry_events++;
+		return 0;
+	}
+	if (ev->trace_id == 11 && !c->probe_me++) {
+		printf("probe_me return: nslots=%u\n", ev->nslots);
+		for (uint32_t i = 0; i < 5; i++) {
+			const struct gs_rec_hdr *r = rec_at(ev, 40 + 16 * i);
+
+			printf("  #%u status=%u 0x%" PRIx64 "\n", r->id, r->status,
+			       rec_u64(ev, 40 + 16 * i));
+		}
+		printf("  #%u comm=\"%.16s\" len=%u\n", rec_at(ev, 120)->id,
+		       (const char *)ev + 128, rec_at(ev, 120)->len);
+	}
+	if (ev->trace_id == 12 && c->rec_done < 4) {
+		const struct gs_rec_hdr *r = rec_at(ev, 40);
+
+		/* Start at the innermost return whose entry was seen (attach is mid-loop). */
+		if (!c->rec_started && r->status == 0 && rec_u64(ev, 40) == 0)
+			c->rec_started = 1;
+		if (c->rec_started)
+			snprintf(c->rec_lines[c->rec_done++], sizeof(c->rec_lines[0]),
+				 "rec return: n=%" PRIu64 " status=%u retval=%" PRIu64,
+				 rec_u64(ev, 40), r->status, rec_u64(ev, 56));
+	}
+	if (ev->trace_id == 13 && !c->orphan++)
+		printf("orphan return: status=%u data=0x%" PRIx64 "\n", rec_at(ev, 40)->status,
+		       rec_u64(ev, 40));
+	return 0;
+}
+
+static int run_ret(const char *target, bool single)
+{
+	struct gs_codegen_opts o = { .max_trace_id = 20 };
+	struct gs_loader_opts lo = { .strict_btf = true, .force_single = single };
+	struct gs_ir_prog *p[5];
+	const struct gs_ir_prog *progs[5];
+	struct gs_attach_point pts[5];
+	struct gs_ir_expr *sv[4];
+	struct ret_ctx c = { 0 };
+	struct gs_loader *l = NULL;
+	uint64_t pm_vaddr, pm_off, rec_vaddr, rec_off;
+	char err[512];
+	void *obj = NULL;
+	size_t len;
+	int ret, bad = -1;
+
+	if (sym_offset(target, "probe_me", &pm_vaddr, &pm_off) ||
+	    sym_offset(target, "rec", &rec_vaddr, &rec_off))
+		return fprintf(stderr, "symbols missing in '%s'\n", target), 1;
+	for (int i = 0; i < 5; i++)
+		progs[i] = p[i] = gs_ir_prog_new();
+	/* 0: probe_me entry saves a, it, it->count and *nullp (faults) for trace 11 */
+	sv[0] = gs_ir_reg(p[0], 5);
+	sv[1] = gs_ir_reg(p[0], 4);
+	sv[2] = gs_ir_load(p[0], gs_ir_binop(p[0], GS_IR_ADD, false, sv[1], gs_ir_const(p[0], 8)),
+			   4, true);
+	sv[3] = gs_ir_load(p[0], gs_ir_reg(p[0], 2), 8, false);
+	gs_ir_append(&p[0]->body, gs_ir_save(p[0], 11, sv, 4));
+	/* 1: probe_me return: $retval, a, it->count read now, it->count saved, *nullp, $comm */
+	p[1]->retprobe = true;
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 1, gs_ir_reg(p[1], 0), 0));
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 2, gs_ir_saved(p[1], 0), 0));
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 3, gs_ir_load(p[1],
+		gs_ir_binop(p[1], GS_IR_ADD, false, gs_ir_saved(p[1], 1), gs_ir_const(p[1], 8)),
+		4, true), 0));
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 4, gs_ir_saved(p[1], 2), 0));
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 5, gs_ir_saved(p[1], 3), 0));
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_COMM, 6, NULL, 0));
+	/* 2, 3: rec entry saves n under key 12; its return prints n and $retval */
+	sv[0] = gs_ir_reg(p[2], 5);
+	gs_ir_append(&p[2]->body, gs_ir_save(p[2], 12, sv, 1));
+	p[3]->retprobe = true;
+	p[3]->save_key = 12;
+	gs_ir_append(&p[3]->body, gs_ir_stmt_new(p[3], GS_IR_S_VALUE, 1, gs_ir_saved(p[3], 0), 0));
+	gs_ir_append(&p[3]->body, gs_ir_stmt_new(p[3], GS_IR_S_VALUE, 2, gs_ir_reg(p[3], 0), 0));
+	/* 4: a return probe whose key no entry saves under */
+	p[4]->retprobe = true;
+	gs_ir_append(&p[4]->body, gs_ir_stmt_new(p[4], GS_IR_S_VALUE, 1, gs_ir_saved(p[4], 0), 0));
+
+	pts[0] = (struct gs_attach_point){ target, pm_off, pm_vaddr, 10, 0, -1, false };
+	pts[1] = (struct gs_attach_point){ target, pm_off, pm_vaddr, 11, 1, -1, true };
+	pts[2] = (struct gs_attach_point){ target, rec_off, rec_vaddr, 20, 2, -1, false };
+	pts[3] = (struct gs_attach_point){ target, rec_off, rec_vaddr, 12, 3, -1, true };
+	pts[4] = (struct gs_attach_point){ target, rec_off, rec_vaddr, 13, 4, -1, true };
+	for (int i = 0; i < 5; i++) {
+		char *d = gs_ir_dump(p[i]);
+
+		fprintf(stderr, "prog %d:\n%s", i, d);
+		free(d);
+	}
+	o.uprobe_multi = !single && gs_loader_has_uprobe_multi();
+	ret = gs_codegen_emit(progs, 5, &o, &obj, &len, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_open(obj, len, 5, &lo, &l, &bad, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_attach(l, pts, 5, err, sizeof(err));
+	for (int i = 0; !ret && i < 200 && (!c.probe_me || c.rec_done < 4 || !c.orphan); i++)
+		ret = gs_loader_poll(l, 20, ret_event, &c) < 0;
+	if (ret) {
+		fprintf(stderr, "error %d (program %d): %s\n", ret, bad, err);
+	} else {
+		for (int i = 0; i < c.rec_done; i++)
+			printf("%s\n", c.rec_lines[i]);
+		printf("entry events=%d mode=%s\n", c.entry_events,
+		       gs_loader_uses_multi(l) ? "multi" : "single");
+	}
+	gs_loader_close(l);
+	free(obj);
+	for (int i = 0; i < 5; i++)
+		gs_ir_prog_free(p[i]);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "values"))
@@ -390,6 +529,8 @@ int main(int argc, char **argv)
 		return run_lost(argv[2]);
 	if (argc >= 2 && !strcmp(argv[1], "dry"))
 		return run_dry();
+	if (argc >= 3 && !strcmp(argv[1], "ret"))
+		return run_ret(argv[2], argc > 3 && !strcmp(argv[3], "single"));
 	fprintf(stderr, "usage: driver values|many|lost|dry ...\n");
 	return 2;
 }

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One module, end to end: open the ELF, reuse an existing index, find the debug info,
+ * fill the model (symbols, segments, CFI, DWARF), write it (see internal.h).
+ */
+#include <dwarf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "indexer/cfi.h"
+#include "indexer/debuginfo.h"
+#include "indexer/indexer.h"
+#include "indexer/internal.h"
+#include "indexer/writer.h"
+#include "shared/elf.h"
+#include "shared/errors.h"
+#include "shared/index.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* GS_INDEX_TIMING=1 prints how long each phase took (for the benchmark). */
+static void phase(const char *what)
+{
+	static double last;
+	static int on = -1;
+	double t = now();
+
+	if (on < 0)
+		on = getenv("GS_INDEX_TIMING") != NULL;
+	if (on && last)
+		fprintf(stderr, "indexer: %-12s %.3f s\n", what, t - last);
+	last = t;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct gs_symbol *x = a, *y = b;
+
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	if (x->dynamic != y->dynamic)
+		return x->dynamic - y->dynamic;
+	return strcmp(x->name, y->name);
+}
+
+static void stats_from_info(const struct gs_module_info *mi, struct gs_indexer_stats *st)
+{
+	st->nfuncs = mi->nfuncs;
+	st->ninlines = mi->ninlines;
+	st->nvars = mi->nvars;
+	st->ntypes = mi->ntypes;
+	st->nlines = mi->nlines;
+	st->ncfi = mi->ncfi;
+	st->nsymbols = mi->nsymbols;
+	st->nglobals = mi->nglobals;
+	st->dwarf_bytes = mi->dwarf_bytes;
+	st->has_dwarf = mi->has_dwarf;
+}
+
+/* An index of this build-id that opens and has our schema: nothing to do. */
+static bool try_reuse(const char *path, struct gs_indexer_stats *st)
+{
+	struct gs_index *idx;
+	const struct gs_module_info *mi;
+	struct stat sb;
+
+	if (gs_index_open(path, &idx))
+		return false;
+	gs_index_module(idx, &mi);
+	stats_from_info(mi, st);
+	gs_index_close(idx);
+	if (stat(path, &sb) == 0)
+		st->index_bytes = sb.st_size;
+	st->reused = true;
+	return true;
+}
+
+static int put_symbols(struct ix_model *m)
+{
+	struct gs_enc v;
+	int ret = 0;
+
+	gs_enc_init(&v);
+	for (size_t i = 0; i < m->nsyms && !ret; i++) {
+		const struct gs_symbol *s = &m->syms[i];
+		uint32_t id = (uint32_t)(i + 1);
+		uint8_t key[4];
+
+		gs_enc_reset(&v);
+		gs_enc_str(&v, s->name);
+		gs_enc_u(&v, s->value);
+		gs_enc_u(&v, s->size);
+		gs_enc_u8(&v, s->type);
+		gs_enc_u8(&v, s->bind);
+		gs_enc_u8(&v, s->dynamic);
+		gs_key_put32(key, id);
+		ret = ix_table_put(&m->tables[GS_DB_SYM], key, 4, v.buf, v.len);
+		if (!ret)
+			ret = ix_table_put_name(&m->tables[GS_DB_SYM_NAME], s->name, id);
+		if (!ret && (s->type == STT_FUNC || s->type == STT_OBJECT || s->type == STT_TLS ||
+			     s->type == STT_GNU_IFUNC))
+			ret = ix_table_put_addr(&m->tables[GS_DB_SYM_ADDR], s->value, id, NULL, 0);
+	}
+	gs_enc_deinit(&v);
+	return ret;
+}
+
+struct module_facts {
+	const char *build_id, *path, *debug_source;
+	uint16_t type, machine;
+	const struct gs_segment *segs;
+	size_t nsegs;
+	bool has_dwarf;
+	uint64_t dwarf_bytes, ncfi;
+};
+
+static int put_meta(struct ix_model *m, const struct module_facts *f)
+{
+	struct ix_table *t = &m->tables[GS_DB_META];
+	struct gs_enc v;
+	int ret;
+
+	gs_enc_init(&v);
+	gs_enc_u32le(&v, GS_SCHEMA_MAJOR);
+	gs_enc_u32le(&v, GS_SCHEMA_MINOR);
+	ret = ix_table_put(t, "magic", 5, GS_INDEX_MAGIC, 8);
+	if (!ret)
+		ret = ix_table_put(t, "schema", 6, v.buf, v.len);
+	gs_enc_reset(&v);
+	gs_enc_str(&v, f->build_id);
+	gs_enc_str(&v, f->path);
+	gs_enc_u(&v, f->type);
+	gs_enc_u(&v, f->machine);
+	gs_enc_u(&v, f->nsegs);
+	for (size_t i = 0; i < f->nsegs; i++) {
+		gs_enc_u(&v, f->segs[i].vaddr);
+		gs_enc_u(&v, f->segs[i].memsz);
+		gs_enc_u(&v, f->segs[i].offset);
+		gs_enc_u(&v, f->segs[i].filesz);
+		gs_enc_u(&v, f->segs[i].flags);
+	}
+	gs_enc_u8(&v, f->has_dwarf);
+	gs_enc_str(&v, f->debug_source);
+	gs_enc_u(&v, m->dwarf_versions);
+	gs_enc_str(&v, m->producer ? m->producer : "");
+	gs_enc_u(&v, (uint64_t)time(NULL));
+	gs_enc_u(&v, m->nfuncs);
+	gs_enc_u(&v, m->ninlines);
+	gs_enc_u(&v, m->nvars);
+	gs_enc_u(&v, m->ntypes);
+	gs_enc_u(&v, m->nlines);
+	gs_enc_u(&v, f->ncfi);
+	gs_enc_u(&v, m->nsyms);
+	gs_enc_u(&v, m->nglobals);
+	gs_enc_u(&v, f->dwarf_bytes);
+	if (!ret)
+		ret = ix_table_put(t, "module", 6, v.buf, v.len);
+	gs_enc_deinit(&v);
+	return ret;
+}
+
+static int put_cfi(struct ix_model *m, Elf *elf, Elf *debug_elf, uint64_t *ncfi)
+{
+	struct gs_cfi_row *rows = NULL;
+	struct gs_cfi_entry *ents = NULL;
+	size_t nrows = 0, nents = 0;
+	int ret = gs_cfi_build(elf, debug_elf, &rows, &nrows, &ents, &nents);
+
+	if (ret) {	/* unwinding is lost, not the module: keep going */
+		fprintf(stderr, "indexer: no CFI: %s\n", gs_strerror(ret));
+		*ncfi = 0;
+		return 0;
+	}
+	ret = ix_table_put(&m->tables[GS_DB_CFI], "rows", 4, rows, nrows * sizeof(*rows));
+	if (!ret)
+		ret = ix_table_put(&m->tables[GS_DB_CFI], "entries", 7, ents, nents * sizeof(*ents));
+	*ncfi = nents;
+	free(rows);
+	free(ents);
+	return ret;
+}
+
+static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
+		 const char *debug_file, const char *bid, const char *out_path,
+		 struct gs_indexer_stats *st)
+{
+	struct module_facts f = { .build_id = bid, .path = elf_path };
+	struct gs_debuginfo *di = NULL;
+	struct gs_segment *segs = NULL;
+	struct gs_symbol *syms = NULL;
+	size_t nsyms = 0;
+	char real[PATH_MAX];
+	int ret;
+
+	phase(NULL);
+	if (realpath(elf_path, real))
+		f.path = real;
+	ret = gs_elf_type(elf, &f.type, &f.machine);
+	if (!ret && f.type != ET_EXEC && f.type != ET_DYN)
+		ret = -GS_ERR_NOT_ELF;
+	if (!ret)
+		ret = gs_elf_segments(elf, &segs, &f.nsegs);
+	if (!ret)
+		ret = gs_elf_symbols(elf, &syms, &nsyms);
+	if (ret)
+		goto out;
+	f.segs = segs;
+	qsort(syms, nsyms, sizeof(*syms), cmp_sym);
+	m->syms = syms;
+	m->nsyms = nsyms;
+	m->min_exec = UINT64_MAX;
+	for (size_t i = 0; i < f.nsegs; i++)
+		if ((segs[i].flags & PF_X) && segs[i].vaddr < m->min_exec)
+			m->min_exec = segs[i].vaddr;
+	if (m->min_exec == UINT64_MAX)
+		m->min_exec = 0;
+	ret = gs_debuginfo_open(elf_path, debug_file, &di);
+	if (ret)
+		goto out;
+	f.has_dwarf = di->dwarf != NULL;
+	f.debug_source = di->source;
+	f.dwarf_bytes = di->dwarf_bytes;
+	m->bias = di->bias;
+	phase("debuginfo");
+	ret = put_cfi(m, gs_elf_handle(elf), di->debug_elf, &f.ncfi);
+	phase("cfi");
+	if (!ret && di->dwarf)
+		ret = ix_walk(m, di->dwarf);
+	phase("walk");
+	if (!ret)
+		ret = ix_funcs_finish(m, f.has_dwarf);
+	if (!ret)
+		ret = ix_types_finish(m);
+	phase("funcs+types");
+	if (!ret)
+		ret = ix_lines_finish(m);
+	phase("lines");
+	if (!ret)
+		ret = put_symbols(m);
+	if (!ret)
+		ret = put_meta(m, &f);
+	if (!ret)
+		ret = ix_write(m, out_path, &st->index_bytes);
+	phase("write");
+	if (!ret) {
+		st->nfuncs = m->nfuncs;
+		st->ninlines = m->ninlines;
+		st->nvars = m->nvars;
+		st->ntypes = m->ntypes;
+		st->nlines = m->nlines;
+		st->ncfi = f.ncfi;
+		st->nsymbols = m->nsyms;
+		st->nglobals = m->nglobals;
+		st->dwarf_bytes = f.dwarf_bytes;
+		st->has_dwarf = f.has_dwarf;
+	}
+out:
+	/* the model borrows libdw strings: free it before closing the debug info */
+	ix_model_deinit(m);
+	gs_debuginfo_close(di);
+	free(segs);
+	free(syms);
+	return ret;
+}
+
+int gs_indexer_index_path(const struct gs_indexer_opts *o, const char *elf_path,
+			  char build_id_ret[41], struct gs_indexer_stats *st)
+{
+	struct gs_indexer_stats local;
+	struct ix_model m;
+	struct gs_elf *elf = NULL;
+	char dir[4096], path[4200], bid[41];
+	double t0 = now();
+	int ret;
+
+	if (!st)
+		st = &local;
+	memset(st, 0, sizeof(*st));
+	ret = gs_elf_open(elf_path, &elf);
+	if (ret)
+		return ret;
+	ret = gs_elf_build_id(elf, bid);
+	if (ret) {
+		if (ret == -GS_ERR_NO_BUILD_ID)
+			fprintf(stderr, "indexer: '%s' has no GNU build-id (link with -Wl,--build-id)\n",
+				elf_path);
+		goto out;
+	}
+	if (build_id_ret)
+		strcpy(build_id_ret, bid);
+	ret = gs_index_dir_resolve(o ? o->index_dir : NULL, dir, sizeof(dir));
+	if (!ret)
+		ret = gs_index_path(dir, bid, path, sizeof(path));
+	if (ret) {
+		fprintf(stderr, "indexer: no index directory: %s\n", gs_strerror(ret));
+		goto out;
+	}
+	if (!(o && o->force) && try_reuse(path, st))
+		goto out;
+	ix_model_init(&m);
+	ret = build(&m, elf, elf_path, o ? o->debug_file : NULL, bid, path, st);
+out:
+	gs_elf_close(elf);
+	st->seconds = now() - t0;
+	return ret;
+}

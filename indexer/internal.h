@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to the indexer: the in-memory model one indexing run builds before it is
+ * written to LMDB, and the helpers the walk files share.
+ *
+ * Data flow: indexer.c opens the ELF and its debug info, fills a struct ix_model
+ * (symbols and segments from shared/elf.c, CFI from cfi.c, everything DWARF from
+ * walk.c with the help of lines.c, types.c and loc.c), then writer.c turns the model
+ * into sorted key/value tables and one LMDB file. Records are encoded as soon as their
+ * content is final; only what needs a whole-module view (line -> function, call-site
+ * targets, declaration -> definition for type targets) waits for the end.
+ *
+ * Ownership: the model owns every buffer in it; strings that come from libdw or libelf
+ * are borrowed and stay valid while the debuginfo and the ELF are open, which is until
+ * after the write.
+ */
+#ifndef GS_INDEXER_INTERNAL_H
+#define GS_INDEXER_INTERNAL_H
+
+#include <elfutils/libdw.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/enc.h"
+#include "shared/index.h"
+#include "shared/schema.h"
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+/* Overflow-checked array growth: makes room for one more element. -ENOMEM. */
+int ix_grow(void **arr, size_t *cap, size_t cnt, size_t elem);
+/* Appends one element (uninitialized) and returns it, or NULL (-ENOMEM). */
+void *ix_push(void **arr, size_t *cnt, size_t *cap, size_t elem);
+#define IX_PUSH(arr, cnt, cap) \
+	((__typeof__(&(arr)[0]))ix_push((void **)&(arr), &(cnt), &(cap), sizeof(*(arr))))
+
+/* u64 -> u64 open-addressing map. Key 0 is allowed. */
+struct ix_map {
+	uint64_t *keys, *vals;
+	uint8_t *used;
+	size_t cap, cnt;
+};
+void ix_map_init(struct ix_map *m);
+void ix_map_deinit(struct ix_map *m);
+bool ix_map_get(const struct ix_map *m, uint64_t key, uint64_t *val_ret);
+int ix_map_put(struct ix_map *m, uint64_t key, uint64_t val);	/* 0 or -ENOMEM */
+
+/* ---- key/value tables ------------------------------------------------------------- */
+
+struct ix_kv {
+	size_t off;		/* key bytes, then value bytes, in the table's data */
+	uint32_t klen, vlen;
+};
+struct ix_table {
+	struct ix_kv *kv;
+	size_t n, cap;
+	struct gs_enc data;
+};
+int ix_table_put(struct ix_table *t, const void *key, size_t klen, const void *val, size_t vlen);
+/* Key "xxh(name) BE64, id BE32" with an empty value; NULL or "" names are skipped. */
+int ix_table_put_name(struct ix_table *t, const char *name, uint32_t id);
+/* Key "addr BE64, id BE32" with @val. */
+int ix_table_put_addr(struct ix_table *t, uint64_t addr, uint32_t id, const void *val, size_t vlen);
+
+/* ---- model ------------------------------------------------------------------------- */
+
+struct ix_func {
+	const char *name, *qual, *linkage, *symbol;
+	char *qual_owned;	/* when qual was built by the walk */
+	uint64_t entry, post_prologue;
+	struct gs_range *ranges;
+	uint32_t nranges;
+	uint32_t decl_file, decl_line, ret_type, flags;
+	const char **aliases;	/* ELF symbols at other range starts ("f.cold") */
+	uint32_t naliases;
+};
+
+struct ix_line {
+	uint64_t addr;
+	uint32_t file, line, seq;
+	uint16_t column;
+	uint8_t flags;
+};
+
+struct ix_stmt {		/* an is_stmt (file, line) -> addr */
+	uint32_t file, line;
+	uint64_t addr;
+};
+
+struct ix_callsite {
+	uint64_t return_pc;
+	uint32_t caller;
+	uint64_t target_off;	/* DIE offset of the callee (0 = unknown) */
+	size_t params_off, params_len;	/* encoded "u n, params" in model->cs_data */
+};
+
+struct ix_type {
+	uint8_t kind, encoding, flags;
+	const char *name;
+	uint64_t size;
+	uint32_t target;
+	size_t rest_off, rest_len;	/* members.., enumerators.., dims.., params.. */
+};
+
+struct ix_model {
+	struct ix_table tables[GS_DB_COUNT];
+
+	struct ix_func *funcs;		/* funcs[i] has id i + 1 */
+	size_t nfuncs, capfuncs;
+	struct ix_map func_by_die;	/* DIE offset (concrete, abstract, decl) -> func id */
+
+	struct ix_line *lines;
+	size_t nlines, caplines;
+	struct ix_stmt *stmts;
+	size_t nstmts, capstmts;
+	uint32_t nseq;
+
+	char **files;			/* files[i] has id i + 1 */
+	size_t nfiles, capfiles;
+	struct ix_map file_by_hash, file_by_ptr;
+
+	struct ix_callsite *cs;
+	size_t ncs, capcs;
+	struct gs_enc cs_data;
+
+	struct ix_type *types;		/* types[i] has id i + 1 */
+	size_t ntypes, captypes;
+	struct gs_enc type_data;
+	struct ix_map type_by_die, type_by_hash, hash_by_die;
+
+	struct ix_map qual_by_die;	/* DIE offset -> index in quals */
+	char **quals;
+	size_t nquals, capquals;
+
+	const struct gs_symbol *syms;	/* sorted by value; borrowed */
+	size_t nsyms;
+
+	uint64_t ninlines, nvars, nglobals;
+	uint32_t dwarf_versions;
+	const char *producer;
+	Dwarf_Addr bias;
+	uint64_t min_exec;		/* lowest executable vaddr: rows below are discarded code */
+};
+
+void ix_model_init(struct ix_model *m);
+void ix_model_deinit(struct ix_model *m);
+
+/* Id of the file at full path @path (made absolute against @comp_dir), added if new. */
+uint32_t ix_file_id(struct ix_model *m, const char *path, const char *comp_dir);
+
+/* lines.c: reads the CU's line table into the model. */
+int ix_lines_cu(struct ix_model *m, Dwarf_Die *cu, const char *comp_dir);
+/* The perf probe rule over the CU's line table (flags get GS_FUNC_PROLOGUE_*). */
+uint64_t ix_post_prologue(Dwarf_Die *cu, Dwarf_Addr bias, uint64_t entry, uint64_t hi,
+			  uint32_t *flags);
+/* After the walk: (file, line) buckets and address chunks into the tables. */
+int ix_lines_finish(struct ix_model *m);
+
+/* types.c: id of the type DIE (0 for void / none), encoding it when new. */
+uint32_t ix_type_id(struct ix_model *m, Dwarf_Die *die);
+/* The DW_AT_type of @die as an id (0 = void). */
+uint32_t ix_type_of(struct ix_model *m, Dwarf_Die *die);
+/* After the walk: declaration targets -> definitions, records into the tables. */
+int ix_types_finish(struct ix_model *m);
+
+/* loc.c */
+enum { IX_LOC_TLS = 1, IX_LOC_ADDR = 2 };	/* what the expression used */
+/* Location of @die (DW_AT_location / DW_AT_const_value) into @out; *what |= IX_LOC_*. */
+int ix_loc_var(struct ix_model *m, Dwarf_Die *die, struct gs_enc *out, unsigned int *what);
+/* A location attribute (frame base) into @out; GS_LOC_NONE when @attr is NULL. */
+int ix_loc_attr(struct ix_model *m, Dwarf_Attribute *attr, struct gs_enc *out, unsigned int *what);
+/* One expression attribute (call-site values) into @out as "expr"; empty when NULL. */
+int ix_loc_expr_attr(struct ix_model *m, Dwarf_Attribute *attr, struct gs_enc *out);
+/* The first DW_OP_addr of a single-expression location, for "global_addr". */
+bool ix_loc_static_addr(struct ix_model *m, Dwarf_Die *die, uint64_t *addr_ret);
+
+/* walk.c: every CU of @dwarf into the model. */
+int ix_walk(struct ix_model *m, Dwarf *dwarf);
+/* After the walk: symbol-only functions, the func tables, call sites. */
+int ix_funcs_finish(struct ix_model *m, bool have_dwarf);
+
+/* dw.c: the thin libdw helper layer. */
+const char *dw_die_name(Dwarf_Die *die);		/* integrates origins */
+const char *dw_die_linkage(Dwarf_Die *die);
+bool dw_die_flag(Dwarf_Die *die, unsigned int at);	/* integrates origins */
+bool dw_die_udata(Dwarf_Die *die, unsigned int at, uint64_t *v);	/* integrates */
+bool dw_die_ref(Dwarf_Die *die, unsigned int at, Dwarf_Die *ret);	/* no integrate */
+bool dw_die_has_pc(Dwarf_Die *die);
+/* Ranges of @die plus @bias into a malloc'd array (*cnt_ret may be 0). -ENOMEM. */
+int dw_die_ranges(Dwarf_Die *die, Dwarf_Addr bias, struct gs_range **r_ret, uint32_t *cnt_ret);
+/* Entry pc: DW_AT_entry_pc, DW_AT_low_pc, else the first range. */
+bool dw_die_entry(Dwarf_Die *die, const struct gs_range *r, uint32_t nr, Dwarf_Addr bias,
+		  uint64_t *pc_ret);
+
+#endif /* GS_INDEXER_INTERNAL_H */

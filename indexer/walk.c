@@ -1,0 +1,886 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The DWARF walk: what to index from each compile unit (the policy above dw.c).
+ *
+ * One pass over each CU's DIE tree, in order:
+ * - namespaces and classes only contribute name prefixes: a C++ member function or
+ *   static member is declared inside its class and defined at CU level with
+ *   DW_AT_specification, so declarations record their qualified name by DIE offset
+ *   and definitions look it up through specification/abstract_origin (libdw has no
+ *   parent links, and the walk sees the class before the definition);
+ * - a subprogram with pc ranges is an out-of-line body: a function record, its scope
+ *   tree (blocks, inlined scopes, parameters and locals with their locations), its
+ *   inline instances and its call sites;
+ * - variables with a location at file or namespace scope are globals; statics inside
+ *   functions are in the scope tree and in the globals too ("func::name");
+ * - named types at CU level are indexed even when nothing uses them (casts).
+ *
+ * Clones (.constprop, .isra, .part) are concrete subprograms whose abstract origin
+ * names the source function, so they are found by that name; a .cold part is a second
+ * range of its function's body and its symbol becomes an alias of the function.
+ */
+#include <dwarf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "indexer/internal.h"
+#include "shared/errors.h"
+
+struct walk {
+	struct ix_model *m;
+	Dwarf_Die cu;
+	const char *comp_dir;
+	Dwarf_Files *files;
+	size_t nfiles;
+	uint32_t func_id;
+	const char *func_qual;
+};
+
+static int scope_vars(struct walk *w, Dwarf_Die *die, struct gs_enc *out, uint32_t *nv,
+		      int depth);
+static int scope_kids(struct walk *w, Dwarf_Die *die, struct gs_enc *out, uint32_t *nk,
+		      int depth);
+
+/* ---- names ------------------------------------------------------------------------- */
+
+static char *join(const char *prefix, const char *name)
+{
+	char *s;
+
+	if (!name)
+		return NULL;
+	if (!prefix || !*prefix)
+		return strdup(name);
+	if (asprintf(&s, "%s::%s", prefix, name) < 0)
+		return NULL;
+	return s;
+}
+
+static int qual_record(struct ix_model *m, Dwarf_Die *die, char *qual)
+{
+	char **slot;
+
+	if (!qual)
+		return -ENOMEM;
+	slot = IX_PUSH(m->quals, m->nquals, m->capquals);
+	if (!slot) {
+		free(qual);
+		return -ENOMEM;
+	}
+	*slot = qual;
+	return ix_map_put(&m->qual_by_die, dwarf_dieoffset(die), m->nquals - 1);
+}
+
+/* The qualified name recorded for @die or the declaration it completes. */
+static const char *qual_lookup(struct ix_model *m, Dwarf_Die *die)
+{
+	Dwarf_Die cur = *die, next;
+	uint64_t idx;
+
+	for (int hop = 0; hop < 6; hop++) {
+		if (ix_map_get(&m->qual_by_die, dwarf_dieoffset(&cur), &idx))
+			return m->quals[idx];
+		if (!dw_die_ref(&cur, DW_AT_specification, &next) &&
+		    !dw_die_ref(&cur, DW_AT_abstract_origin, &next))
+			return NULL;
+		cur = next;
+	}
+	return NULL;
+}
+
+static uint32_t decl_file(struct walk *w, Dwarf_Die *die)
+{
+	return ix_file_id(w->m, dwarf_decl_file(die), w->comp_dir);
+}
+
+static uint32_t decl_line(Dwarf_Die *die)
+{
+	int line = 0;
+
+	return dwarf_decl_line(die, &line) == 0 && line > 0 ? (uint32_t)line : 0;
+}
+
+static uint32_t call_file(struct walk *w, Dwarf_Die *die)
+{
+	uint64_t idx;
+
+	if (!w->files || !dw_die_udata(die, DW_AT_call_file, &idx) || idx >= w->nfiles)
+		return 0;
+	return ix_file_id(w->m, dwarf_filesrc(w->files, idx, NULL, NULL), w->comp_dir);
+}
+
+/* ---- ELF symbols ------------------------------------------------------------------- */
+
+static bool is_func_sym(const struct gs_symbol *s)
+{
+	return s->type == STT_FUNC || s->type == STT_GNU_IFUNC;
+}
+
+/* First index of a symbol with value >= @v (symbols are sorted by value). */
+static size_t sym_lower(const struct ix_model *m, uint64_t v)
+{
+	size_t lo = 0, hi = m->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->syms[mid].value < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The function symbol at @pc, preferring .symtab and a name starting with @name. */
+static const char *sym_at(const struct ix_model *m, uint64_t pc, const char *name)
+{
+	const char *best = NULL;
+	int best_score = -1;
+	size_t nl = name ? strlen(name) : 0;
+
+	for (size_t i = sym_lower(m, pc); i < m->nsyms && m->syms[i].value == pc; i++) {
+		const struct gs_symbol *s = &m->syms[i];
+		int score;
+
+		if (!is_func_sym(s))
+			continue;
+		score = (!s->dynamic) + 2 * (name && !strncmp(s->name, name, nl) &&
+					     (s->name[nl] == '\0' || s->name[nl] == '.'));
+		if (score > best_score) {
+			best = s->name;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static int add_alias(struct ix_func *f, const char *name)
+{
+	size_t cap = f->naliases;
+	const char **slot;
+
+	if (!name || (f->symbol && !strcmp(f->symbol, name)) || !strcmp(f->name, name) ||
+	    f->naliases >= 16)
+		return 0;
+	for (uint32_t i = 0; i < f->naliases; i++)
+		if (!strcmp(f->aliases[i], name))
+			return 0;
+	{
+		size_t n = f->naliases;
+
+		slot = IX_PUSH(f->aliases, n, cap);
+		if (!slot)
+			return -ENOMEM;
+		*slot = name;
+		f->naliases = (uint32_t)n;
+	}
+	return 0;
+}
+
+/* ---- variables --------------------------------------------------------------------- */
+
+static int put_global(struct walk *w, Dwarf_Die *die, const char *name, const char *qual,
+		      const struct gs_enc *var)
+{
+	struct ix_model *m = w->m;
+	struct gs_enc v;
+	uint8_t key[4];
+	uint32_t id = (uint32_t)++m->nglobals;
+	uint64_t addr;
+	int ret;
+
+	gs_enc_init(&v);
+	gs_enc_str(&v, qual ? qual : name);
+	gs_enc_bytes(&v, var->buf, var->len);
+	gs_key_put32(key, id);
+	ret = ix_table_put(&m->tables[GS_DB_GLOBAL], key, 4, v.buf, v.len);
+	gs_enc_deinit(&v);
+	if (!ret)
+		ret = ix_table_put_name(&m->tables[GS_DB_GLOBAL_NAME], name, id);
+	if (!ret && qual && strcmp(qual, name))
+		ret = ix_table_put_name(&m->tables[GS_DB_GLOBAL_NAME], qual, id);
+	if (!ret && ix_loc_static_addr(m, die, &addr))
+		ret = ix_table_put_addr(&m->tables[GS_DB_GLOBAL_ADDR], addr, id, NULL, 0);
+	return ret;
+}
+
+/* One variable record (schema.h "var record") into @out; *static_ret when at an address. */
+static int encode_var(struct walk *w, Dwarf_Die *die, uint8_t kind, struct gs_enc *out,
+		      bool *static_ret)
+{
+	struct gs_enc loc;
+	unsigned int what = 0;
+	uint8_t flags = 0;
+	uint64_t addr;
+	int ret;
+
+	gs_enc_init(&loc);
+	ret = ix_loc_var(w->m, die, &loc, &what);
+	if (ret)
+		goto out;
+	if (what & IX_LOC_TLS)
+		flags |= GS_VAR_TLS;
+	if (dw_die_flag(die, DW_AT_external))
+		flags |= GS_VAR_EXTERNAL;
+	if (dw_die_flag(die, DW_AT_artificial))
+		flags |= GS_VAR_ARTIFICIAL;
+	*static_ret = (what & IX_LOC_TLS) || ix_loc_static_addr(w->m, die, &addr);
+	if (kind == GS_VAR_LOCAL && *static_ret)
+		kind = GS_VAR_STATIC_LOCAL;
+	gs_enc_str(out, dw_die_name(die));
+	gs_enc_u(out, ix_type_of(w->m, die));
+	gs_enc_u8(out, kind);
+	gs_enc_u8(out, flags);
+	gs_enc_u(out, decl_file(w, die));
+	gs_enc_u(out, decl_line(die));
+	gs_enc_bytes(out, loc.buf, loc.len);
+	w->m->nvars++;
+out:
+	gs_enc_deinit(&loc);
+	return ret;
+}
+
+static int do_global(struct walk *w, Dwarf_Die *die, const char *prefix)
+{
+	const char *name = dw_die_name(die), *qual;
+	char *own = NULL;
+	struct gs_enc var;
+	bool is_static;
+	int ret;
+
+	if (!name)
+		return 0;
+	if (!dwarf_hasattr(die, DW_AT_location) && !dwarf_hasattr_integrate(die, DW_AT_const_value)) {
+		if (prefix && dwarf_hasattr(die, DW_AT_declaration))
+			return qual_record(w->m, die, join(prefix, name));
+		return 0;	/* an extern declaration: the definition has the location */
+	}
+	qual = qual_lookup(w->m, die);
+	if (!qual && prefix)
+		qual = own = join(prefix, name);
+	gs_enc_init(&var);
+	ret = encode_var(w, die, GS_VAR_GLOBAL, &var, &is_static);
+	if (!ret)
+		ret = put_global(w, die, name, qual, &var);
+	gs_enc_deinit(&var);
+	free(own);
+	return ret;
+}
+
+/* ---- call sites -------------------------------------------------------------------- */
+
+static bool is_call_param(Dwarf_Die *c)
+{
+	int tag = dwarf_tag(c);
+
+	return (tag == DW_TAG_call_site_parameter || tag == DW_TAG_GNU_call_site_parameter) &&
+	       (dwarf_hasattr(c, DW_AT_call_value) || dwarf_hasattr(c, DW_AT_GNU_call_site_value));
+}
+
+/* A call site with parameter values: what DW_OP_entry_value in the callee can use. */
+static int do_call_site(struct walk *w, Dwarf_Die *die)
+{
+	struct ix_model *m = w->m;
+	Dwarf_Attribute a;
+	Dwarf_Addr pc;
+	Dwarf_Die c, target;
+	struct ix_callsite *cs;
+	size_t start = m->cs_data.len;
+	uint32_t n = 0;
+	int ret = 0;
+
+	if (dwarf_child(die, &c) != 0)
+		return 0;
+	do
+		n += is_call_param(&c);
+	while (dwarf_siblingof(&c, &c) == 0);
+	if (!n)
+		return 0;
+	if (!(dwarf_attr(die, DW_AT_call_return_pc, &a) && !dwarf_formaddr(&a, &pc)) &&
+	    dwarf_lowpc(die, &pc))
+		return 0;
+	gs_enc_u(&m->cs_data, n);
+	dwarf_child(die, &c);
+	do {
+		Dwarf_Attribute loc, val;
+
+		if (!is_call_param(&c))
+			continue;
+		if (!dwarf_attr(&c, DW_AT_call_value, &val))
+			dwarf_attr(&c, DW_AT_GNU_call_site_value, &val);
+		ret = ix_loc_expr_attr(m, dwarf_attr(&c, DW_AT_location, &loc) ? &loc : NULL,
+				       &m->cs_data);
+		if (!ret)
+			ret = ix_loc_expr_attr(m, &val, &m->cs_data);
+	} while (!ret && dwarf_siblingof(&c, &c) == 0);
+	if (ret)
+		return ret;
+	cs = IX_PUSH(m->cs, m->ncs, m->capcs);
+	if (!cs)
+		return -ENOMEM;
+	cs->return_pc = pc + m->bias;
+	cs->caller = w->func_id;
+	cs->target_off = (dw_die_ref(die, DW_AT_call_origin, &target) ||
+			  dw_die_ref(die, DW_AT_abstract_origin, &target))
+			 ? dwarf_dieoffset(&target) : 0;
+	cs->params_off = start;
+	cs->params_len = m->cs_data.len - start;
+	return 0;
+}
+
+/* ---- scopes ------------------------------------------------------------------------ */
+
+static void enc_ranges(struct gs_enc *out, const struct gs_range *r, uint32_t n)
+{
+	gs_enc_u(out, n);
+	for (uint32_t i = 0; i < n; i++) {
+		gs_enc_u(out, r[i].lo);
+		gs_enc_u(out, r[i].hi - r[i].lo);
+	}
+}
+
+static int put_inline(struct walk *w, Dwarf_Die *die, const char *name, const char *qual,
+		      const struct gs_range *r, uint32_t nr, uint32_t cfile, uint32_t cline)
+{
+	struct ix_model *m = w->m;
+	uint32_t id = (uint32_t)++m->ninlines;
+	uint64_t entry = 0, col = 0;
+	struct gs_enc v;
+	uint8_t key[4];
+	int ret;
+
+	dw_die_entry(die, r, nr, m->bias, &entry);
+	dw_die_udata(die, DW_AT_call_column, &col);
+	gs_enc_init(&v);
+	gs_enc_str(&v, name);
+	gs_enc_str(&v, qual && strcmp(qual, name) ? qual : NULL);
+	gs_enc_u(&v, w->func_id);
+	gs_enc_u(&v, entry);
+	enc_ranges(&v, r, nr);
+	gs_enc_u(&v, cfile);
+	gs_enc_u(&v, cline);
+	gs_enc_u(&v, col);
+	gs_key_put32(key, id);
+	ret = ix_table_put(&m->tables[GS_DB_INLINE], key, 4, v.buf, v.len);
+	gs_enc_deinit(&v);
+	if (!ret)
+		ret = ix_table_put_name(&m->tables[GS_DB_INLINE_NAME], name, id);
+	if (!ret && qual && strcmp(qual, name))
+		ret = ix_table_put_name(&m->tables[GS_DB_INLINE_NAME], qual, id);
+	return ret;
+}
+
+/* A scope record (schema.h "scope tree") for @die into @out. */
+static int encode_scope(struct walk *w, Dwarf_Die *die, uint8_t kind, const char *name,
+			const struct gs_range *r, uint32_t nr, uint32_t cfile, uint32_t cline,
+			struct gs_enc *out, int depth)
+{
+	Dwarf_Attribute fb;
+	unsigned int what = 0;
+	uint32_t nv = 0, nk = 0;
+	size_t at;
+	int ret;
+
+	gs_enc_u8(out, kind);
+	gs_enc_str(out, name);
+	enc_ranges(out, r, nr);
+	gs_enc_u(out, cfile);
+	gs_enc_u(out, cline);
+	ret = ix_loc_attr(w->m, kind == GS_SCOPE_FUNC && dwarf_attr(die, DW_AT_frame_base, &fb)
+			  ? &fb : NULL, out, &what);
+	if (ret)
+		return ret;
+	/* Two passes over the children, variables then scopes, so that both lists are
+	 * contiguous in one buffer; the counts are patched in place. */
+	at = out->len;
+	gs_enc_u32le(out, 0);
+	ret = scope_vars(w, die, out, &nv, depth);
+	if (ret)
+		return ret;
+	gs_enc_patch_u32le(out, at, nv);
+	at = out->len;
+	gs_enc_u32le(out, 0);
+	ret = scope_kids(w, die, out, &nk, depth);
+	if (ret)
+		return ret;
+	gs_enc_patch_u32le(out, at, nk);
+	return 0;
+}
+
+static int scope_var(struct walk *w, Dwarf_Die *c, int tag, struct gs_enc *out, uint32_t *nv)
+{
+	const char *name = dw_die_name(c);
+	bool is_static = false;
+	size_t start = out->len;
+	int ret;
+
+	if (!name || (dwarf_hasattr(c, DW_AT_declaration) && !dwarf_hasattr(c, DW_AT_location)))
+		return 0;
+	ret = encode_var(w, c, tag == DW_TAG_formal_parameter ? GS_VAR_PARAM : GS_VAR_LOCAL,
+			 out, &is_static);
+	if (ret)
+		return ret;
+	(*nv)++;
+	if (is_static && tag == DW_TAG_variable) {
+		struct gs_enc one;
+		char *qual = join(w->func_qual, name);
+
+		gs_enc_init(&one);
+		gs_enc_bytes(&one, out->buf + start, out->len - start);
+		ret = put_global(w, c, name, qual, &one);
+		gs_enc_deinit(&one);
+		free(qual);
+	}
+	return ret;
+}
+
+/* Pass 1: parameters and variables, including those of blocks without pc ranges. */
+static int scope_vars(struct walk *w, Dwarf_Die *die, struct gs_enc *out, uint32_t *nv,
+		      int depth)
+{
+	Dwarf_Die c;
+	int ret = 0;
+
+	if (depth > GS_SCOPE_MAX_DEPTH - 2 || dwarf_child(die, &c) != 0)
+		return 0;
+	do {
+		int tag = dwarf_tag(&c);
+
+		if (tag == DW_TAG_formal_parameter || tag == DW_TAG_variable)
+			ret = scope_var(w, &c, tag, out, nv);
+		else if (tag == DW_TAG_lexical_block && !dw_die_has_pc(&c))
+			ret = scope_vars(w, &c, out, nv, depth + 1);
+	} while (!ret && dwarf_siblingof(&c, &c) == 0);
+	return ret;
+}
+
+static int scope_inline(struct walk *w, Dwarf_Die *c, struct gs_enc *out, uint32_t *nk,
+			int depth)
+{
+	const char *name = dw_die_name(c), *qual;
+	struct gs_range *r;
+	uint32_t nr, cfile, cline;
+	uint64_t v;
+	int ret;
+
+	ret = dw_die_ranges(c, w->m->bias, &r, &nr);
+	if (ret)
+		return ret;
+	if (!nr || !name) {
+		free(r);
+		return 0;
+	}
+	qual = qual_lookup(w->m, c);
+	cfile = call_file(w, c);
+	cline = dw_die_udata(c, DW_AT_call_line, &v) ? (uint32_t)v : 0;
+	ret = put_inline(w, c, name, qual, r, nr, cfile, cline);
+	if (!ret)
+		ret = encode_scope(w, c, GS_SCOPE_INLINE, name, r, nr, cfile, cline, out, depth + 1);
+	if (!ret)
+		(*nk)++;
+	free(r);
+	return ret;
+}
+
+/* Pass 2: blocks, inlined scopes and call sites. */
+static int scope_kids(struct walk *w, Dwarf_Die *die, struct gs_enc *out, uint32_t *nk,
+		      int depth)
+{
+	Dwarf_Die c;
+	int ret = 0;
+
+	if (depth > GS_SCOPE_MAX_DEPTH - 2 || dwarf_child(die, &c) != 0)
+		return 0;
+	do {
+		struct gs_range *r;
+		uint32_t nr;
+
+		switch (dwarf_tag(&c)) {
+		case DW_TAG_lexical_block:
+			if (!dw_die_has_pc(&c)) {	/* its names belong to the parent */
+				ret = scope_kids(w, &c, out, nk, depth + 1);
+				break;
+			}
+			ret = dw_die_ranges(&c, w->m->bias, &r, &nr);
+			if (ret)
+				break;
+			ret = encode_scope(w, &c, GS_SCOPE_BLOCK, NULL, r, nr, 0, 0, out, depth + 1);
+			(*nk)++;
+			free(r);
+			break;
+		case DW_TAG_inlined_subroutine:
+			ret = scope_inline(w, &c, out, nk, depth);
+			break;
+		case DW_TAG_call_site:
+		case DW_TAG_GNU_call_site:
+			ret = do_call_site(w, &c);
+			break;
+		default:
+			break;
+		}
+	} while (!ret && dwarf_siblingof(&c, &c) == 0);
+	return ret;
+}
+
+/* ---- functions --------------------------------------------------------------------- */
+
+static void func_die_link(struct ix_model *m, Dwarf_Die *die, uint32_t id)
+{
+	Dwarf_Die o;
+	uint64_t old;
+
+	ix_map_put(&m->func_by_die, dwarf_dieoffset(die), id);
+	if (dw_die_ref(die, DW_AT_abstract_origin, &o) &&
+	    !ix_map_get(&m->func_by_die, dwarf_dieoffset(&o), &old))
+		ix_map_put(&m->func_by_die, dwarf_dieoffset(&o), id);
+	if (dw_die_ref(die, DW_AT_specification, &o) &&
+	    !ix_map_get(&m->func_by_die, dwarf_dieoffset(&o), &old))
+		ix_map_put(&m->func_by_die, dwarf_dieoffset(&o), id);
+	/* a clone's origin may itself complete a declaration */
+	if (dw_die_ref(die, DW_AT_abstract_origin, &o) && dw_die_ref(&o, DW_AT_specification, &o) &&
+	    !ix_map_get(&m->func_by_die, dwarf_dieoffset(&o), &old))
+		ix_map_put(&m->func_by_die, dwarf_dieoffset(&o), id);
+}
+
+/* "foo.constprop.0" of "foo": the ELF symbol of a compiler-made copy. */
+static bool is_clone_of(const char *sym, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	return sym && n && !strncmp(sym, name, n) && sym[n] == '.' && sym[n + 1];
+}
+
+static int do_function(struct walk *w, Dwarf_Die *die, const char *prefix)
+{
+	struct ix_model *m = w->m;
+	struct ix_func *f;
+	const char *name = dw_die_name(die), *q;
+	struct gs_range *r;
+	struct gs_enc scope;
+	uint32_t nr, id;
+	uint64_t entry, hi = 0, inl;
+	uint8_t key[4];
+	int ret;
+
+	if (!name)
+		name = dw_die_linkage(die);
+	if (!name)
+		return 0;
+	ret = dw_die_ranges(die, m->bias, &r, &nr);
+	if (ret || !nr || !dw_die_entry(die, r, nr, m->bias, &entry)) {
+		free(r);
+		return ret;
+	}
+	f = IX_PUSH(m->funcs, m->nfuncs, m->capfuncs);
+	if (!f) {
+		free(r);
+		return -ENOMEM;
+	}
+	memset(f, 0, sizeof(*f));
+	id = (uint32_t)m->nfuncs;
+	f->name = name;
+	f->ranges = r;
+	f->nranges = nr;
+	f->entry = entry;
+	q = qual_lookup(m, die);
+	if (q)
+		f->qual = q;
+	else if (prefix)
+		f->qual = f->qual_owned = join(prefix, name);
+	else
+		f->qual = name;
+	f->linkage = dw_die_linkage(die);
+	f->symbol = sym_at(m, entry, name);
+	for (uint32_t i = 0; i < nr; i++) {
+		for (size_t s = sym_lower(m, r[i].lo); s < m->nsyms && m->syms[s].value == r[i].lo; s++)
+			if (is_func_sym(&m->syms[s]) && (ret = add_alias(f, m->syms[s].name)))
+				return ret;
+		if (entry >= r[i].lo && entry < r[i].hi)
+			hi = r[i].hi;
+	}
+	if (dw_die_flag(die, DW_AT_external))
+		f->flags |= GS_FUNC_EXTERNAL;
+	if (dw_die_udata(die, DW_AT_inline, &inl) &&
+	    (inl == DW_INL_declared_inlined || inl == DW_INL_declared_not_inlined))
+		f->flags |= GS_FUNC_DECLARED_INLINE;
+	if (is_clone_of(f->symbol, name) || is_clone_of(f->symbol, f->linkage))
+		f->flags |= GS_FUNC_CLONE;
+	f->decl_file = decl_file(w, die);
+	f->decl_line = decl_line(die);
+	f->post_prologue = hi ? ix_post_prologue(&w->cu, m->bias, entry, hi, &f->flags) : entry;
+	func_die_link(m, die, id);
+	/* f may move while the scope walk grows other arrays: keep only the id */
+	m->funcs[id - 1].ret_type = ix_type_of(m, die);
+	w->func_id = id;
+	w->func_qual = m->funcs[id - 1].qual;
+	gs_enc_init(&scope);
+	ret = encode_scope(w, die, GS_SCOPE_FUNC, name, m->funcs[id - 1].ranges, nr, 0, 0, &scope, 0);
+	if (!ret) {
+		gs_key_put32(key, id);
+		ret = ix_table_put(&m->tables[GS_DB_SCOPE], key, 4, scope.buf, scope.len);
+	}
+	gs_enc_deinit(&scope);
+	w->func_id = 0;
+	w->func_qual = NULL;
+	return ret;
+}
+
+/* ---- containers -------------------------------------------------------------------- */
+
+static int walk_container(struct walk *w, Dwarf_Die *die, const char *prefix, int depth)
+{
+	Dwarf_Die c;
+	int ret = 0;
+
+	if (depth > 32 || dwarf_child(die, &c) != 0)
+		return 0;
+	do {
+		int tag = dwarf_tag(&c);
+		const char *name = dwarf_diename(&c);
+		char *np;
+
+		switch (tag) {
+		case DW_TAG_namespace:
+			np = join(prefix, name ? name : "(anonymous namespace)");
+			if (!np)
+				return -ENOMEM;
+			ret = walk_container(w, &c, np, depth + 1);
+			free(np);
+			break;
+		case DW_TAG_structure_type:
+		case DW_TAG_class_type:
+		case DW_TAG_union_type:
+		case DW_TAG_enumeration_type:
+		case DW_TAG_typedef:
+		case DW_TAG_base_type:
+			if (name && depth == 0)
+				ix_type_id(w->m, &c);
+			if (name && tag != DW_TAG_typedef && tag != DW_TAG_base_type &&
+			    tag != DW_TAG_enumeration_type && dwarf_haschildren(&c)) {
+				np = join(prefix, name);
+				if (!np)
+					return -ENOMEM;
+				ret = walk_container(w, &c, np, depth + 1);
+				free(np);
+			}
+			break;
+		case DW_TAG_subprogram:
+			if (dw_die_has_pc(&c))
+				ret = do_function(w, &c, prefix);
+			else if (prefix && name && !dwarf_hasattr(&c, DW_AT_specification))
+				ret = qual_record(w->m, &c, join(prefix, name));
+			break;
+		case DW_TAG_variable:
+			ret = do_global(w, &c, prefix);
+			break;
+		case DW_TAG_member:
+			if (prefix && name && dwarf_hasattr(&c, DW_AT_declaration))
+				ret = qual_record(w->m, &c, join(prefix, name));
+			break;
+		default:
+			break;
+		}
+	} while (!ret && dwarf_siblingof(&c, &c) == 0);
+	return ret;
+}
+
+int ix_walk(struct ix_model *m, Dwarf *dwarf)
+{
+	Dwarf_CU *cu = NULL, *next;
+	Dwarf_Half version;
+	uint8_t unit_type;
+	Dwarf_Die cudie, subdie;
+	int ret = 0, rc;
+
+	while ((rc = dwarf_get_units(dwarf, cu, &next, &version, &unit_type, &cudie, &subdie)) == 0) {
+		struct walk w = { .m = m };
+		Dwarf_Attribute a;
+
+		cu = next;
+		if (unit_type == DW_UT_type || unit_type == DW_UT_split_type)
+			continue;
+		if (unit_type == DW_UT_skeleton && dwarf_tag(&subdie) == DW_TAG_compile_unit)
+			cudie = subdie;
+		if (version < 32)
+			m->dwarf_versions |= 1u << version;
+		if (!m->producer && dwarf_attr(&cudie, DW_AT_producer, &a))
+			m->producer = dwarf_formstring(&a);
+		w.cu = cudie;
+		w.comp_dir = dwarf_attr(&cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+		if (dwarf_getsrcfiles(&cudie, &w.files, &w.nfiles))
+			w.files = NULL;
+		ret = ix_lines_cu(m, &cudie, w.comp_dir);
+		if (!ret)
+			ret = walk_container(&w, &cudie, NULL, 0);
+		if (ret)
+			break;
+	}
+	if (!ret && rc < 0) {
+		fprintf(stderr, "indexer: malformed DWARF: %s\n", dwarf_errmsg(-1));
+		return -GS_ERR_BAD_DWARF;
+	}
+	return ret;
+}
+
+/* ---- finishing --------------------------------------------------------------------- */
+
+static bool covered(const struct ix_model *m, const uint64_t *starts, size_t n, uint64_t pc)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (starts[mid * 3] <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i > 0 && lo - i < 8; i--)
+		if (pc >= starts[(i - 1) * 3] && pc < starts[(i - 1) * 3 + 1])
+			return true;
+	return false;
+}
+
+static int cmp_triple(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* ELF function symbols no DWARF function covers (asm, crt, stripped CUs). */
+static int add_symbol_funcs(struct ix_model *m)
+{
+	uint64_t *r = NULL;
+	size_t n = 0, cap = 0;
+	struct ix_map seen;
+	int ret = 0;
+
+	for (size_t i = 0; i < m->nfuncs; i++)
+		for (uint32_t j = 0; j < m->funcs[i].nranges; j++) {
+			if (ix_grow((void **)&r, &cap, n, 3 * sizeof(*r))) {
+				free(r);
+				return -ENOMEM;
+			}
+			r[n * 3] = m->funcs[i].ranges[j].lo;
+			r[n * 3 + 1] = m->funcs[i].ranges[j].hi;
+			r[n * 3 + 2] = i + 1;
+			n++;
+		}
+	qsort(r, n, 3 * sizeof(*r), cmp_triple);
+	ix_map_init(&seen);
+	for (size_t i = 0; i < m->nsyms && !ret; i++) {
+		const struct gs_symbol *s = &m->syms[i];
+		struct ix_func *f;
+		uint64_t dummy;
+
+		if (!is_func_sym(s) || !s->size || !s->value || covered(m, r, n, s->value) ||
+		    ix_map_get(&seen, s->value, &dummy))
+			continue;
+		ret = ix_map_put(&seen, s->value, 1);
+		if (ret)
+			break;
+		f = IX_PUSH(m->funcs, m->nfuncs, m->capfuncs);
+		if (!f) {
+			ret = -ENOMEM;
+			break;
+		}
+		memset(f, 0, sizeof(*f));
+		f->ranges = malloc(sizeof(*f->ranges));
+		if (!f->ranges) {
+			ret = -ENOMEM;
+			break;
+		}
+		f->name = f->qual = f->symbol = s->name;
+		f->entry = f->post_prologue = s->value;
+		f->ranges[0].lo = s->value;
+		f->ranges[0].hi = s->value + s->size;
+		f->nranges = 1;
+		f->flags = GS_FUNC_SYMBOL_ONLY | (s->bind == STB_GLOBAL ? GS_FUNC_EXTERNAL : 0);
+		/* other names at the same address (aliases such as __libc_foo) */
+		for (size_t k = sym_lower(m, s->value); k < m->nsyms && m->syms[k].value == s->value; k++)
+			if (is_func_sym(&m->syms[k]) && (ret = add_alias(f, m->syms[k].name)))
+				break;
+	}
+	ix_map_deinit(&seen);
+	free(r);
+	return ret;
+}
+
+static int put_func(struct ix_model *m, uint32_t id)
+{
+	const struct ix_func *f = &m->funcs[id - 1];
+	struct ix_table *names = &m->tables[GS_DB_FUNC_NAME];
+	struct gs_enc v;
+	uint8_t key[4];
+	int ret;
+
+	gs_enc_init(&v);
+	gs_enc_str(&v, f->name);
+	gs_enc_str(&v, f->qual && strcmp(f->qual, f->name) ? f->qual : NULL);
+	gs_enc_str(&v, f->linkage);
+	gs_enc_str(&v, f->symbol);
+	gs_enc_u(&v, f->entry);
+	gs_enc_u(&v, f->post_prologue);
+	enc_ranges(&v, f->ranges, f->nranges);
+	gs_enc_u(&v, f->decl_file);
+	gs_enc_u(&v, f->decl_line);
+	gs_enc_u(&v, f->ret_type);
+	gs_enc_u(&v, f->flags);
+	gs_enc_u(&v, f->naliases);
+	for (uint32_t i = 0; i < f->naliases; i++)
+		gs_enc_str(&v, f->aliases[i]);
+	gs_key_put32(key, id);
+	ret = ix_table_put(&m->tables[GS_DB_FUNC], key, 4, v.buf, v.len);
+	gs_enc_deinit(&v);
+	if (!ret)
+		ret = ix_table_put_name(names, f->name, id);
+	if (!ret && f->qual && strcmp(f->qual, f->name))
+		ret = ix_table_put_name(names, f->qual, id);
+	if (!ret && f->linkage && strcmp(f->linkage, f->name))
+		ret = ix_table_put_name(names, f->linkage, id);
+	if (!ret && f->symbol && strcmp(f->symbol, f->name))
+		ret = ix_table_put_name(names, f->symbol, id);
+	for (uint32_t i = 0; i < f->naliases && !ret; i++)
+		ret = ix_table_put_name(names, f->aliases[i], id);
+	for (uint32_t i = 0; i < f->nranges && !ret; i++) {
+		struct gs_enc hi;
+
+		gs_enc_init(&hi);
+		gs_enc_u(&hi, f->ranges[i].hi);
+		ret = ix_table_put_addr(&m->tables[GS_DB_FUNC_ADDR], f->ranges[i].lo, id,
+					hi.buf, hi.len);
+		gs_enc_deinit(&hi);
+	}
+	return ret;
+}
+
+int ix_funcs_finish(struct ix_model *m, bool have_dwarf)
+{
+	struct gs_enc v;
+	int ret = add_symbol_funcs(m);
+
+	for (size_t i = 0; i < m->nfuncs && !ret; i++)
+		ret = put_func(m, (uint32_t)(i + 1));
+	gs_enc_init(&v);
+	for (size_t i = 0; i < m->ncs && !ret; i++) {
+		const struct ix_callsite *cs = &m->cs[i];
+		uint64_t target = 0;
+		uint8_t key[8];
+
+		if (cs->target_off)
+			ix_map_get(&m->func_by_die, cs->target_off, &target);
+		gs_enc_reset(&v);
+		gs_enc_u(&v, cs->caller);
+		gs_enc_u(&v, target);
+		gs_enc_bytes(&v, m->cs_data.buf + cs->params_off, cs->params_len);
+		gs_key_put64(key, cs->return_pc);
+		ret = ix_table_put(&m->tables[GS_DB_CALLSITE], key, 8, v.buf, v.len);
+	}
+	gs_enc_deinit(&v);
+	return ret;
+}

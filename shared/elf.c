@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ELF helpers over libelf: open/close, build-id, type, PT_LOAD segments, symbols and
+ * vaddr -> file offset. Every read goes through libelf's bounds-checked accessors.
+ */
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shared/elf.h"
+#include "shared/errors.h"
+
+struct gs_elf {
+	int fd;
+	Elf *elf;
+	char *path;
+};
+
+static pthread_once_t elf_version_once = PTHREAD_ONCE_INIT;
+
+static void elf_version_init(void)
+{
+	elf_version(EV_CURRENT);
+}
+
+void gs_elf_close(struct gs_elf *elf)
+{
+	if (!elf)
+		return;
+	if (elf->elf)
+		elf_end(elf->elf);
+	if (elf->fd >= 0)
+		close(elf->fd);
+	free(elf->path);
+	free(elf);
+}
+
+/* Checks what every later reader assumes: an ELF header and readable counts. */
+static int elf_check_headers(struct gs_elf *elf)
+{
+	GElf_Ehdr ehdr;
+	size_t n;
+
+	if (!gelf_getehdr(elf->elf, &ehdr) || elf_getphdrnum(elf->elf, &n) ||
+	    elf_getshdrnum(elf->elf, &n)) {
+		fprintf(stderr, "elf: bad headers in '%s': %s\n", elf->path, elf_errmsg(-1));
+		return -GS_ERR_BAD_ELF;
+	}
+	return 0;
+}
+
+int gs_elf_open(const char *path, struct gs_elf **elf_ret)
+{
+	struct gs_elf *elf;
+	struct stat st;
+	int err;
+
+	*elf_ret = NULL;
+	pthread_once(&elf_version_once, elf_version_init);
+	elf = calloc(1, sizeof(*elf));
+	if (!elf)
+		return -ENOMEM;
+	elf->fd = -1;
+	elf->path = strdup(path);
+	if (!elf->path) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	elf->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (elf->fd < 0 || fstat(elf->fd, &st)) {
+		err = -errno;
+		goto err_free;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		goto err_free;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < EI_NIDENT) {
+		err = -GS_ERR_NOT_ELF;
+		goto err_free;
+	}
+	elf->elf = elf_begin(elf->fd, ELF_C_READ_MMAP, NULL);
+	if (!elf->elf) {
+		fprintf(stderr, "elf: cannot read '%s': %s\n", path, elf_errmsg(-1));
+		err = -GS_ERR_BAD_ELF;
+		goto err_free;
+	}
+	if (elf_kind(elf->elf) != ELF_K_ELF) {
+		err = -GS_ERR_NOT_ELF;
+		goto err_free;
+	}
+	err = elf_check_headers(elf);
+	if (err)
+		goto err_free;
+	*elf_ret = elf;
+	return 0;
+
+err_free:
+	gs_elf_close(elf);
+	return err;
+}
+
+Elf *gs_elf_handle(struct gs_elf *elf)
+{
+	return elf->elf;
+}
+
+const char *gs_elf_path(struct gs_elf *elf)
+{
+	return elf->path;
+}
+
+int gs_elf_build_id_raw(Elf *elf, char hex_ret[41])
+{
+	static const char digits[] = "0123456789abcdef";
+	const void *p;
+	ssize_t len;
+
+	hex_ret[0] = '\0';
+	len = dwelf_elf_gnu_build_id(elf, &p);
+	if (len < 0)
+		return -GS_ERR_BAD_ELF;
+	if (len == 0)
+		return -GS_ERR_NO_BUILD_ID;
+	if (len > 20)
+		return -E2BIG;
+	for (ssize_t i = 0; i < len; i++) {
+		uint8_t b = ((const uint8_t *)p)[i];
+
+		hex_ret[2 * i] = digits[b >> 4];
+		hex_ret[2 * i + 1] = digits[b & 15];
+	}
+	hex_ret[2 * len] = '\0';
+	return 0;
+}
+
+int gs_elf_build_id(struct gs_elf *elf, char hex_ret[41])
+{
+	return gs_elf_build_id_raw(elf->elf, hex_ret);
+}
+
+int gs_build_id_of_path(const char *path, char hex_ret[41])
+{
+	struct gs_elf *elf;
+	int err;
+
+	hex_ret[0] = '\0';
+	err = gs_elf_open(path, &elf);
+	if (err)
+		return err;
+	err = gs_elf_build_id(elf, hex_ret);
+	gs_elf_close(elf);
+	return err;
+}
+
+int gs_elf_type(struct gs_elf *elf, uint16_t *type_ret, uint16_t *machine_ret)
+{
+	GElf_Ehdr ehdr;
+
+	if (!gelf_getehdr(elf->elf, &ehdr))
+		return -GS_ERR_BAD_ELF;
+	*type_ret = ehdr.e_type;
+	*machine_ret = ehdr.e_machine;
+	return 0;
+}
+
+int gs_elf_segments(struct gs_elf *elf, struct gs_segment **segs_ret, size_t *cnt_ret)
+{
+	struct gs_segment *segs = NULL;
+	size_t phnum, cnt = 0;
+	GElf_Phdr phdr;
+
+	*segs_ret = NULL;
+	*cnt_ret = 0;
+	if (elf_getphdrnum(elf->elf, &phnum))
+		return -GS_ERR_BAD_ELF;
+	if (phnum == 0)
+		return 0;
+	segs = calloc(phnum, sizeof(*segs));
+	if (!segs)
+		return -ENOMEM;
+	for (size_t i = 0; i < phnum; i++) {
+		if (!gelf_getphdr(elf->elf, (int)i, &phdr)) {
+			fprintf(stderr, "elf: bad program header %zu in '%s': %s\n", i,
+				elf->path, elf_errmsg(-1));
+			free(segs);
+			return -GS_ERR_BAD_ELF;
+		}
+		if (phdr.p_type != PT_LOAD)
+			continue;
+		segs[cnt++] = (struct gs_segment){
+			.vaddr = phdr.p_vaddr, .memsz = phdr.p_memsz,
+			.offset = phdr.p_offset, .filesz = phdr.p_filesz,
+			.flags = phdr.p_flags,
+		};
+	}
+	if (cnt == 0) {
+		free(segs);
+		return 0;
+	}
+	*segs_ret = segs;
+	*cnt_ret = cnt;
+	return 0;
+}
+
+static bool symbol_wanted(const GElf_Sym *sym, const char *name)
+{
+	uint8_t type = GELF_ST_TYPE(sym->st_info);
+
+	if (!name || !name[0] || sym->st_shndx == SHN_UNDEF)
+		return false;
+	return type != STT_SECTION && type != STT_FILE;
+}
+
+/* Appends the wanted symbols of one symbol table section to @syms (sized by caller). */
+static int symbols_add_table(struct gs_elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
+			     struct gs_symbol *syms, size_t cap, size_t *cnt)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t nsyms;
+	GElf_Sym sym;
+
+	if (!data)
+		goto err_bad;
+	nsyms = data->d_size / gelf_fsize(elf->elf, ELF_T_SYM, 1, EV_CURRENT);
+	for (size_t i = 1; i < nsyms && *cnt < cap; i++) {
+		const char *name;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			goto err_bad;
+		name = elf_strptr(elf->elf, shdr->sh_link, sym.st_name);
+		if (!symbol_wanted(&sym, name))
+			continue;
+		syms[(*cnt)++] = (struct gs_symbol){
+			.name = name, .value = sym.st_value, .size = sym.st_size,
+			.type = GELF_ST_TYPE(sym.st_info), .bind = GELF_ST_BIND(sym.st_info),
+			.dynamic = shdr->sh_type == SHT_DYNSYM,
+		};
+	}
+	return 0;
+
+err_bad:
+	fprintf(stderr, "elf: bad symbol table in '%s': %s\n", elf->path, elf_errmsg(-1));
+	return -GS_ERR_BAD_ELF;
+}
+
+/*
+ * Upper bound on the symbol count: the sum of both tables' entry counts, from the data
+ * libelf actually loaded (sh_size alone is file-controlled and may be absurd).
+ */
+static size_t symbols_capacity(struct gs_elf *elf)
+{
+	size_t esz = gelf_fsize(elf->elf, ELF_T_SYM, 1, EV_CURRENT);
+	size_t cap = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	if (!esz)
+		return 0;
+	while ((scn = elf_nextscn(elf->elf, scn))) {
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &shdr) ||
+		    (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (data)
+			cap += data->d_size / esz;
+	}
+	return cap;
+}
+
+int gs_elf_symbols(struct gs_elf *elf, struct gs_symbol **syms_ret, size_t *cnt_ret)
+{
+	static const Elf64_Word order[] = { SHT_SYMTAB, SHT_DYNSYM };
+	struct gs_symbol *syms;
+	size_t cap, cnt = 0;
+	GElf_Shdr shdr;
+	int err;
+
+	*syms_ret = NULL;
+	*cnt_ret = 0;
+	cap = symbols_capacity(elf);
+	if (cap == 0)
+		return 0;
+	syms = calloc(cap, sizeof(*syms));
+	if (!syms)
+		return -ENOMEM;
+	for (size_t k = 0; k < 2; k++) {
+		Elf_Scn *scn = NULL;
+
+		while ((scn = elf_nextscn(elf->elf, scn))) {
+			if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != order[k])
+				continue;
+			err = symbols_add_table(elf, scn, &shdr, syms, cap, &cnt);
+			if (err) {
+				free(syms);
+				return err;
+			}
+		}
+	}
+	if (cnt == 0) {
+		free(syms);
+		return 0;
+	}
+	*syms_ret = syms;
+	*cnt_ret = cnt;
+	return 0;
+}
+
+int gs_elf_vaddr_to_offset(const struct gs_segment *segs, size_t cnt, uint64_t vaddr,
+			   uint64_t *off_ret)
+{
+	for (size_t i = 0; i < cnt; i++) {
+		if (vaddr >= segs[i].vaddr && vaddr - segs[i].vaddr < segs[i].filesz) {
+			*off_ret = vaddr - segs[i].vaddr + segs[i].offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+Elf_Scn *gs_elf_section_by_name(Elf *elf, const char *name)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		n = elf_strptr(elf, shstrndx, shdr.sh_name);
+		if (n && !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
+}

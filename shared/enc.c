@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Varint encoder and bounds-checked decoder for index records (see enc.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "shared/enc.h"
+#include "shared/schema.h"
+
+const char *const gs_db_names[GS_DB_COUNT] = {
+#define GS_DB_NAME(id, name) [id] = name,
+	GS_INDEX_DBS(GS_DB_NAME)
+#undef GS_DB_NAME
+};
+
+uint64_t gs_name_hash(const char *name)
+{
+	return XXH3_64bits(name, strlen(name));
+}
+
+void gs_enc_init(struct gs_enc *e)
+{
+	e->buf = NULL;
+	e->len = e->cap = 0;
+}
+
+void gs_enc_deinit(struct gs_enc *e)
+{
+	if (!e)
+		return;
+	free(e->buf);
+	gs_enc_init(e);
+}
+
+void gs_enc_reset(struct gs_enc *e)
+{
+	e->len = 0;
+}
+
+static void grow(struct gs_enc *e, size_t more)
+{
+	size_t cap = e->cap ? e->cap : 64;
+
+	if (more > SIZE_MAX / 2 - e->len) {
+		fprintf(stderr, "enc: record too large\n");
+		abort();
+	}
+	while (cap < e->len + more)
+		cap *= 2;
+	e->buf = realloc(e->buf, cap);
+	if (!e->buf) {
+		fprintf(stderr, "enc: out of memory\n");
+		abort();
+	}
+	e->cap = cap;
+}
+
+void gs_enc_bytes(struct gs_enc *e, const void *p, size_t len)
+{
+	if (e->len + len > e->cap)
+		grow(e, len);
+	if (len)
+		memcpy(e->buf + e->len, p, len);
+	e->len += len;
+}
+
+void gs_enc_u8(struct gs_enc *e, uint8_t v)
+{
+	if (e->len + 1 > e->cap)
+		grow(e, 1);
+	e->buf[e->len++] = v;
+}
+
+void gs_enc_u(struct gs_enc *e, uint64_t v)
+{
+	uint8_t tmp[10];
+	size_t n = 0;
+
+	do {
+		uint8_t b = v & 0x7f;
+
+		v >>= 7;
+		tmp[n++] = v ? b | 0x80 : b;
+	} while (v);
+	gs_enc_bytes(e, tmp, n);
+}
+
+void gs_enc_s(struct gs_enc *e, int64_t v)
+{
+	uint8_t tmp[10];
+	size_t n = 0;
+	bool more = true;
+
+	while (more) {
+		uint8_t b = v & 0x7f;
+
+		v >>= 7;	/* arithmetic shift: gcc and clang define it */
+		if ((v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40)))
+			more = false;
+		else
+			b |= 0x80;
+		tmp[n++] = b;
+	}
+	gs_enc_bytes(e, tmp, n);
+}
+
+void gs_enc_str(struct gs_enc *e, const char *s)
+{
+	size_t len;
+
+	if (!s) {
+		gs_enc_u8(e, 0);
+		return;
+	}
+	len = strlen(s);
+	gs_enc_u(e, len + 1);
+	gs_enc_bytes(e, s, len + 1);
+}
+
+void gs_enc_u32le(struct gs_enc *e, uint32_t v)
+{
+	uint8_t b[4] = { v, v >> 8, v >> 16, v >> 24 };
+
+	gs_enc_bytes(e, b, 4);
+}
+
+void gs_enc_u64le(struct gs_enc *e, uint64_t v)
+{
+	gs_enc_u32le(e, (uint32_t)v);
+	gs_enc_u32le(e, v >> 32);
+}
+
+void gs_enc_patch_u32le(struct gs_enc *e, size_t off, uint32_t v)
+{
+	e->buf[off] = v;
+	e->buf[off + 1] = v >> 8;
+	e->buf[off + 2] = v >> 16;
+	e->buf[off + 3] = v >> 24;
+}
+
+void gs_dec_init(struct gs_dec *d, const void *p, size_t len)
+{
+	d->p = p;
+	d->end = d->p + len;
+	d->err = false;
+}
+
+static bool fail(struct gs_dec *d)
+{
+	d->err = true;
+	d->p = d->end;
+	return false;
+}
+
+uint8_t gs_dec_u8(struct gs_dec *d)
+{
+	if (d->p >= d->end)
+		return fail(d), 0;
+	return *d->p++;
+}
+
+uint64_t gs_dec_u(struct gs_dec *d)
+{
+	uint64_t v = 0;
+	unsigned int shift = 0;
+
+	while (d->p < d->end) {
+		uint8_t b = *d->p++;
+
+		if (shift >= 64 || (shift == 63 && (b & 0x7e)))
+			return fail(d), 0;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+		shift += 7;
+	}
+	return fail(d), 0;
+}
+
+int64_t gs_dec_s(struct gs_dec *d)
+{
+	uint64_t v = 0;
+	unsigned int shift = 0;
+
+	while (d->p < d->end) {
+		uint8_t b = *d->p++;
+
+		if (shift >= 64)
+			return fail(d), 0;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (shift < 64 && (b & 0x40))
+				v |= ~(uint64_t)0 << shift;
+			return (int64_t)v;
+		}
+	}
+	return fail(d), 0;
+}
+
+uint32_t gs_dec_u32(struct gs_dec *d)
+{
+	uint64_t v = gs_dec_u(d);
+
+	if (v > UINT32_MAX)
+		return fail(d), 0;
+	return (uint32_t)v;
+}
+
+uint32_t gs_dec_count(struct gs_dec *d, size_t min_item_len)
+{
+	uint64_t n = gs_dec_u(d);
+
+	if (min_item_len && n > (uint64_t)(d->end - d->p) / min_item_len)
+		return fail(d), 0;
+	if (n > UINT32_MAX)
+		return fail(d), 0;
+	return (uint32_t)n;
+}
+
+const char *gs_dec_str(struct gs_dec *d)
+{
+	uint64_t n = gs_dec_u(d);
+	const char *s;
+
+	if (n == 0 || d->err)
+		return NULL;
+	if (n > (uint64_t)(d->end - d->p) || d->p[n - 1] != '\0' ||
+	    memchr(d->p, '\0', n - 1))
+		return fail(d), NULL;
+	s = (const char *)d->p;
+	d->p += n;
+	return s;
+}
+
+const uint8_t *gs_dec_bytes(struct gs_dec *d, size_t len)
+{
+	const uint8_t *p = d->p;
+
+	if (len > (size_t)(d->end - d->p))
+		return fail(d), NULL;
+	d->p += len;
+	return p;
+}
+
+uint32_t gs_dec_u32le(struct gs_dec *d)
+{
+	const uint8_t *b = gs_dec_bytes(d, 4);
+
+	if (!b)
+		return 0;
+	return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+uint64_t gs_dec_u64le(struct gs_dec *d)
+{
+	uint64_t lo = gs_dec_u32le(d);
+
+	return lo | (uint64_t)gs_dec_u32le(d) << 32;
+}
