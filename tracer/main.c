@@ -277,9 +277,12 @@ static int open_indexes(struct options *o, struct gs_target *t, struct gs_plan_m
 			char bid[41];
 
 			if (o->no_auto_index) {
-				fprintf(stderr, "ghostscope: '%s' is not indexed (run 'ghostscope-index %s')\n",
-					tm->path, tm->path);
-				return -GS_ERR_NOT_INDEXED;
+				fprintf(stderr, "ghostscope: %s'%s' is not indexed (run 'ghostscope-index %s')\n",
+					tm->is_main ? "" : "note: ", tm->path, tm->path);
+				if (tm->is_main)
+					return -GS_ERR_NOT_INDEXED;
+				pm->idx = NULL;	/* a library: no probes or globals in it */
+				continue;
 			}
 			err = gs_indexer_index_path(&io, tm->path, bid, &st);
 			if (err) {

@@ -176,10 +176,10 @@ static uint64_t tv_size(const struct tval *v)
 	return t->size;
 }
 
+/* Plain `char`: its pointers and arrays are C strings (render.c has the same rule). */
 static bool char_like(const struct gs_type *t)
 {
-	return t && t->kind == GS_TYPE_BASE && t->size == 1 &&
-	       (t->encoding == DW_ATE_signed_char || t->encoding == DW_ATE_unsigned_char);
+	return t && t->kind == GS_TYPE_BASE && t->size == 1 && t->name && !strcmp(t->name, "char");
 }
 
 static bool tv_signed(const struct tval *v)

@@ -267,11 +267,13 @@ void gs_render_cstring(const void *data, size_t len, struct gs_strbuf *out)
 	gs_strbuf_addc(out, '"');
 }
 
+/*
+ * Plain `char` arrays are text; `signed char`/`unsigned char` (uint8_t) arrays are
+ * bytes, shown as numbers so that NULs and binary data stay visible.
+ */
 static bool is_char_type(const struct gs_type *t)
 {
-	return t && t->kind == GS_TYPE_BASE && t->size == 1 &&
-	       (t->encoding == DW_ATE_signed_char || t->encoding == DW_ATE_unsigned_char ||
-		(t->name && strstr(t->name, "char")));
+	return t && t->kind == GS_TYPE_BASE && t->size == 1 && t->name && !strcmp(t->name, "char");
 }
 
 /* ---- aggregates ------------------------------------------------------------------- */

@@ -54,7 +54,7 @@ for variant in "O0 -O0 -fno-omit-frame-pointer" "O0nofp -O0 -fomit-frame-pointer
 		$name $(($(ret_addr "$T/$name" f1 f2))) $name $(($(ret_addr "$T/$name" main f1))))
 	assert_eq "$want" "$(head -4 <<<"$frames")" "$name: frames against objdump call sites"
 	echo "$name: $(wc -l <<<"$frames") frames match gdb and objdump"
-	[ $name = bt_O2 ] && O2_FRAMES=$frames
+	if [ $name = bt_O2 ]; then O2_FRAMES=$frames; fi
 done
 
 run_target bt_O2

@@ -18,8 +18,8 @@ expect_err() {
 	[ ! -s "$T/out" ] || fail "stdout not empty for: $*"
 }
 
-expect_err 2 "error: -s:1:22: unknown keyword 'prnt', did you mean 'print'?" -p "$PID" -s 'trace checkout { prnt qty; }'
-expect_err 2 "                     ^" -p "$PID" -s 'trace checkout { prnt qty; }'
+expect_err 2 "error: -s:1:18: unknown keyword 'prnt', did you mean 'print'?" -p "$PID" -s 'trace checkout { prnt qty; }'
+expect_err 2 "                 ^~~~" -p "$PID" -s 'trace checkout { prnt qty; }'
 expect_err 2 "no function 'checkuot'" -p "$PID" -s 'trace checkuot { print qty; }'
 expect_err 2 "did you mean 'checkout'" -p "$PID" -s 'trace checkuot { print qty; }'
 expect_err 1 "unknown variable 'qtty' at checkout" -p "$PID" -s 'trace checkout { print qtty; }'

@@ -52,7 +52,7 @@ coupon = "HALF50"
 o.items = [4, 5, 6, 7]
 o.items[2] = 6
 o.st = status::ST_PAID
-o.extra = union data { i = 5, f = 7.00649e-45, b = [5, 0, 0, 0] }
+o.extra = union data { i = 5, f = 7e-45, b = [5, 0, 0, 0] }
 o.price = -12.5
 o.weight = 2.25
 o.delta = -5
@@ -74,7 +74,7 @@ s_file_static = 31337
 g_status = status::ST_SHIPPED
 g_matrix = [[1, 2, 3], [4, 5, 6]]
 g_null_order = NULL (struct order*)
-g_data = union data { i = 5, f = 7.00649e-45, b = [5, 0, 0, 0] }
+g_data = union data { i = 5, f = 7e-45, b = [5, 0, 0, 0] }
 o.items[1] + o.items[3] * 2 = 19
 o.delta < o.flags = true
 true true'
