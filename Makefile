@@ -79,6 +79,23 @@ $(LIB_TRACER): $(call obj,$(TRACER_SRC))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# BPF-side C (bpf/) -> LLVM bitcode, embedded in the tracer as gs_bpf_helpers_bc[]
+# (codegen.c links it into generated modules that use a backtrace).
+BPF_BC_OBJ := $(OBJ)/bpf/helpers_bc.o
+$(BPF_BC): bpf/helpers.c shared/index.h tracer/codegen.h tracer/event.h tracer/ir.h
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) -target bpfel -mcpu=v3 -ffreestanding -I. -O2 -g -Wall -Werror -emit-llvm \
+		-c $< -o $@
+$(BPF_BC_OBJ): $(BPF_BC)
+	$(call msg,EMBED,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)printf '%s\n' '.section .rodata' '.balign 16' '.globl gs_bpf_helpers_bc' \
+		'gs_bpf_helpers_bc:' '.incbin "$<"' '.globl gs_bpf_helpers_bc_end' \
+		'gs_bpf_helpers_bc_end:' '.section .note.GNU-stack,"",@progbits' | \
+		$(CC) -c -x assembler -o $@ -
+$(LIB_TRACER): $(BPF_BC_OBJ)
+
 $(OUT)/ghostscope-index: $(OBJ)/indexer/main.o $(LIB_INDEXER) $(LIB_SHARED)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread

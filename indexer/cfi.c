@@ -463,7 +463,11 @@ static bool skip_block(const uint8_t **p, const uint8_t *end)
 	return true;
 }
 
-/* One instruction with an extended opcode (low 6 bits zero in the primary). */
+/*
+ * One instruction with an extended opcode (high 2 bits zero). Long because it is one
+ * flat decode switch over DWARF 5 table 7.29 plus the GNU extensions; splitting it
+ * would only scatter the operand decoding.
+ */
 static int interp_ext(struct interp *in, uint8_t op, const uint8_t **p, const uint8_t *end)
 {
 	int64_t daf = in->cie->data_align;

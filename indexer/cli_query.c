@@ -591,10 +591,17 @@ static void print_type(struct gs_index *idx, const struct gs_type *t, bool json,
 		fputs("]}", out);
 		return;
 	}
-	if (t->kind == GS_TYPE_TYPEDEF)
+	if (t->kind == GS_TYPE_TYPEDEF) {
 		fprintf(out, "typedef %s; /* size %" PRIu64 " */\n",
 			decl_str(idx, t->target, t->name, tb, sizeof(tb)), t->size);
-	else
+		return;
+	}
+	if (t->kind != GS_TYPE_STRUCT && t->kind != GS_TYPE_CLASS && t->kind != GS_TYPE_UNION &&
+	    t->kind != GS_TYPE_ENUM) {
+		fprintf(out, "%s; /* size %" PRIu64 " */\n", gsi_type_str(idx, t->id, tb, sizeof(tb)),
+			t->size);
+		return;
+	}
 		fprintf(out, "%s%s { /* size %" PRIu64 ", id %u */\n",
 			gsi_type_str(idx, t->id, tb, sizeof(tb)), t->declaration ? " (declaration)" : "",
 			t->size, t->id);
@@ -609,8 +616,7 @@ static void print_type(struct gs_index *idx, const struct gs_type *t, bool json,
 	}
 	for (uint32_t i = 0; i < t->nenumerators; i++)
 		fprintf(out, "    %s = %" PRId64 ",\n", t->enumerators[i].name, t->enumerators[i].value);
-	if (t->kind != GS_TYPE_TYPEDEF)
-		fputs("}\n", out);
+	fputs("}\n", out);
 }
 
 static int q_type(struct gs_index *idx, const char *name, bool json, FILE *out)

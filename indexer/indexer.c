@@ -5,6 +5,8 @@
  */
 #include <dwarf.h>
 #include <errno.h>
+#include <gelf.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +86,34 @@ static bool try_reuse(const char *path, struct gs_indexer_stats *st)
 		st->index_bytes = sb.st_size;
 	st->reused = true;
 	return true;
+}
+
+/*
+ * A cut-off file still has headers that parse, and libelf would quietly give fewer
+ * sections; an index of it would look valid and be wrong. Every PT_LOAD's file image
+ * and the section header table must lie inside the file.
+ */
+static int check_truncated(struct gs_elf *elf, const char *path, const struct gs_segment *segs,
+			   size_t nsegs)
+{
+	GElf_Ehdr eh;
+	struct stat sb;
+	uint64_t need = 0;
+
+	if (stat(path, &sb))
+		return -errno;
+	for (size_t i = 0; i < nsegs; i++)
+		if (segs[i].offset + segs[i].filesz > need)
+			need = segs[i].offset + segs[i].filesz;
+	if (gelf_getehdr(gs_elf_handle(elf), &eh) && eh.e_shoff &&
+	    eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize > need)
+		need = eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
+	if (need > (uint64_t)sb.st_size) {
+		fprintf(stderr, "indexer: '%s' is truncated: %" PRIu64 " bytes needed, %" PRIu64
+			" present\n", path, need, (uint64_t)sb.st_size);
+		return -GS_ERR_BAD_ELF;
+	}
+	return 0;
 }
 
 static int put_symbols(struct ix_model *m)
@@ -211,6 +241,8 @@ static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
 		ret = -GS_ERR_NOT_ELF;
 	if (!ret)
 		ret = gs_elf_segments(elf, &segs, &f.nsegs);
+	if (!ret)
+		ret = check_truncated(elf, elf_path, segs, f.nsegs);
 	if (!ret)
 		ret = gs_elf_symbols(elf, &syms, &nsyms);
 	if (ret)

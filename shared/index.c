@@ -627,8 +627,10 @@ int gs_index_symbols_by_name(struct gs_index *idx, const char *name,
 		if (!strcmp(out[cnt].name, name))
 			cnt++;
 	}
-	*syms_ret = out;
-	*cnt_ret = cnt;
+	if (cnt) {	/* outputs are untouched on failure */
+		*syms_ret = out;
+		*cnt_ret = cnt;
+	}
 	ret = cnt ? 0 : -ENOENT;
 out:
 	free(ids);
@@ -833,8 +835,10 @@ int gs_index_funcs_by_name(struct gs_index *idx, const char *name,
 			out[cnt++] = &fr->f;
 	}
 	qsort(out, cnt, sizeof(*out), cmp_func_entry);
-	*funcs_ret = out;
-	*cnt_ret = cnt;
+	if (cnt) {	/* outputs are untouched on failure */
+		*funcs_ret = out;
+		*cnt_ret = cnt;
+	}
 	ret = cnt ? 0 : -ENOENT;
 out:
 	free(ids);
@@ -1023,8 +1027,10 @@ int gs_index_inlines_by_name(struct gs_index *idx, const char *name,
 		if (eq(out[cnt].name, name) || eq(out[cnt].qual_name, name))
 			cnt++;
 	}
-	*inl_ret = out;
-	*cnt_ret = cnt;
+	if (cnt) {	/* outputs are untouched on failure */
+		*inl_ret = out;
+		*cnt_ret = cnt;
+	}
 	ret = cnt ? 0 : -ENOENT;
 out:
 	free(ids);
@@ -1083,8 +1089,10 @@ int gs_index_files_match(struct gs_index *idx, const char *query,
 		if (p && path_matches(p, query))
 			out[cnt++] = ids[i];
 	}
-	*ids_ret = out;
-	*cnt_ret = cnt;
+	if (cnt) {	/* outputs are untouched on failure */
+		*ids_ret = out;
+		*cnt_ret = cnt;
+	}
 	ret = cnt ? 0 : -ENOENT;
 out:
 	free(ids);
@@ -1375,8 +1383,10 @@ int gs_index_globals_by_name(struct gs_index *idx, const char *name,
 		if (eq(out[cnt].name, name) || eq(qual, name))
 			cnt++;
 	}
-	*vars_ret = out;
-	*cnt_ret = cnt;
+	if (cnt) {	/* outputs are untouched on failure */
+		*vars_ret = out;
+		*cnt_ret = cnt;
+	}
 	ret = cnt ? 0 : -ENOENT;
 out:
 	free(ids);
@@ -1531,8 +1541,10 @@ int gs_index_types_by_name(struct gs_index *idx, const char *name,
 		if (eq(t->name, name))
 			out[cnt++] = t;
 	}
-	*types_ret = out;
-	*cnt_ret = cnt;
+	if (cnt) {	/* outputs are untouched on failure */
+		*types_ret = out;
+		*cnt_ret = cnt;
+	}
 	ret = cnt ? 0 : -ENOENT;
 out:
 	free(ids);

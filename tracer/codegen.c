@@ -26,6 +26,12 @@
  * statement has failed a read, later loads of that statement are skipped (yield 0),
  * so the first faulting address is the one reported.
  *
+ * Return probes: S_SAVE in an entry program stores values in an LRU hash keyed by
+ * (tid, save key, call depth); a return program pops the depth, looks the save up
+ * once before reserving and deletes it on every exit. S_BACKTRACE calls the CFI
+ * unwinder of bpf/helpers.c, compiled to bitcode at build time and linked into the
+ * module (LLVMLinkModules2) only when some program needs it.
+ *
  * Rejected: building the event on the stack and bpf_ringbuf_output() (512-byte stack,
  * an extra copy); variable-offset packing (every store would need bounds proofs);
  * legacy "maps" section definitions (gone in libbpf 1.0).

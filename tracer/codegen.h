@@ -46,6 +46,16 @@ enum {
 	GS_CODEGEN_UW_MAX_RANGES = 32,	/* module address ranges the unwinder searches */
 };
 
+/*
+ * One element of gs_uw_ranges (written by the loader, read by bpf/helpers.c): a
+ * module's code at runtime [start, end), bias = runtime - vaddr, and where its
+ * entries and rows start in gs_uw_ents / gs_uw_rows. end == 0 ends the list.
+ */
+struct gs_codegen_uw_range {
+	uint64_t start, end, bias;
+	uint32_t ent_off, ent_cnt, row_off, reserved;
+};
+
 struct gs_codegen_opts {
 	/* Ring buffer size in bytes: a power of two >= 4096; 0 means 8 MiB. */
 	uint32_t ringbuf_bytes;
@@ -79,8 +89,10 @@ struct gs_codegen_opts {
 /*
  * Compiles @nprogs programs into one object. On success *@obj_ret is a malloc'd ELF
  * image of *@len_ret bytes that the caller frees. Returns 0, -EINVAL for malformed IR
- * (bad register, load size, slot id 0, SP_CFA without cfa_valid...), -E2BIG for a
- * limit above, -EIO when LLVM fails; @err (may be NULL) then holds a one-line message
+ * (bad register, load size, slot id 0, SP_CFA without cfa_valid, GS_IR_SAVED outside
+ * a return program or past value 15...), -E2BIG for a limit above (or an S_SAVE of
+ * more than 16 values, a backtrace deeper than 128), -EIO when LLVM fails (also when
+ * the embedded bpf/helpers bitcode a backtrace needs does not link); @err (may be NULL) then holds a one-line message
  * starting "program N: " when one program is at fault.
  */
 int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,

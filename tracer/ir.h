@@ -11,7 +11,11 @@
  * Evaluation model: every expression yields a u64. A failing user-memory read sets
  * the program's error state (status + faulting address) and yields 0; the
  * statement that evaluates the expression decides what the error means (see
- * GS_IR_S_*). Error state is cleared at the start of every statement.
+ * GS_IR_S_*). Error state is cleared at the start of every statement. Reading an
+ * entry value that was never saved (GS_IR_SAVED) sets it too, with status NOT_SAVED.
+ *
+ * Return probes: an entry program saves values with GS_IR_S_SAVE, the return program
+ * (gs_ir_prog.retprobe) reads them with GS_IR_SAVED; docs/codegen.md, "Return probes".
  *
  * Ownership: nodes are allocated by gs_ir_* constructors from a gs_ir_prog arena and
  * freed all at once by gs_ir_prog_free(). Constructors never fail (abort on OOM).

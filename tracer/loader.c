@@ -538,14 +538,6 @@ bool gs_loader_uses_multi(const struct gs_loader *l)
 
 /* ---- unwind tables ------------------------------------------------------------------------ */
 
-/* bpf/helpers.c struct uw_range: one element of gs_uw_ranges. */
-struct loader_uw_range {
-	uint64_t start, end, bias;
-	uint32_t ent_off, ent_cnt, row_off, reserved;
-};
-_Static_assert(sizeof(struct loader_uw_range) == 40, "bpf/helpers.c uw_range");
-_Static_assert(sizeof(struct gs_cfi_row) == 16 && sizeof(struct gs_cfi_entry) == 16,
-	       "bpf/helpers.c uw_row/uw_ent");
 
 /*
  * Writes @n elements of @size bytes at keys @first.. of array map @fd: one batch
@@ -577,7 +569,7 @@ static int uw_write(int fd, uint32_t first, const void *vals, size_t n, size_t s
 int gs_loader_set_unwind(struct gs_loader *l, const struct gs_unwind_module *mods, size_t n,
 			 char *err, size_t errlen)
 {
-	struct loader_uw_range rg[GS_CODEGEN_UW_MAX_RANGES];
+	struct gs_codegen_uw_range rg[GS_CODEGEN_UW_MAX_RANGES];
 	size_t nrg = 0, rows = 0, ents = 0;
 	char dummy[1];
 	int ret = 0;
@@ -610,7 +602,7 @@ int gs_loader_set_unwind(struct gs_loader *l, const struct gs_unwind_module *mod
 		for (size_t r = 0; r < md->nranges; r++) {
 			if (md->ranges[r].end <= md->ranges[r].start)
 				continue;
-			rg[nrg++] = (struct loader_uw_range){
+			rg[nrg++] = (struct gs_codegen_uw_range){
 				.start = md->ranges[r].start, .end = md->ranges[r].end,
 				.bias = md->ranges[r].bias, .ent_off = ents,
 				.ent_cnt = md->nents, .row_off = rows,

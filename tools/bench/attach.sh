@@ -53,7 +53,7 @@ armed_detach() {
 	local mark=$1 fa=$2 fd_=$3 t0 ta="" ts t1 line pid fd rc=0
 	shift 3
 	t0=${EPOCHREALTIME/./}
-	exec {fd}< <(exec "$@" 2>&1)
+	exec {fd}< <(exec env --default-signal=INT "$@" 2>&1)
 	pid=$!
 	while IFS= read -r line <&"$fd"; do
 		printf '%s\n' "$line" >>"$LOG"
