@@ -8,6 +8,7 @@
 #include "tracer/decode.h"
 #include "tracer/event.h"
 #include "tracer/render.h"
+#include "tracer/symbolize.h"
 
 struct rec_ref {
 	const struct gs_rec_hdr *hdr;
@@ -61,6 +62,9 @@ static bool rec_failed(const struct rec_ref *r, struct gs_strbuf *out)
 		return true;
 	case GS_REC_SKIPPED:
 		gs_strbuf_adds(out, "<skipped>");
+		return true;
+	case GS_REC_NOT_SAVED:
+		gs_strbuf_adds(out, "<error: entry value not saved>");
 		return true;
 	default:
 		return false;
@@ -185,6 +189,9 @@ static void render_arg(const struct gs_plan_arg *a, const struct rec_ref *recs, 
 			gs_render_cstring(r2->data, r2->hdr->len, out);
 		}
 		break;
+	case GS_ARG_COMM:
+		gs_render_cstring(r->data, r->hdr->len, out);
+		break;
 	case GS_ARG_DUMP:
 		hex_bytes(r->data, r->hdr->len, false, out);
 		if (a->truncated || r->hdr->status == GS_REC_TRUNCATED)
@@ -215,6 +222,55 @@ static char *render_print(const struct gs_plan_print *pp, const struct rec_ref *
 			render_arg(&pp->args[p->arg], recs, nrecs, &sb);
 	}
 	return gs_strbuf_detach(&sb);
+}
+
+static void emit_line(void *ctx, char *line)
+{
+	push_line(ctx, line);
+}
+
+static const char *bt_status_text(uint8_t status)
+{
+	switch (status) {
+	case GS_BT_COMPLETE: return "complete";
+	case GS_BT_TRUNCATED: return "truncated";
+	case GS_BT_NO_CFI: return "stopped (no CFI for the next pc)";
+	case GS_BT_UNSUPPORTED: return "stopped (a CFI rule the unwinder cannot follow)";
+	case GS_BT_READ_ERROR: return "stopped (stack read failed)";
+	case GS_BT_NO_TABLES: return "no unwind tables";
+	default: return "stopped";
+	}
+}
+
+/* "backtrace: complete, 3 frames (max 128)" and a line per frame. */
+static void render_backtrace(const struct gs_probe *pr, const struct gs_stmt *st,
+			     const struct rec_ref *r, uint32_t max, struct gs_decode_lines *out)
+{
+	struct gs_frame_opts fo = { .noinline = st->bt_noinline, .raw = st->bt_raw };
+	struct gs_decode_lines frames = { 0 };
+	struct gs_bt_hdr bh;
+	unsigned int no = 0;
+	struct gs_strbuf sb;
+
+	gs_strbuf_init(&sb);
+	if (r->hdr->status != GS_REC_OK || r->hdr->len < sizeof(bh)) {
+		gs_strbuf_adds(&sb, "backtrace: ");
+		rec_failed(r, &sb);
+		push_line(out, gs_strbuf_detach(&sb));
+		return;
+	}
+	memcpy(&bh, r->data, sizeof(bh));
+	for (uint32_t i = 0; i < bh.nframes && sizeof(bh) + (i + 1) * 8 <= r->hdr->len; i++) {
+		uint64_t pc;
+
+		memcpy(&pc, r->data + sizeof(bh) + i * 8, 8);
+		gs_symbolize_pc(pr->plan, pc, i > 0, &fo, &no, emit_line, &frames);
+	}
+	gs_strbuf_addf(&sb, "backtrace: %s, %u frames (max %u)", bt_status_text(bh.status), no, max);
+	push_line(out, gs_strbuf_detach(&sb));
+	for (size_t i = 0; i < frames.cnt; i++)
+		push_line(out, frames.lines[i]);
+	free(frames.lines);
 }
 
 int gs_decode_event(const struct gs_probe *pr, const struct gs_event_slot *slots, size_t nslots,
@@ -254,11 +310,16 @@ int gs_decode_event(const struct gs_probe *pr, const struct gs_event_slot *slots
 		pr_rec = &pr->recs[id];
 		if (pr_rec->role == GS_ROLE_PRINT) {
 			push_line(out, render_print(pr_rec->print, recs, nrecs));
+		} else if (pr_rec->role == GS_ROLE_BACKTRACE) {
+			render_backtrace(pr, pr_rec->stmt, &recs[id], slots[i].cap > 8 ?
+					 (slots[i].cap - 8) / 8 : 0, out);
 		} else if (pr_rec->role == GS_ROLE_EXPR_ERROR && recs[id].hdr->status != GS_REC_OK) {
 			gs_strbuf_init(&sb);
 			gs_strbuf_addf(&sb, "ExprError: %s (%s at 0x%" PRIx64 ")", pr_rec->text,
 				       recs[id].hdr->status == GS_REC_NULL_DEREF ?
-				       "null pointer dereference" : "read error",
+				       "null pointer dereference" :
+				       recs[id].hdr->status == GS_REC_NOT_SAVED ?
+				       "entry value not saved" : "read error",
 				       rec_u64(&recs[id]));
 			push_line(out, gs_strbuf_detach(&sb));
 		}

@@ -161,7 +161,8 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 					x = gs_ir_binop(p, GS_IR_ADD, false, x,
 							gs_ir_const(p, m->ctx->bias));
 				else if (m->ctx->pie)
-					x = gs_ir_binop(p, GS_IR_ADD, false, x,
+					x = gs_ir_binop(p, GS_IR_ADD, false, x, m->ctx->bias_expr ?
+							m->ctx->bias_expr :
 							gs_ir_special(p, GS_IR_SP_BIAS));
 				err = push(m, x);
 				break;

@@ -43,6 +43,9 @@ struct gs_dwctx {
 	 */
 	bool const_bias;
 	uint64_t bias;
+	/* With pie and no const_bias: this expression instead of GS_IR_SP_BIAS (a return
+	 * probe reads the bias its entry probe saved). */
+	struct gs_ir_expr *bias_expr;
 };
 
 /*

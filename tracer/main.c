@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <elf.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -52,6 +53,7 @@ struct options {
 	bool verbose;
 	bool force_single;
 	uint32_t ringbuf_bytes;
+	uint32_t bt_depth;
 };
 
 struct session {
@@ -101,6 +103,7 @@ static void usage(FILE *f)
 "Other:\n"
 "      --ringbuf-size BYTES  ring buffer size (power of two, default 8 MiB)\n"
 "      --single-uprobes      do not use uprobe_multi links\n"
+"      --backtrace-depth N   frames per bt (1-128, default 128)\n"
 "  -v, --verbose             more status on stderr\n"
 "  -h, --help                this help\n"
 "      --version             print the version\n"
@@ -191,6 +194,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				fprintf(stderr, "ghostscope: --backtrace-depth must be 1 to 128\n");
 				return -EINVAL;
 			}
+			o->bt_depth = d;
 			break;
 		}
 		case 'v': o->verbose = true; break;
@@ -305,8 +309,77 @@ static int open_indexes(struct options *o, struct gs_target *t, struct gs_plan_m
 		gs_index_module(pm->idx, &pm->info);
 		if (pm->info)
 			pm->has_bias = gs_target_bias(tm, pm->info->segments, pm->info->nsegments, &pm->bias);
+		pm->has_exec = tm->has_exec;
+		pm->exec_start = tm->exec_start;
+		pm->exec_end = tm->exec_end;
 	}
 	return 0;
+}
+
+static size_t visible_probes(const struct gs_plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < plan->nprobes; i++)
+		n += !plan->probes[i].hidden;
+	return n;
+}
+
+/*
+ * Backtraces unwind in BPF with the modules' CFI tables, installed once with the
+ * runtime ranges of their code (known with -p; a non-PIE executable anywhere).
+ */
+static int install_unwind(struct gs_loader *l, struct gs_plan *plan)
+{
+	struct gs_unwind_module *um;
+	struct gs_unwind_range *ur;
+	bool any = false;
+	size_t n = 0;
+	char err[256];
+	int e = 0;
+
+	for (size_t i = 0; i < plan->nprobes && !any; i++)
+		for (uint16_t r = 1; r <= plan->probes[i].nrecs && !any; r++)
+			any = plan->probes[i].recs[r].role == GS_ROLE_BACKTRACE;
+	if (!any)
+		return 0;
+	um = calloc(plan->nmods, sizeof(*um));
+	ur = calloc(plan->nmods, sizeof(*ur));
+	if (!um || !ur) {
+		free(um);
+		free(ur);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < plan->nmods; i++) {
+		struct gs_plan_module *m = &plan->mods[i];
+
+		if (!m->idx || gs_index_cfi(m->idx, &um[n].rows, &um[n].nrows, &um[n].ents, &um[n].nents))
+			continue;
+		if (m->has_exec && m->has_bias) {
+			ur[n] = (struct gs_unwind_range){ m->exec_start, m->exec_end, m->bias };
+		} else if (m->info && m->info->elf_type == ET_EXEC) {
+			ur[n] = (struct gs_unwind_range){ 0, 0, 0 };
+			for (uint32_t s = 0; s < m->info->nsegments; s++) {
+				const struct gs_segment *seg = &m->info->segments[s];
+
+				if (seg->flags & PF_X)
+					ur[n] = (struct gs_unwind_range){ seg->vaddr, seg->vaddr + seg->memsz, 0 };
+			}
+			if (!ur[n].end)
+				continue;
+		} else {
+			continue;
+		}
+		um[n].ranges = &ur[n];
+		um[n].nranges = 1;
+		n++;
+	}
+	e = gs_loader_set_unwind(l, um, n, err, sizeof(err));
+	if (e)
+		fprintf(stderr, "ghostscope: cannot install unwind tables: %s\n", err);
+	free(um);
+	free(ur);
+	return e;
 }
 
 static void print_dry_run(struct gs_plan *plan, const uint32_t *prog_of, const uint32_t *insns)
@@ -314,7 +387,12 @@ static void print_dry_run(struct gs_plan *plan, const uint32_t *prog_of, const u
 	for (size_t i = 0; i < plan->nprobes; i++) {
 		struct gs_probe *pr = &plan->probes[i];
 
-		printf("probe %u: trace '%s' at %s\n", pr->trace_id, pr->trace->pattern.text, pr->where);
+		if (pr->hidden)
+			printf("probe %u: entry save for '%s' at %s\n", pr->trace_id,
+			       pr->trace->pattern.text, pr->where);
+		else
+			printf("probe %u: trace '%s' at %s%s\n", pr->trace_id, pr->trace->pattern.text,
+			       pr->where, pr->retprobe ? " (on return)" : "");
 		printf("  module %s\n  pc 0x%" PRIx64 ", file offset 0x%" PRIx64 "\n", pr->mod->path,
 		       pr->vaddr, pr->file_offset);
 		if (pr->error) {
@@ -491,7 +569,12 @@ int main(int argc, char **argv)
 	mods = calloc(target.nmodules, sizeof(*mods));
 	if (!mods || open_indexes(&o, &target, mods, dir))
 		goto out;
-	e = gs_plan_build(script, mods, target.nmodules, NULL, &plan, &diag);
+	{
+		struct gs_plan_opts po = { .str_cap = 256, .mem_cap = 1024, .dump_cap = 256,
+					   .bt_depth = o.bt_depth ? o.bt_depth : 128 };
+
+		e = gs_plan_build(script, mods, target.nmodules, &po, &plan, &diag);
+	}
 	if (e) {
 		if (diag.set)
 			gs_diag_print(&diag, stderr);
@@ -501,6 +584,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < plan->nprobes; i++) {
+		if (plan->probes[i].hidden)
+			continue;
 		if (plan->probes[i].error) {
 			nbad++;
 			fprintf(stderr, "ghostscope: probe %u (%s at %s): %s\n", plan->probes[i].trace_id,
@@ -535,9 +620,9 @@ int main(int argc, char **argv)
 		if (insns && nprogs)
 			gs_codegen_insn_counts(obj, objlen, insns, nprogs);
 		print_dry_run(plan, prog_of, insns);
-		printf("%zu probes, %zu failed, %zu BPF programs, object %zu bytes\n", plan->nprobes,
-		       nbad, nprogs, objlen);
-		ret = nbad == plan->nprobes ? EXIT_RUNTIME : EXIT_OK;
+		printf("%zu probes, %zu failed, %zu BPF programs, object %zu bytes\n",
+		       visible_probes(plan), nbad, nprogs, objlen);
+		ret = nbad == visible_probes(plan) ? EXIT_RUNTIME : EXIT_OK;
 		goto out;
 	}
 	if (!nprogs) {
@@ -575,8 +660,11 @@ int main(int argc, char **argv)
 			.path = pr->mod->path, .file_off = pr->file_offset, .vaddr = pr->vaddr,
 			.trace_id = pr->trace_id, .prog = prog_of[i],
 			.pid = target.pid && !target.file_mode ? target.pid : -1,
+			.retprobe = pr->retprobe,
 		};
 	}
+	if (install_unwind(loader, plan))
+		goto out;
 	e = gs_loader_attach(loader, pts, npts, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "ghostscope: cannot attach: %s\n", err);

@@ -80,6 +80,22 @@ struct pctx {
 	struct let_binding lets[MAX_LETS];
 	size_t nlets;
 	bool failed;
+	/* Return probes: the entry program that saves what the return program reads. */
+	bool retprobe;
+	const struct gs_func *func;
+	struct gs_ir_prog *entry_ir;
+	struct gs_dwctx entry_dw;
+	struct gs_ir_expr *saves[GS_IR_SAVE_MAX];
+	const struct gs_var *saved_vars[GS_IR_SAVE_MAX];
+	size_t nsaves;
+};
+
+/* A hidden entry probe to add once every visible probe has its trace id. */
+struct pending_save {
+	struct gs_plan_module *mod;
+	uint64_t vaddr;
+	uint32_t save_key;
+	struct gs_ir_prog *ir;
 };
 
 /* ---- errors ----------------------------------------------------------------------- */
@@ -318,6 +334,58 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 	return 0;
 }
 
+/*
+ * A parameter in a return probe: its value as it was after the prologue, saved by the
+ * hidden entry probe (value i of its S_SAVE), read here with GS_IR_SAVED.
+ */
+static int save_param(struct pctx *c, const struct gs_span *span, const struct gs_var *var,
+		      struct tval *out)
+{
+	const struct gs_type *t;
+	struct gs_dwloc loc;
+	struct gs_ir_expr *x;
+	char err[256];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->idx = c->mod->idx;
+	out->type = var->type_id;
+	out->name = var->name;
+	for (i = 0; i < c->nsaves; i++)
+		if (c->saved_vars[i] == var)
+			break;
+	if (i == c->nsaves) {
+		if (c->nsaves >= GS_IR_SAVE_MAX)
+			return perr(c, span, "a return probe can save at most %d values", GS_IR_SAVE_MAX);
+		if (gs_dwexpr_lower(c->entry_ir, &var->loc, &c->entry_dw, &loc, err, sizeof(err)))
+			return perr(c, span, "cannot read '%s' at the entry of %s: %s", var->name,
+				    c->func->name, err);
+		t = tstrip(c->mod->idx, var->type_id);
+		if (loc.kind == GS_DWLOC_OPTIMIZED_OUT) {
+			out->kind = TV_OPTOUT;
+			return 0;
+		}
+		if (loc.kind == GS_DWLOC_BYTES) {
+			out->kind = TV_BYTES;
+			out->bytes = loc.bytes;
+			out->len = loc.len;
+			return 0;
+		}
+		if (!t || t->size == 0 || t->size > 8 || t->kind == GS_TYPE_STRUCT ||
+		    t->kind == GS_TYPE_UNION || t->kind == GS_TYPE_CLASS)
+			return perr(c, span, "'%s' is passed by value and larger than 8 bytes; a return probe saves only scalars and pointers",
+				    var->name);
+		x = loc.kind == GS_DWLOC_MEMORY ? gs_ir_load(c->entry_ir, loc.ir, t->size == 3 ? 4 : t->size, false)
+						: loc.ir;
+		gs_strbuf_addf(&c->pr->reads, "    %s: saved at entry: %s\n", var->name, loc.how);
+		c->saves[c->nsaves] = x;
+		c->saved_vars[c->nsaves++] = var;
+	}
+	out->kind = TV_VAL;
+	out->ir = gs_ir_saved(c->ir, i);
+	return 0;
+}
+
 static void list_visible(struct pctx *c, struct gs_strbuf *sb)
 {
 	size_t n = 0;
@@ -352,8 +420,21 @@ static int lookup_ident(struct pctx *c, const struct gs_expr *e, struct tval *ou
 		}
 		return perr(c, &e->span, "script variable '%s' used before its value is known", e->str);
 	}
+	if (c->retprobe && c->nchain) {	/* only the parameters, as they were at entry */
+		const struct gs_scope *fs = c->chain[c->nchain - 1];
+
+		for (uint32_t j = 0; j < fs->nvars; j++)
+			if (fs->vars[j].kind == GS_VAR_PARAM && fs->vars[j].name &&
+			    !strcmp(fs->vars[j].name, e->str))
+				return save_param(c, &e->span, &fs->vars[j], out);
+		for (uint32_t j = 0; j < fs->nvars; j++)
+			if (fs->vars[j].kind == GS_VAR_LOCAL && fs->vars[j].name &&
+			    !strcmp(fs->vars[j].name, e->str))
+				return perr(c, &e->span, "'%s' is a local of %s: a return probe sees only parameters, globals and $retval",
+					    e->str, c->func->name);
+	}
 	/* Parameters and locals, innermost scope first. */
-	for (size_t i = 0; i < c->nchain && !found; i++) {
+	for (size_t i = 0; i < c->nchain && !found && !c->retprobe; i++) {
 		const struct gs_scope *s = c->chain[i];
 
 		for (uint32_t j = 0; j < s->nvars; j++) {
@@ -1131,9 +1212,33 @@ static int compile_special(struct pctx *c, const struct gs_expr *e, struct tval 
 		*out = int_val(gs_ir_special(c->ir, GS_IR_SP_SP), 8, false);
 		return 0;
 	case GS_SP_COMM:
-		return perr(c, &e->span, "$comm is not supported yet");
-	case GS_SP_RETVAL:
-		return perr(c, &e->span, "$retval needs a return probe, which is not supported yet");
+		return perr(c, &e->span, "$comm can only be printed");
+	case GS_SP_RETVAL: {
+		const struct gs_type *t;
+
+		if (!c->retprobe)
+			return perr(c, &e->span, "$retval is only known in a return probe (FUNC:return)");
+		if (!c->func) {	/* no DWARF: the raw register */
+			*out = int_val(gs_ir_reg(c->ir, 0), 8, true);
+			return 0;
+		}
+		if (!c->func->ret_type)
+			return perr(c, &e->span, "%s returns void", c->func->name);
+		t = tstrip(c->mod->idx, c->func->ret_type);
+		if (!t || (t->kind == GS_TYPE_BASE && t->encoding == DW_ATE_float))
+			return perr(c, &e->span, "%s returns a floating-point value in xmm0, which uprobes cannot read",
+				    c->func->name);
+		if (t->size > 8)
+			return perr(c, &e->span, "%s returns a %" PRIu64 "-byte value, which is not in rax alone",
+				    c->func->name, t->size);
+		memset(out, 0, sizeof(*out));
+		out->kind = TV_VAL;
+		out->idx = c->mod->idx;
+		out->type = c->func->ret_type;
+		out->ir = gs_ir_reg(c->ir, 0);
+		out->name = "$retval";
+		return 0;
+	}
 	}
 	return perr(c, &e->span, "unknown special variable");
 }
@@ -1203,6 +1308,12 @@ static int compile_arg(struct pctx *c, const struct gs_expr *e, struct gs_ir_stm
 	enum tclass cls;
 	bool sgn;
 
+	if (e->kind == GS_E_SPECIAL && e->special == GS_SP_COMM) {
+		arg->how = GS_ARG_COMM;
+		arg->rec = new_rec(c, GS_ROLE_VALUE);
+		stmt(c, list, GS_IR_S_COMM, arg->rec, NULL, 16);
+		return 0;
+	}
 	if (compile(c, e, &v))
 		return -EINVAL;
 	arg->idx = v.idx;
@@ -1443,9 +1554,13 @@ static int compile_block(struct pctx *c, const struct gs_block *b, struct gs_ir_
 			if (!err)
 				c->lets[c->nlets++].stmt = s;
 			break;
-		case GS_S_BT:
-			err = perr(c, &s->span, "backtraces are not supported yet");
+		case GS_S_BT: {
+			uint16_t id = new_rec(c, GS_ROLE_BACKTRACE);
+
+			c->pr->recs[id].stmt = s;
+			stmt(c, list, GS_IR_S_BACKTRACE, id, NULL, c->opts->bt_depth);
 			break;
+		}
 		}
 	}
 	c->nlets = lets_before;	/* let names are scoped to their block */
@@ -1629,9 +1744,27 @@ static int resolve(const struct gs_script *script, const struct gs_pattern *p,
 	switch (p->kind) {
 	case GS_PAT_FUNC:
 		return resolve_func(script, p, mods, nmods, pcs, diag);
-	case GS_PAT_FUNC_RETURN:
-		diag_at(diag, script, &p->span, "return probes are not supported yet");
-		return -ENOTSUP;
+	case GS_PAT_FUNC_RETURN: {
+		/* Returns exist only for out-of-line bodies: keep the function entries. */
+		struct pc_list all = { 0 };
+		int err = resolve_func(script, p, mods, nmods, &all, diag);
+
+		for (size_t i = 0; i < all.n && !err; i++) {
+			const struct gs_func *f;
+
+			if (!all.v[i].mod->idx ||
+			    gs_index_func_by_addr(all.v[i].mod->idx, all.v[i].pc, &f))
+				err = pcs_add(pcs, all.v[i].mod, all.v[i].pc);	/* a symbol */
+			else if (all.v[i].pc == f->post_prologue_pc || all.v[i].pc == f->entry_pc)
+				err = pcs_add(pcs, all.v[i].mod, f->entry_pc);
+		}
+		free(all.v);
+		if (!err && !pcs->n) {
+			diag_at(diag, script, &p->span, "only inlined copies: no out-of-line body to return from");
+			err = -ENOENT;
+		}
+		return err;
+	}
 	case GS_PAT_LINE:
 		return resolve_line(script, p, mods, nmods, pcs, diag);
 	case GS_PAT_ADDR:
@@ -1682,15 +1815,57 @@ static char *describe_pc(struct gs_plan_module *pm, uint64_t pc)
 	return gs_strbuf_detach(&sb);
 }
 
-static void plan_probe(struct pctx *c, const struct gs_trace *tr)
+static void set_cfa(struct pctx *c, struct gs_ir_prog *ir, uint64_t pc)
+{
+	struct gs_cfi_row cfi;
+
+	if (c->mod->idx && !gs_index_cfi_at(c->mod->idx, pc, &cfi) && cfi.cfa_rule == GS_CFI_CFA_REG) {
+		ir->cfa_valid = true;
+		ir->cfa_reg = cfi.cfa_reg;
+		ir->cfa_off = cfi.cfa_off;
+	}
+}
+
+/*
+ * Return probes: the uretprobe sits at the function's entry, but parameters are read
+ * after the prologue, where their locations hold (at -O0 they live in stack slots the
+ * prologue fills). The hidden entry probe saves them there; a PIE's load bias is saved
+ * too, because at the return the pc is the caller's.
+ */
+static void begin_retprobe(struct pctx *c)
+{
+	const struct gs_func *f = NULL;
+	uint64_t save_pc = c->pr->vaddr;
+
+	c->retprobe = true;
+	c->nsaves = 0;
+	c->func = NULL;
+	if (c->mod->idx && !gs_index_func_by_addr(c->mod->idx, c->pr->vaddr, &f)) {
+		c->func = f;
+		save_pc = f->post_prologue_pc;
+	}
+	c->entry_ir = gs_ir_prog_new();
+	set_cfa(c, c->entry_ir, save_pc);
+	c->entry_dw = c->dw;
+	c->entry_dw.pc = save_pc;
+	c->ir->retprobe = true;
+	if (c->dw.pie) {
+		c->saves[c->nsaves++] = gs_ir_special(c->entry_ir, GS_IR_SP_BIAS);
+		c->saved_vars[0] = NULL;
+		c->dw.bias_expr = gs_ir_saved(c->ir, 0);
+	}
+}
+
+static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending_save *pending)
 {
 	struct gs_probe *pr = c->pr;
-	struct gs_cfi_row cfi;
 	size_t n = 0;
 
 	c->failed = false;
 	c->nlets = 0;
 	c->nchain = 0;
+	c->retprobe = false;
+	c->entry_ir = NULL;
 	memset(&c->dw, 0, sizeof(c->dw));
 	c->dw.pc = pr->vaddr;
 	c->dw.pie = c->mod->info && c->mod->info->elf_type == ET_DYN;
@@ -1699,26 +1874,81 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr)
 		c->dw.frame_base = &c->chain[n - 1]->frame_base;
 	}
 	c->ir = gs_ir_prog_new();
-	if (c->mod->idx && !gs_index_cfi_at(c->mod->idx, pr->vaddr, &cfi) &&
-	    cfi.cfa_rule == GS_CFI_CFA_REG) {
-		c->ir->cfa_valid = true;
-		c->ir->cfa_reg = cfi.cfa_reg;
-		c->ir->cfa_off = cfi.cfa_off;
+	set_cfa(c, c->ir, pr->vaddr);
+	if (tr->pattern.kind == GS_PAT_FUNC_RETURN) {
+		pr->retprobe = true;
+		begin_retprobe(c);
 	}
 	if (compile_block(c, &tr->body, &c->ir->body)) {
 		gs_ir_prog_free(c->ir);
 		c->ir = NULL;
 	}
 	pr->ir = c->ir;
+	memset(pending, 0, sizeof(*pending));
+	if (c->entry_ir && c->ir && c->nsaves) {
+		const struct gs_func *f = c->func;
+
+		c->entry_ir->body = gs_ir_save(c->entry_ir, pr->trace_id, c->saves, c->nsaves);
+		pending->mod = c->mod;
+		pending->vaddr = f ? f->post_prologue_pc : pr->vaddr;
+		pending->save_key = pr->trace_id;
+		pending->ir = c->entry_ir;
+	} else {
+		gs_ir_prog_free(c->entry_ir);
+	}
+	c->entry_ir = NULL;
+}
+
+static struct gs_probe *add_probe(struct gs_plan *plan, uint32_t *next_id)
+{
+	struct gs_probe *np = realloc(plan->probes, (plan->nprobes + 1) * sizeof(*np));
+
+	if (!np)
+		return NULL;
+	plan->probes = np;
+	np = &plan->probes[plan->nprobes++];
+	memset(np, 0, sizeof(*np));
+	gs_strbuf_init(&np->reads);
+	np->plan = plan;
+	np->trace_id = (*next_id)++;
+	return np;
+}
+
+/* Appends the hidden entry probes of return probes (their ids follow the visible ones). */
+static int add_hidden(struct gs_plan *plan, struct pending_save *pending, size_t npending,
+		      uint32_t *next_id)
+{
+	for (size_t i = 0; i < npending; i++) {
+		struct gs_probe *pr;
+
+		if (!pending[i].ir)
+			continue;
+		pr = add_probe(plan, next_id);
+		if (!pr)
+			return -ENOMEM;
+		pr->hidden = true;
+		pr->trace = plan->probes[pending[i].save_key - 1].trace;
+		pr->mod = pending[i].mod;
+		pr->vaddr = pending[i].vaddr;
+		pr->ir = pending[i].ir;
+		pending[i].ir = NULL;
+		pr->where = describe_pc(pr->mod, pr->vaddr);
+		if (gs_index_vaddr_to_offset(pr->mod->idx, pr->vaddr, &pr->file_offset))
+			return -ENOENT;
+	}
+	return 0;
 }
 
 int gs_plan_build(const struct gs_script *script, struct gs_plan_module *mods, size_t nmods,
 		  const struct gs_plan_opts *opts, struct gs_plan **plan_ret,
 		  struct gs_diag *diag)
 {
-	struct gs_plan_opts defaults = { .str_cap = 256, .mem_cap = 1024, .dump_cap = 256 };
+	struct gs_plan_opts defaults = { .str_cap = 256, .mem_cap = 1024, .dump_cap = 256,
+					 .bt_depth = 128 };
 	struct gs_plan *plan = calloc(1, sizeof(*plan));
 	struct pctx c = { .script = script, .mods = mods, .nmods = nmods };
+	struct pending_save *pending = NULL;
+	size_t npending = 0;
 	uint32_t next_id = 1;
 	int err = 0;
 
@@ -1726,41 +1956,48 @@ int gs_plan_build(const struct gs_script *script, struct gs_plan_module *mods, s
 		return -ENOMEM;
 	c.opts = opts ? opts : &defaults;
 	plan->script = script;
+	plan->mods = mods;
+	plan->nmods = nmods;
 	for (size_t t = 0; t < script->trace_cnt && !err; t++) {
 		const struct gs_trace *tr = script->traces[t];
 		struct pc_list pcs = { 0 };
 
 		err = resolve(script, &tr->pattern, mods, nmods, &pcs, diag);
 		for (size_t i = 0; i < pcs.n && !err; i++) {
-			struct gs_probe *pr, *np;
+			struct gs_probe *pr = add_probe(plan, &next_id);
+			struct pending_save *np;
 
-			np = realloc(plan->probes, (plan->nprobes + 1) * sizeof(*np));
-			if (!np) {
+			np = realloc(pending, (npending + 1) * sizeof(*np));
+			if (!pr || !np) {
+				free(np ? np : pending);
+				pending = NULL;
 				err = -ENOMEM;
 				break;
 			}
-			plan->probes = np;
-			pr = &plan->probes[plan->nprobes++];
-			memset(pr, 0, sizeof(*pr));
-			gs_strbuf_init(&pr->reads);
-			pr->trace_id = next_id++;
+			pending = np;
+			memset(&pending[npending], 0, sizeof(*pending));
 			pr->trace = tr;
 			pr->mod = pcs.v[i].mod;
 			pr->vaddr = pcs.v[i].pc;
 			pr->where = describe_pc(pr->mod, pr->vaddr);
-			if (!pr->mod->idx ||
-			    gs_index_vaddr_to_offset(pr->mod->idx, pr->vaddr, &pr->file_offset)) {
-				c.pr = pr;
-				perr(&c, &tr->pattern.span, "address 0x%" PRIx64 " is not in a loadable segment of '%s'",
-				     pr->vaddr, pr->mod->path);
-				continue;
-			}
 			c.pr = pr;
 			c.mod = pr->mod;
-			plan_probe(&c, tr);
+			if (!pr->mod->idx ||
+			    gs_index_vaddr_to_offset(pr->mod->idx, pr->vaddr, &pr->file_offset)) {
+				perr(&c, &tr->pattern.span, "address 0x%" PRIx64 " is not in a loadable segment of '%s'",
+				     pr->vaddr, pr->mod->path);
+				npending++;
+				continue;
+			}
+			plan_probe(&c, tr, &pending[npending++]);
 		}
 		free(pcs.v);
 	}
+	if (!err)
+		err = add_hidden(plan, pending, npending, &next_id);
+	for (size_t i = 0; i < npending; i++)
+		gs_ir_prog_free(pending[i].ir);
+	free(pending);
 	if (err) {
 		gs_plan_free(plan);
 		return err;

@@ -31,12 +31,16 @@ struct gs_plan_module {
 	bool has_bias;			/* runtime bias known (-p mode) */
 	uint64_t bias;
 	bool is_main;
+	/* Runtime range of its code (-p mode), for backtraces; has_exec false if unknown. */
+	uint64_t exec_start, exec_end;
+	bool has_exec;
 };
 
 struct gs_plan_opts {
 	uint32_t str_cap;		/* bytes read for a C string (default 256) */
 	uint32_t mem_cap;		/* bytes read for one struct/array value (default 1024) */
 	uint32_t dump_cap;		/* bytes read for one {:x.N} dump (default 256) */
+	uint32_t bt_depth;		/* frames per backtrace, 1..128 (default 128) */
 };
 
 /* What a record slot of an event means to the decoder. */
@@ -45,6 +49,7 @@ enum gs_rec_role {
 	GS_ROLE_PRINT,		/* a print statement ran: render line `print` */
 	GS_ROLE_VALUE,		/* argument data, read by its print */
 	GS_ROLE_EXPR_ERROR,	/* a condition failed to evaluate: `text` */
+	GS_ROLE_BACKTRACE,	/* a bt statement: `stmt` has its flags */
 };
 
 /* How one print argument is rendered from its records. */
@@ -58,6 +63,7 @@ enum gs_arg_how {
 	GS_ARG_ADDR,		/* rec holds an address ({:p}) */
 	GS_ARG_DUMP,		/* rec holds bytes read at an address ({:x.N}, {:s.*}) */
 	GS_ARG_NONE,		/* only a {:x.*} length: not rendered */
+	GS_ARG_COMM,		/* rec holds the task name ($comm) */
 };
 
 struct gs_plan_arg {
@@ -83,10 +89,21 @@ struct gs_plan_rec {
 	uint8_t role;		/* enum gs_rec_role */
 	struct gs_plan_print *print; /* GS_ROLE_PRINT */
 	const char *text;	/* GS_ROLE_EXPR_ERROR: the condition as written */
+	const struct gs_stmt *stmt; /* GS_ROLE_BACKTRACE */
 };
 
+struct gs_plan;
+
 struct gs_probe {
+	const struct gs_plan *plan;
 	uint32_t trace_id;	/* >= 1 */
+	/*
+	 * A return probe (`f:return`) is a uretprobe at the function's entry; its hidden
+	 * companion, a uprobe after the prologue, saves the parameters the script reads.
+	 * Hidden probes have trace ids after every visible one and emit no events.
+	 */
+	bool retprobe;
+	bool hidden;
 	const struct gs_trace *trace;
 	struct gs_plan_module *mod;
 	uint64_t vaddr;		/* module vaddr of the probe */
@@ -103,6 +120,8 @@ struct gs_probe {
 
 struct gs_plan {
 	const struct gs_script *script;
+	struct gs_plan_module *mods;	/* borrowed, for symbolizing backtraces */
+	size_t nmods;
 	size_t nprobes;
 	struct gs_probe *probes;
 };

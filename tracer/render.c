@@ -140,6 +140,24 @@ void gs_render_type_name(struct gs_index *idx, uint32_t type_id, struct gs_strbu
 	declare(idx, type_id, "", out, 0);
 }
 
+void gs_render_decl(struct gs_index *idx, uint32_t type_id, const char *name, struct gs_strbuf *out)
+{
+	const struct gs_type *t = NULL, *tt = NULL;
+
+	if (type_id)
+		gs_index_type(idx, type_id, &t);
+	if (t && t->kind == GS_TYPE_POINTER && t->target)
+		gs_index_type(idx, t->target, &tt);
+	/* Arrays and pointers to functions or arrays need C's inside-out declarator. */
+	if (t && (t->kind == GS_TYPE_ARRAY ||
+		  (tt && (tt->kind == GS_TYPE_FUNC || tt->kind == GS_TYPE_ARRAY)))) {
+		declare(idx, type_id, name, out, 0);
+		return;
+	}
+	declare(idx, type_id, "", out, 0);
+	gs_strbuf_addf(out, " %s", name);
+}
+
 /* ---- scalars ---------------------------------------------------------------------- */
 
 void gs_render_double(double v, struct gs_strbuf *out)

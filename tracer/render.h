@@ -35,6 +35,9 @@ void gs_render_subarray(struct gs_index *idx, uint32_t type_id, uint32_t skip, c
 /* Appends a C spelling of type @type_id: "int", "struct customer*", "const char*". */
 void gs_render_type_name(struct gs_index *idx, uint32_t type_id, struct gs_strbuf *out);
 
+/* Appends a declaration of @name: "struct order* o", "int (*main)(int, char**)". */
+void gs_render_decl(struct gs_index *idx, uint32_t type_id, const char *name, struct gs_strbuf *out);
+
 /* Appends @len bytes as a double-quoted C string (stops at the first NUL). */
 void gs_render_cstring(const void *data, size_t len, struct gs_strbuf *out);
 

@@ -107,6 +107,12 @@ int gs_target_init_pid(struct gs_target *t, pid_t pid)
 				goto out;
 			m = &t->modules[t->nmodules - 1];
 		}
+		if (perms[2] == 'x' && !m->has_exec) {
+			m->exec_start = start;
+			m->exec_end = end;
+			m->exec_off = off;
+			m->has_exec = true;
+		}
 		if (!m->has_map || off < m->map_off) {
 			m->map_start = start;
 			m->map_off = off;

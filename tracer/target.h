@@ -20,6 +20,9 @@ struct gs_target_module {
 	 */
 	uint64_t map_start, map_off;
 	bool has_map;
+	/* The executable mapping (-p mode), for unwinding and symbolizing backtraces. */
+	uint64_t exec_start, exec_end, exec_off;
+	bool has_exec;
 	bool is_main;		/* the executable */
 };
 
