@@ -648,20 +648,26 @@ int main(int argc, char **argv)
 	pts = calloc(plan->nprobes, sizeof(*pts));
 	if (!sess.slots || !sess.nslots || !pts)
 		goto out;
-	for (size_t i = 0; i < plan->nprobes; i++) {
-		struct gs_probe *pr = &plan->probes[i];
-		uint32_t evlen;
+	/*
+	 * Return probes' entry saves are armed before the returns: a call that enters
+	 * between the two then has its save, never a return without one.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < plan->nprobes; i++) {
+			struct gs_probe *pr = &plan->probes[i];
+			uint32_t evlen;
 
-		if (!pr->ir)
-			continue;
-		if (gs_codegen_layout(pr->ir, &sess.slots[i], &sess.nslots[i], &evlen))
-			continue;
-		pts[npts++] = (struct gs_attach_point){
-			.path = pr->mod->path, .file_off = pr->file_offset, .vaddr = pr->vaddr,
-			.trace_id = pr->trace_id, .prog = prog_of[i],
-			.pid = target.pid && !target.file_mode ? target.pid : -1,
-			.retprobe = pr->retprobe,
-		};
+			if (!pr->ir || pr->hidden != (pass == 0))
+				continue;
+			if (gs_codegen_layout(pr->ir, &sess.slots[i], &sess.nslots[i], &evlen))
+				continue;
+			pts[npts++] = (struct gs_attach_point){
+				.path = pr->mod->path, .file_off = pr->file_offset, .vaddr = pr->vaddr,
+				.trace_id = pr->trace_id, .prog = prog_of[i],
+				.pid = target.pid && !target.file_mode ? target.pid : -1,
+				.retprobe = pr->retprobe,
+			};
+		}
 	}
 	if (install_unwind(loader, plan))
 		goto out;

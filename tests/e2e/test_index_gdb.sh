@@ -57,11 +57,11 @@ for d in "$FIX"/*-O?-dwarf?; do
 		checked=$((checked + 1))
 	done
 	# symbols: gdb's info symbol names the function holding an address
-	addr=$("$GSI" query "$shop" --func checkout | sed -n 's/^  entry: *\(0x[0-9a-f]*\)/\1/p' || true)
+	addr=$("$GSI" query "$shop" --func checkout | grep -A1 '^  symbol:   checkout$' | sed -n 's/^  entry: *\(0x[0-9a-f]*\)/\1/p' || true)
 	assert_contains "$(gdbq -ex "info symbol $addr" "$shop")" "checkout" "$d: info symbol"
 	# parameters of checkout as info scope lists them
 	theirs=$(gdbq -ex "info scope checkout" "$shop" | sed -n 's/^Symbol \([a-z_]*\) is.*/\1/p' | sort -u | tr '\n' ' ' || true)
-	pc=$("$GSI" query "$shop" --func checkout | sed -n 's/^  post-prologue: \(0x[0-9a-f]*\).*/\1/p' || true)
+	pc=$("$GSI" query "$shop" --func checkout | grep -A2 '^  symbol:   checkout$' | sed -n 's/^  post-prologue: \(0x[0-9a-f]*\).*/\1/p' || true)
 	ours=$("$GSI" query "$shop" --addr "$pc" | sed -n 's/^    \(param\|local\|static\) .*[ *]\([a-z_]*\)\( (tls)\)\?: .*/\2/p' | sort -u | tr '\n' ' ')
 	for v in o qty coupon; do
 		assert_contains "$ours" "$v" "$d: checkout params at $pc"
