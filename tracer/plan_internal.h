@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to the planner (plan.c: statements, patterns, probes; plan_expr.c:
+ * names, types and values at one pc).
+ *
+ * Design. Every expression of the script is compiled, per probe pc, into a typed
+ * plan-time value (struct tval) whose `ir` computes, at run time, either the address
+ * of the object (TV_MEM: a variable in memory, a struct member, an array element) or
+ * the value itself (TV_VAL: a register, a DW_OP_stack_value, an arithmetic result).
+ * Types stay index type ids plus two small adjustments that have no id of their own:
+ * extra_ptr (levels of & applied) and dim_skip (leading array dimensions indexed
+ * away). Only when a number is needed (arithmetic, conditions) is the object loaded,
+ * with C's integer promotions applied at that point.
+ *
+ * print arguments become record slots: whole objects are copied (S_MEM) and rendered
+ * in user space with the index types, C strings are read with S_STR, computed numbers
+ * travel as 8 bytes. Nothing is formatted in BPF.
+ *
+ * Rejected: a separate type table for synthetic types (pointer-to-T for &x, casts to
+ * builtin spellings). extra_ptr/dim_skip cover what the language can express.
+ */
+#ifndef GS_TRACER_PLAN_INTERNAL_H
+#define GS_TRACER_PLAN_INTERNAL_H
+
+#include "shared/strbuf.h"
+#include "tracer/dwexpr.h"
+#include "tracer/plan.h"
+
+#define MAX_CHAIN 64
+#define MAX_LETS 128
+#define MAX_PCS_PER_TRACE 4096
+
+enum tval_kind {
+	TV_MEM,			/* object at address ir */
+	TV_VAL,			/* value is ir */
+	TV_BYTES,		/* constant bytes */
+	TV_OPTOUT,		/* optimized out at this pc */
+	TV_STRLIT,		/* a string literal */
+};
+
+struct tval {
+	uint8_t kind;
+	struct gs_index *idx;	/* owner of type */
+	uint32_t type;
+	uint8_t extra_ptr;
+	uint32_t dim_skip;
+	bool is_int;		/* computed integer: int_size, int_signed; type unused */
+	bool int_signed;
+	uint8_t int_size;
+	bool is_bool;
+	uint32_t bit_off, bit_size; /* TV_MEM bitfield, bits from the address */
+	struct gs_ir_expr *ir;
+	const uint8_t *bytes;
+	uint32_t len;
+	const char *name;	/* variable name, for messages */
+};
+
+struct let_binding {
+	const struct gs_stmt *stmt;
+	struct tval val;
+};
+
+struct pctx {
+	const struct gs_script *script;
+	const struct gs_plan_opts *opts;
+	struct gs_plan_module *mods;
+	size_t nmods;
+	struct gs_plan_module *mod;
+	struct gs_probe *pr;
+	struct gs_ir_prog *ir;
+	const struct gs_scope *chain[MAX_CHAIN];
+	size_t nchain;
+	struct gs_dwctx dw;
+	struct let_binding lets[MAX_LETS];
+	size_t nlets;
+	bool failed;
+	/* Return probes: the entry program that saves what the return program reads. */
+	bool retprobe;
+	const struct gs_func *func;
+	struct gs_ir_prog *entry_ir;
+	struct gs_dwctx entry_dw;
+	struct gs_ir_expr *saves[GS_IR_SAVE_MAX];
+	const struct gs_var *saved_vars[GS_IR_SAVE_MAX];
+	size_t nsaves;
+};
+
+enum tclass { C_VOID, C_INT, C_BOOL, C_FLOAT, C_PTR, C_ARRAY, C_RECORD, C_ENUM, C_FUNC };
+
+/* Records the first compile error of this pc ("ORIGIN:LINE:COL: message"); -EINVAL. */
+int plan_err(struct pctx *c, const struct gs_span *span, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Compiles @e at the current pc into a plan-time value. 0 or -errno (error recorded). */
+int plan_compile(struct pctx *c, const struct gs_expr *e, struct tval *out);
+/* The number @v denotes, extended to 64 bits by its type, with its promoted width. */
+int plan_rvalue(struct pctx *c, const struct gs_expr *e, const struct tval *v,
+		struct gs_ir_expr **ir_ret, unsigned int *size_ret, bool *signed_ret);
+/* An error when @v is optimized out. */
+int plan_need_value(struct pctx *c, const struct gs_expr *e, const struct tval *v);
+enum tclass plan_class(const struct tval *v, const struct gs_type **t_ret);
+uint64_t plan_size(const struct tval *v);
+bool plan_is_string(const struct tval *v);
+struct gs_ir_expr *plan_truthy(struct pctx *c, struct gs_ir_expr *x);
+
+#endif /* GS_TRACER_PLAN_INTERNAL_H */
