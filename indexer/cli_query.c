@@ -592,14 +592,16 @@ static void print_type(struct gs_index *idx, const struct gs_type *t, bool json,
 		return;
 	}
 	if (t->kind == GS_TYPE_TYPEDEF) {
-		fprintf(out, "typedef %s; /* size %" PRIu64 " */\n",
-			decl_str(idx, t->target, t->name, tb, sizeof(tb)), t->size);
+		fprintf(out, "typedef %s; /* size %" PRIu64 ", target %u */\n",
+			decl_str(idx, t->target, t->name, tb, sizeof(tb)), t->size, t->target);
 		return;
 	}
 	if (t->kind != GS_TYPE_STRUCT && t->kind != GS_TYPE_CLASS && t->kind != GS_TYPE_UNION &&
 	    t->kind != GS_TYPE_ENUM) {
-		fprintf(out, "%s; /* size %" PRIu64 " */\n", gsi_type_str(idx, t->id, tb, sizeof(tb)),
-			t->size);
+		fprintf(out, "%s; /* size %" PRIu64, gsi_type_str(idx, t->id, tb, sizeof(tb)), t->size);
+		if (t->target)
+			fprintf(out, ", target %u", t->target);
+		fputs(" */\n", out);
 		return;
 	}
 		fprintf(out, "%s%s { /* size %" PRIu64 ", id %u */\n",
@@ -810,6 +812,31 @@ int gsi_dump(struct gs_index *idx, FILE *out)
 			return GSI_EXIT_FAIL;
 		fprintf(out, "type %u ", id);
 		print_type(idx, t, false, false, out);
+	}
+	for (uint64_t pc = 0;;) {
+		const struct gs_call_site *cs;
+		int r = gs_index_call_site_from(idx, pc, &cs);
+
+		if (r == -ENOENT)
+			break;
+		if (r)
+			return GSI_EXIT_FAIL;
+		fprintf(out, "callsite 0x%" PRIx64 " caller %u target %u\n", cs->return_pc,
+			cs->caller_func_id, cs->target_func_id);
+		for (uint32_t i = 0; i < cs->nparams; i++) {
+			struct gs_strbuf a, b;
+
+			gs_strbuf_init(&a);
+			gs_strbuf_init(&b);
+			expr_str(&cs->params[i].location, &a);
+			expr_str(&cs->params[i].value, &b);
+			fprintf(out, "  param %s = %s\n", a.buf, b.buf);
+			gs_strbuf_deinit(&a);
+			gs_strbuf_deinit(&b);
+		}
+		if (cs->return_pc == UINT64_MAX)
+			break;
+		pc = cs->return_pc + 1;
 	}
 	if (gs_index_line_foreach(idx, dump_line, out))
 		return GSI_EXIT_FAIL;

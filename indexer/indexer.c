@@ -138,8 +138,8 @@ static int put_symbols(struct ix_model *m)
 		ret = ix_table_put(&m->tables[GS_DB_SYM], key, 4, v.buf, v.len);
 		if (!ret)
 			ret = ix_table_put_name(&m->tables[GS_DB_SYM_NAME], s->name, id);
-		if (!ret && (s->type == STT_FUNC || s->type == STT_OBJECT || s->type == STT_TLS ||
-			     s->type == STT_GNU_IFUNC))
+		/* not STT_TLS: its value is an offset in the TLS block, not an address */
+		if (!ret && (s->type == STT_FUNC || s->type == STT_OBJECT || s->type == STT_GNU_IFUNC))
 			ret = ix_table_put_addr(&m->tables[GS_DB_SYM_ADDR], s->value, id, NULL, 0);
 	}
 	gs_enc_deinit(&v);

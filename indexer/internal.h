@@ -130,6 +130,7 @@ struct ix_model {
 	struct ix_map type_by_die, type_by_hash, hash_by_die;
 
 	struct ix_map qual_by_die;	/* DIE offset -> index in quals */
+	struct ix_map static_done;	/* DIE offset of a static local's location -> 1 */
 	char **quals;
 	size_t nquals, capquals;
 

@@ -323,7 +323,8 @@ int ix_loc_var(struct ix_model *m, Dwarf_Die *die, struct gs_enc *out, unsigned 
 {
 	Dwarf_Attribute a;
 
-	if (dwarf_attr(die, DW_AT_location, &a))
+	/* integrate: a static local keeps its DW_OP_addr in the abstract instance only */
+	if (dwarf_attr_integrate(die, DW_AT_location, &a))
 		return ix_loc_attr(m, &a, out, what);
 	if (dwarf_attr_integrate(die, DW_AT_const_value, &a))
 		return enc_const(&a, out);
@@ -352,7 +353,7 @@ bool ix_loc_static_addr(struct ix_model *m, Dwarf_Die *die, uint64_t *addr_ret)
 	Dwarf_Addr addr;
 	size_t n;
 
-	if (!dwarf_attr(die, DW_AT_location, &a) || !single_expr_form(&a) ||
+	if (!dwarf_attr_integrate(die, DW_AT_location, &a) || !single_expr_form(&a) ||
 	    dwarf_getlocation(&a, &ops, &n) || n == 0)
 		return false;
 	if (ops[0].atom == DW_OP_addr) {

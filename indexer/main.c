@@ -392,7 +392,7 @@ static void help_simple(FILE *f, const char *cmd)
 	else if (!strcmp(cmd, "dump"))
 		fprintf(f, "usage: ghostscope-index dump [--index-dir DIR] BUILDID|PATH\n\nPrints "
 			"the whole index as canonical text: module, files, symbols, functions with\n"
-			"their scope trees, inlines, globals, types, line rows, CFI.\n\n");
+			"their scope trees, inlines, globals, types, call sites, line rows, CFI.\n\n");
 	fputs(exit_codes, f);
 }
 

@@ -258,5 +258,6 @@ void ix_model_deinit(struct ix_model *m)
 	ix_map_deinit(&m->type_by_hash);
 	ix_map_deinit(&m->hash_by_die);
 	ix_map_deinit(&m->qual_by_die);
+	ix_map_deinit(&m->static_done);
 	memset(m, 0, sizeof(*m));
 }

@@ -67,6 +67,14 @@ static uint64_t hash_ref(struct ix_model *m, Dwarf_Die *die, unsigned int at, in
 	return hash_die(m, &t, depth + 1);
 }
 
+/* Type DIEs have no abstract origins: a plain lookup, not dw_die_udata's integrate. */
+static bool udata(Dwarf_Die *die, unsigned int at, Dwarf_Word *w)
+{
+	Dwarf_Attribute a;
+
+	return dwarf_attr(die, at, &a) && dwarf_formudata(&a, w) == 0;
+}
+
 static void h_u(XXH3_state_t *st, uint64_t v)
 {
 	XXH3_64bits_update(st, &v, sizeof(v));
@@ -100,8 +108,8 @@ static uint64_t member_bit_offset(Dwarf_Die *mem)
 	}
 	/* DWARF 2/3 bit fields count from the storage unit's most significant bit. */
 	if (dwarf_attr(mem, DW_AT_bit_offset, &a) && !dwarf_formudata(&a, &bit_off) &&
-	    dw_die_udata(mem, DW_AT_bit_size, &bit_size)) {
-		if (!dw_die_udata(mem, DW_AT_byte_size, &storage)) {
+	    udata(mem, DW_AT_bit_size, &bit_size)) {
+		if (!udata(mem, DW_AT_byte_size, &storage)) {
 			Dwarf_Die t;
 
 			if (!type_ref(mem, DW_AT_type, &t) || dwarf_aggregate_size(&t, &storage))
@@ -131,7 +139,7 @@ static bool array_dim(Dwarf_Die *sub, uint64_t *dim)
 	} else if (dwarf_formudata(&a, &w)) {
 		return true;	/* a VLA bound (a DIE reference) */
 	}
-	dw_die_udata(sub, DW_AT_lower_bound, &lb);
+	udata(sub, DW_AT_lower_bound, &lb);
 	if (w != (Dwarf_Word)-1 && w >= lb)
 		*dim = w - lb + 1;
 	return true;
@@ -153,8 +161,8 @@ static uint64_t hash_die(struct ix_model *m, Dwarf_Die *die, int depth)
 	XXH3_64bits_reset(st);
 	h_u(st, tag);
 	h_s(st, dwarf_diename(die));
-	h_u(st, dw_die_udata(die, DW_AT_byte_size, &w) ? w : ~0ull);
-	h_u(st, dw_die_udata(die, DW_AT_encoding, &w) ? w : ~0ull);
+	h_u(st, udata(die, DW_AT_byte_size, &w) ? w : ~0ull);
+	h_u(st, udata(die, DW_AT_encoding, &w) ? w : ~0ull);
 	h_u(st, dwarf_hasattr(die, DW_AT_declaration));
 	switch (tag) {
 	case DW_TAG_pointer_type:
@@ -183,12 +191,12 @@ static uint64_t hash_die(struct ix_model *m, Dwarf_Die *die, int depth)
 				h_u(st, ct);
 				h_s(st, dwarf_diename(&child));
 				h_u(st, member_bit_offset(&child));
-				h_u(st, dw_die_udata(&child, DW_AT_bit_size, &w) ? w : 0);
+				h_u(st, udata(&child, DW_AT_bit_size, &w) ? w : 0);
 				h_u(st, hash_ref(m, &child, DW_AT_type, depth, REF_FULL));
 				break;
 			case DW_TAG_enumerator:
 				h_s(st, dwarf_diename(&child));
-				h_u(st, dw_die_udata(&child, DW_AT_const_value, &w) ? w : 0);
+				h_u(st, udata(&child, DW_AT_const_value, &w) ? w : 0);
 				break;
 			case DW_TAG_subrange_type:
 				array_dim(&child, &v);
@@ -293,7 +301,7 @@ static void encode_children(struct ix_model *m, Dwarf_Die *die, uint8_t kind, bo
 				gs_enc_str(&mem, ct == DW_TAG_member ? dwarf_diename(&c) : NULL);
 				gs_enc_u(&mem, ix_type_of(m, &c));
 				gs_enc_u(&mem, member_bit_offset(&c));
-				gs_enc_u(&mem, dw_die_udata(&c, DW_AT_bit_size, &w) ? w : 0);
+				gs_enc_u(&mem, udata(&c, DW_AT_bit_size, &w) ? w : 0);
 				nmem++;
 			} else if (ct == DW_TAG_enumerator) {
 				gs_enc_str(&en, dwarf_diename(&c));
@@ -337,11 +345,11 @@ static void encode_type(struct ix_model *m, Dwarf_Die *die, uint32_t id)
 
 	if (dwarf_hasattr(die, DW_AT_declaration))
 		flags |= GS_TYPE_F_DECL;
-	if (dw_die_udata(die, DW_AT_encoding, &w))
+	if (udata(die, DW_AT_encoding, &w))
 		encoding = (uint8_t)w;
 	if (type_ref(die, DW_AT_type, &t)) {
 		target = ix_type_id(m, &t);
-		if (kind == GS_TYPE_ENUM && dw_die_udata(&t, DW_AT_encoding, &w))
+		if (kind == GS_TYPE_ENUM && udata(&t, DW_AT_encoding, &w))
 			encoding = (uint8_t)w;
 	}
 	if (kind == GS_TYPE_ENUM) {
@@ -363,7 +371,7 @@ static void encode_type(struct ix_model *m, Dwarf_Die *die, uint32_t id)
 			flags |= GS_TYPE_F_SIGNED;
 	}
 	if (kind == GS_TYPE_POINTER || kind == GS_TYPE_REFERENCE || kind == GS_TYPE_RVALUE_REF) {
-		if (!dw_die_udata(die, DW_AT_byte_size, &size))
+		if (!udata(die, DW_AT_byte_size, &size))
 			size = 8;
 	} else if (kind == GS_TYPE_FUNC) {
 		size = 0;

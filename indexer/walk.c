@@ -410,6 +410,23 @@ static int encode_scope(struct walk *w, Dwarf_Die *die, uint8_t kind, const char
 	return 0;
 }
 
+/*
+ * True the first time the static local whose location is on @die (or on its abstract
+ * origin) is seen: inlined copies and clones share one variable.
+ */
+static bool first_static(struct ix_model *m, Dwarf_Die *die)
+{
+	Dwarf_Die o;
+	uint64_t key = dwarf_dieoffset(die), v;
+
+	if (!dwarf_hasattr(die, DW_AT_location) && dw_die_ref(die, DW_AT_abstract_origin, &o))
+		key = dwarf_dieoffset(&o);
+	if (ix_map_get(&m->static_done, key, &v))
+		return false;
+	ix_map_put(&m->static_done, key, 1);
+	return true;
+}
+
 static int scope_var(struct walk *w, Dwarf_Die *c, int tag, struct gs_enc *out, uint32_t *nv)
 {
 	const char *name = dw_die_name(c);
@@ -424,7 +441,7 @@ static int scope_var(struct walk *w, Dwarf_Die *c, int tag, struct gs_enc *out, 
 	if (ret)
 		return ret;
 	(*nv)++;
-	if (is_static && tag == DW_TAG_variable) {
+	if (is_static && tag == DW_TAG_variable && first_static(w->m, c)) {
 		struct gs_enc one;
 		char *qual = join(w->func_qual, name);
 
@@ -434,6 +451,40 @@ static int scope_var(struct walk *w, Dwarf_Die *c, int tag, struct gs_enc *out, 
 		gs_enc_deinit(&one);
 		free(qual);
 	}
+	return ret;
+}
+
+/*
+ * Statics of a function without code of its own (an abstract instance: inlined
+ * everywhere, or the origin of clones) are still globals.
+ */
+static int abstract_statics(struct walk *w, Dwarf_Die *die, const char *fqual, int depth)
+{
+	Dwarf_Die c;
+	int ret = 0;
+
+	if (depth > 16 || dwarf_child(die, &c) != 0)
+		return 0;
+	do {
+		int tag = dwarf_tag(&c);
+
+		if (tag == DW_TAG_lexical_block) {
+			ret = abstract_statics(w, &c, fqual, depth + 1);
+		} else if (tag == DW_TAG_variable && dwarf_hasattr(&c, DW_AT_location) &&
+			   dw_die_name(&c) && first_static(w->m, &c)) {
+			struct gs_enc var;
+			bool is_static = false;
+			char *qual = join(fqual, dw_die_name(&c));
+
+			gs_enc_init(&var);
+			ret = encode_var(w, &c, GS_VAR_STATIC_LOCAL, &var, &is_static);
+			w->m->nvars--;	/* counted with the scopes that use it */
+			if (!ret && is_static)
+				ret = put_global(w, &c, dw_die_name(&c), qual, &var);
+			gs_enc_deinit(&var);
+			free(qual);
+		}
+	} while (!ret && dwarf_siblingof(&c, &c) == 0);
 	return ret;
 }
 
@@ -668,10 +719,19 @@ static int walk_container(struct walk *w, Dwarf_Die *die, const char *prefix, in
 			}
 			break;
 		case DW_TAG_subprogram:
-			if (dw_die_has_pc(&c))
+			if (dw_die_has_pc(&c)) {
 				ret = do_function(w, &c, prefix);
-			else if (prefix && name && !dwarf_hasattr(&c, DW_AT_specification))
+				break;
+			}
+			if (prefix && name && !dwarf_hasattr(&c, DW_AT_specification))
 				ret = qual_record(w->m, &c, join(prefix, name));
+			if (!ret && dwarf_hasattr(&c, DW_AT_inline) && dw_die_name(&c)) {
+				const char *q = qual_lookup(w->m, &c);
+				char *own = q ? NULL : join(prefix, dw_die_name(&c));
+
+				ret = abstract_statics(w, &c, q ? q : own, 0);
+				free(own);
+			}
 			break;
 		case DW_TAG_variable:
 			ret = do_global(w, &c, prefix);

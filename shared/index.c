@@ -1434,6 +1434,28 @@ int gs_index_call_site(struct gs_index *idx, uint64_t return_pc,
 	return 0;
 }
 
+int gs_index_call_site_from(struct gs_index *idx, uint64_t pc, const struct gs_call_site **cs_ret)
+{
+	uint8_t key[8];
+	MDB_val k = { 8, key }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if (!idx->have[GS_DB_CALLSITE])
+		return -ENOENT;
+	gs_key_put64(key, pc);
+	rc = mdb_cursor_open(idx->txn, idx->dbi[GS_DB_CALLSITE], &cur);
+	if (rc)
+		return lmdb_err(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(cur);
+	if (rc)
+		return lmdb_err(rc);
+	if (k.mv_size != 8)
+		return -GS_ERR_CORRUPT;
+	return gs_index_call_site(idx, gs_key_get64(k.mv_data), cs_ret);
+}
+
 /* ---- types ------------------------------------------------------------------------- */
 
 static const struct gs_type void_type = { .id = 0, .kind = GS_TYPE_VOID, .name = "void" };

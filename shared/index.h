@@ -291,6 +291,8 @@ struct gs_call_site {
 };
 int gs_index_call_site(struct gs_index *idx, uint64_t return_pc,
 		       const struct gs_call_site **cs_ret);
+/* The call site with the smallest return_pc >= @pc (for walking them all). -ENOENT. */
+int gs_index_call_site_from(struct gs_index *idx, uint64_t pc, const struct gs_call_site **cs_ret);
 
 /* ---- types ------------------------------------------------------------------------ */
 

@@ -34,7 +34,7 @@
  *              "module" -> module record; "checksums" -> u count, count x (str db, u64le)
  *  sym         id BE32 -> str name, u value, u size, u8 type, u8 bind, u8 dynamic
  *  sym_name    xxh(name) BE64, id BE32 -> empty
- *  sym_addr    value BE64, id BE32 -> empty (STT_FUNC, STT_OBJECT, STT_TLS, IFUNC)
+ *  sym_addr    value BE64, id BE32 -> empty (STT_FUNC, STT_OBJECT, STT_GNU_IFUNC)
  *  func        id BE32 -> str name, str qual, str linkage, str symbol, u entry,
  *              u post_prologue, u nranges, nranges x (u lo, u hi - lo), u decl_file,
  *              u decl_line, u ret_type, u flags

@@ -90,6 +90,27 @@ if mount -t tmpfs -o ro tmpfs "$T/ro" 2>/dev/null; then
 	GS_CLEANUP=
 fi
 
+# concurrent indexers of one module: both finish, the file is whole
+rm -rf "$cache"
+for i in 1 2 3 4; do "$GSI" --force "$src" >/dev/null 2>&1 & done
+wait
+no_leftovers
+expect 0 "$GSI" verify
+assert_eq 1 "$(find "$cache" -name '*.gsidx' | wc -l)" "one module file after concurrent runs"
+
+# an index on read-only media opens without a lock file
+mkdir -p "$T/media"
+if mount -t tmpfs tmpfs "$T/media" 2>/dev/null; then
+	GS_CLEANUP="umount '$T/media'"
+	cp -r "$cache/." "$T/media/"
+	find "$T/media" -name '*-lock' -delete
+	mount -o remount,ro "$T/media"
+	expect 0 "$GSI" query --index-dir "$T/media" "$src" --func checkout
+	[ -z "$(find "$T/media" -name '*-lock')" ] || fail "a lock file appeared on read-only media"
+	umount "$T/media"
+	GS_CLEANUP=
+fi
+
 # no-op re-index, then --force
 expect 0 "$GSI" "$src"
 bid=$("$GSI" ls | awk '{print $1}')

@@ -34,9 +34,9 @@ type 1 enum dir { /* size 4, id 1 */
     RIGHT = 1,
 }
 type 2 int; /* size 4 */
-type 3 typedef int (*op_fn)(int, int); /* size 8 */
-type 4 int (*)(int, int); /* size 8 */
-type 5 int (int, int); /* size 0 */
+type 3 typedef int (*op_fn)(int, int); /* size 8, target 4 */
+type 4 int (*)(int, int); /* size 8, target 5 */
+type 5 int (int, int); /* size 0, target 2 */
 type 6 float; /* size 4 */
 type 7 char; /* size 1 */
 type 8 signed char; /* size 1 */
@@ -59,15 +59,15 @@ type 12 struct {...} { /* size 2, id 12 */
     char tag; /* bit offset 0 */
     signed char hops : 4; /* bit offset 8 */
 }
-type 13 volatile const long int; /* size 8 */
-type 14 const long int; /* size 8 */
+type 13 volatile const long int; /* size 8, target 14 */
+type 14 const long int; /* size 8, target 15 */
 type 15 long int; /* size 8 */
-type 16 double [2][2]; /* size 32 */
+type 16 double [2][2]; /* size 32, target 17 */
 type 17 double; /* size 8 */
-type 18 unsigned char [0]; /* size 0 */
+type 18 unsigned char [0]; /* size 0, target 19 */
 type 19 unsigned char; /* size 1 */
 type 20 long unsigned int; /* size 8 */
-type 21 struct packet *; /* size 8 */
+type 21 struct packet *; /* size 8, target 9 */
 GOLDEN
 )
 actual_scope=$(printf '%s\n' "$dump" | sed -n '/^  function route/,/^function add/p' | grep -v '^function add' | sed 's/0x[0-9a-f]*/ADDR/g')
@@ -95,4 +95,10 @@ assert_contains "$nd" "debug_source none"
 assert_contains "$("$GSI" query "$T/forms.nodebug" --func route)" "symbol_only"
 assert_contains "$("$GSI" show "$T/forms.nodebug")" "none (symbols and CFI only)"
 assert_contains "$nd" "cfi_row 0"
+# every --json answer parses
+for q in "--func route" "--line forms.c:36" "--addr $("$GSI" query "$T/forms" --func route | sed -n 's/^  post-prologue: \(0x[0-9a-f]*\).*/\1/p')" \
+	 "--type packet" "--global route::routed" "--global t_seen"; do
+	GHOSTSCOPE_INDEX_DIR=$T/cache "$GSI" query "$T/forms" $q --json |
+		python3 -c 'import json, sys; json.load(sys.stdin)' || fail "bad JSON from query $q"
+done
 echo ok
