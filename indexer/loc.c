@@ -249,7 +249,11 @@ int ix_loc_attr(struct ix_model *m, Dwarf_Attribute *attr, struct gs_enc *out, u
 	cnt_at = out->len;
 	gs_enc_u32le(out, 0);		/* patched below */
 	while ((off = dwarf_getlocations(attr, off, &base, &lo, &hi, &ops, &n)) > 0) {
-		if (hi <= lo || n == 0)
+		/*
+		 * Keep empty ranges [x, x): gcc's location views put a variable's value on
+		 * entry in one at the function's entry pc, and GDB (so the tracer) uses it.
+		 */
+		if (hi < lo || n == 0)
 			continue;
 		gs_enc_s(out, (int64_t)(lo + m->bias - prev));
 		gs_enc_u(out, hi - lo);

@@ -36,15 +36,21 @@ const char *gs_dwexpr_reg_name(unsigned int reg)
 	return reg < sizeof(reg_names) / sizeof(reg_names[0]) ? reg_names[reg] : NULL;
 }
 
-const struct gs_locexpr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc)
+const struct gs_locexpr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc,
+				      uint64_t func_entry)
 {
 	switch (loc->kind) {
 	case GS_LOC_EXPR:
 		return &loc->expr;
 	case GS_LOC_LIST:
-		for (uint32_t i = 0; i < loc->nentries; i++)
-			if (pc >= loc->entries[i].lo && pc < loc->entries[i].hi)
-				return &loc->entries[i].expr;
+		for (uint32_t i = 0; i < loc->nentries; i++) {
+			const struct gs_loc_entry *le = &loc->entries[i];
+
+			if (pc >= le->lo && pc < le->hi)
+				return &le->expr;
+			if (le->lo == le->hi && pc == le->lo && pc == func_entry)
+				return &le->expr;
+		}
 		return NULL;
 	default:
 		return NULL;
@@ -59,6 +65,7 @@ struct machine {
 	char *err;
 	size_t errlen;
 	char *how;
+	const char *unavailable;	/* set with -ENODATA: why the value cannot be had */
 };
 
 static int fail(struct machine *m, const char *fmt, ...)
@@ -300,7 +307,18 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 				break;
 			case DW_OP_entry_value:
 			case DW_OP_GNU_entry_value:
-				return fail(m, "entry value (DW_OP_entry_value): the value at function entry is not recoverable here");
+			case DW_OP_GNU_parameter_ref:
+				/*
+				 * The value the caller passed: GDB recovers it from the caller's
+				 * call-site parameters when it can, and prints <optimized out>
+				 * when it cannot; so do we, until call sites are followed.
+				 */
+				m->unavailable = "optimized out (entry value not recovered)";
+				return -ENODATA;
+			case DW_OP_implicit_pointer:
+			case DW_OP_GNU_implicit_pointer:
+				m->unavailable = "synthetic pointer";
+				return -ENODATA;
 			case DW_OP_form_tls_address:
 			case DW_OP_GNU_push_tls_address:
 				return fail(m, "thread-local storage is not readable yet");
@@ -325,14 +343,16 @@ static int frame_base(struct machine *m, struct gs_ir_expr **fb_ret)
 
 	if (!m->ctx->frame_base)
 		return fail(m, "DW_OP_fbreg without a frame base");
-	e = gs_dwexpr_at(m->ctx->frame_base, m->ctx->pc);
+	e = gs_dwexpr_at(m->ctx->frame_base, m->ctx->pc, m->ctx->func_entry);
 	if (!e)
 		return fail(m, "frame base is not available at this pc");
 	sub = *m;
 	sub.sp = 0;
 	err = run(&sub, e->ops, e->nops, &pos, &reg, &value);
-	if (err)
+	if (err) {
+		m->unavailable = sub.unavailable;
 		return err;
+	}
 	if (reg >= 0) {		/* DW_OP_reg6: the frame base is rbp's value */
 		*fb_ret = gs_ir_reg(m->prog, reg);
 		return 0;
@@ -369,7 +389,7 @@ int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
 		snprintf(out->how, sizeof(out->how), "constant");
 		return 0;
 	}
-	e = gs_dwexpr_at(loc, ctx->pc);
+	e = gs_dwexpr_at(loc, ctx->pc, ctx->func_entry);
 	if (!e || !e->nops) {
 		out->kind = GS_DWLOC_OPTIMIZED_OUT;
 		snprintf(out->how, sizeof(out->how), "optimized out");
@@ -392,6 +412,12 @@ int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
 
 		m.sp = 0;
 		ret = run(&m, e->ops, e->nops, &pos, &reg, &value);
+		if (ret == -ENODATA) {
+			out->kind = GS_DWLOC_OPTIMIZED_OUT;
+			out->unavailable = m.unavailable;
+			snprintf(out->how, sizeof(out->how), "%s", m.unavailable);
+			return 0;
+		}
 		if (ret)
 			return ret;
 		if (pos >= e->nops && !acc) {	/* no pieces: the common case */

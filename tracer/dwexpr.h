@@ -29,12 +29,18 @@ struct gs_dwloc {
 	struct gs_ir_expr *ir;
 	const uint8_t *bytes;	/* GS_DWLOC_BYTES: borrowed from the index */
 	uint32_t len;
+	/*
+	 * GS_DWLOC_OPTIMIZED_OUT for a value that exists but cannot be had here (an entry
+	 * value, a synthetic pointer): what to show instead, or NULL for "optimized out".
+	 */
+	const char *unavailable;
 	/* How it will be read, for --dry-run: "reg rdi", "fbreg -20 (cfa)", "addr 0x4010", ... */
 	char how[96];
 };
 
 struct gs_dwctx {
 	uint64_t pc;		/* module vaddr of the probe */
+	uint64_t func_entry;	/* entry pc of the function holding pc (0 = unknown) */
 	const struct gs_location *frame_base; /* the function's DW_AT_frame_base, or NULL */
 	bool pie;		/* ET_DYN: DW_OP_addr needs the load bias */
 	/*
@@ -57,8 +63,13 @@ struct gs_dwctx {
 int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
 		    const struct gs_dwctx *ctx, struct gs_dwloc *out, char *err, size_t errlen);
 
-/* The expression of @loc in effect at @pc, or NULL (optimized out there). */
-const struct gs_locexpr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc);
+/*
+ * The expression of @loc in effect at @pc, or NULL (optimized out there). As GDB
+ * does, an empty-range entry [x, x) at the function's entry pc @func_entry applies
+ * there: gcc's location views put the value a variable has on entry in one.
+ */
+const struct gs_locexpr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc,
+				      uint64_t func_entry);
 
 /* Name of DWARF register @reg on x86-64 ("rdi"), or NULL. */
 const char *gs_dwexpr_reg_name(unsigned int reg);

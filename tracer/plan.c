@@ -59,7 +59,8 @@ static char *render_const(const struct tval *v)
 
 	gs_strbuf_init(&sb);
 	if (v->kind == TV_OPTOUT)
-		gs_strbuf_adds(&sb, "<optimized out>");
+		gs_strbuf_adds(&sb, v->unavailable && strstr(v->unavailable, "synthetic") ?
+			       "<synthetic pointer>" : "<optimized out>");
 	else if (v->kind == TV_STRLIT)
 		gs_render_cstring(v->bytes, v->len, &sb);
 	else
@@ -86,6 +87,18 @@ static int compile_arg(struct pctx *c, const struct gs_expr *e, struct gs_ir_stm
 	}
 	if (plan_compile(c, e, &v))
 		return -EINVAL;
+	if (v.kind != TV_OPTOUT && !v.extra_ptr) {
+		/* A C++ reference prints as what it refers to, as GDB does. */
+		const struct gs_type *t = v.idx ? gs_render_strip(v.idx, v.type) : NULL;
+
+		if (t && (t->kind == GS_TYPE_REFERENCE || t->kind == GS_TYPE_RVALUE_REF)) {
+			struct tval r;
+
+			if (plan_deref(c, &e->span, &v, &r))
+				return -EINVAL;
+			v = r;
+		}
+	}
 	arg->idx = v.idx;
 	arg->type_id = v.type;
 	arg->extra_ptr = v.extra_ptr;
@@ -104,7 +117,7 @@ static int compile_arg(struct pctx *c, const struct gs_expr *e, struct gs_ir_stm
 		return 0;
 	}
 	if (plan_is_string(&v) && cls == C_PTR) {
-		if (plan_rvalue(c, e, &v, &x, &size, &sgn))
+		if (plan_rvalue(c, &e->span, &v, &x, &size, &sgn))
 			return -EINVAL;
 		arg->how = GS_ARG_CSTR;
 		arg->rec = new_rec(c, GS_ROLE_VALUE);
@@ -130,7 +143,7 @@ static int compile_arg(struct pctx *c, const struct gs_expr *e, struct gs_ir_stm
 	if (cls == C_FLOAT && v.kind == TV_VAL)
 		return plan_err(c, &e->span, "'%s' is a floating-point value in a register, which uprobes cannot read",
 			    v.name ? v.name : "value");
-	if (plan_rvalue(c, e, &v, &x, &size, &sgn))
+	if (plan_rvalue(c, &e->span, &v, &x, &size, &sgn))
 		return -EINVAL;
 	arg->how = GS_ARG_SCALAR;
 	arg->rec = new_rec(c, GS_ROLE_VALUE);
@@ -154,7 +167,7 @@ static int arg_address(struct pctx *c, const struct gs_expr *e, struct gs_ir_exp
 	switch (plan_class(&v, &t)) {
 	case C_PTR:
 	case C_ARRAY:
-		return plan_rvalue(c, e, &v, addr_ret, &size, &sgn);
+		return plan_rvalue(c, &e->span, &v, addr_ret, &size, &sgn);
 	default:
 		if (v.kind != TV_MEM || v.bit_size)
 			return plan_err(c, &e->span, "'%.*s' has no address here",
@@ -172,7 +185,7 @@ static int let_length(struct pctx *c, const struct gs_stmt *let, const struct gs
 
 	for (size_t i = 0; i < c->nlets; i++)
 		if (c->lets[i].stmt == let)
-			return plan_rvalue(c, let->expr, &c->lets[i].val, len_ret, &size, &sgn);
+			return plan_rvalue(c, &let->expr->span, &c->lets[i].val, len_ret, &size, &sgn);
 	return plan_err(c, span, "length variable '%s' is not known here", let->name);
 }
 
@@ -213,7 +226,7 @@ static int compile_placeholder(struct pctx *c, const struct gs_stmt *s, const st
 	if (p->len_kind == GS_FMT_LEN_STAR) {
 		const struct gs_expr *le = s->args[p->len_arg];
 
-		if (plan_compile(c, le, &lv) || plan_rvalue(c, le, &lv, &len, &size, &sgn))
+		if (plan_compile(c, le, &lv) || plan_rvalue(c, &le->span, &lv, &len, &size, &sgn))
 			return -EINVAL;
 		if (size < 8)
 			len = gs_ir_ext(c->ir, len, size * 8, sgn);
@@ -276,7 +289,7 @@ static int compile_if(struct pctx *c, const struct gs_stmt *s, size_t arm, struc
 	uint16_t id;
 	bool sgn;
 
-	if (plan_compile(c, a->cond, &v) || plan_rvalue(c, a->cond, &v, &x, &size, &sgn))
+	if (plan_compile(c, a->cond, &v) || plan_rvalue(c, &a->cond->span, &v, &x, &size, &sgn))
 		return -EINVAL;
 	id = new_rec(c, GS_ROLE_EXPR_ERROR);
 	{
@@ -639,6 +652,12 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 	memset(&c->dw, 0, sizeof(c->dw));
 	c->dw.pc = pr->vaddr;
 	c->dw.pie = c->mod->info && c->mod->info->elf_type == ET_DYN;
+	{
+		const struct gs_func *f;
+
+		if (c->mod->idx && !gs_index_func_by_addr(c->mod->idx, pr->vaddr, &f))
+			c->dw.func_entry = f->entry_pc;
+	}
 	if (c->mod->idx && !gs_index_scope_chain(c->mod->idx, pr->vaddr, c->chain, MAX_CHAIN, &n)) {
 		c->nchain = n;
 		c->dw.frame_base = &c->chain[n - 1]->frame_base;

@@ -203,6 +203,7 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 	switch (loc.kind) {
 	case GS_DWLOC_OPTIMIZED_OUT:
 		out->kind = TV_OPTOUT;
+		out->unavailable = loc.unavailable;
 		break;
 	case GS_DWLOC_MEMORY:
 		out->kind = TV_MEM;
@@ -292,6 +293,36 @@ static void list_visible(struct pctx *c, struct gs_strbuf *sb)
 		gs_strbuf_adds(sb, "(none)");
 }
 
+static int member_of(struct pctx *c, const struct gs_span *span, const struct gs_span *base_span,
+		     struct tval base, const char *name, struct tval *out);
+static const struct gs_member *find_member(struct gs_index *idx, const struct gs_type *t,
+					   const char *name, uint64_t *bit_base);
+
+/* @e names a member of the class `this` points to: 0, -ENOENT when it does not. */
+static int this_member(struct pctx *c, const struct gs_expr *e, struct tval *out)
+{
+	const struct gs_type *pt, *rt;
+	struct tval self;
+	uint64_t bits = 0;
+
+	for (size_t i = 0; i < c->nchain; i++) {
+		for (uint32_t j = 0; j < c->chain[i]->nvars; j++) {
+			const struct gs_var *v = &c->chain[i]->vars[j];
+
+			if (!v->name || strcmp(v->name, "this"))
+				continue;
+			pt = tstrip(c->mod->idx, v->type_id);
+			rt = pt && pt->kind == GS_TYPE_POINTER ? tstrip(c->mod->idx, pt->target) : NULL;
+			if (!rt || !find_member(c->mod->idx, rt, e->str, &bits))
+				return -ENOENT;
+			if (var_to_tval(c, &e->span, v, c->mod, &self) || plan_need_value(c, e, &self))
+				return -EINVAL;
+			return member_of(c, &e->span, &e->span, self, e->str, out);
+		}
+	}
+	return -ENOENT;
+}
+
 static int lookup_ident(struct pctx *c, const struct gs_expr *e, struct tval *out)
 {
 	const struct gs_var *found = NULL;
@@ -331,6 +362,13 @@ static int lookup_ident(struct pctx *c, const struct gs_expr *e, struct tval *ou
 				break;
 			}
 		}
+	}
+	/* C++ methods: a member of *this named without "this.". */
+	if (!found && !c->retprobe) {
+		int ret = this_member(c, e, out);
+
+		if (ret != -ENOENT)
+			return ret;
 	}
 	/* Globals and statics: the probe's module first, then a unique other one. */
 	if (!found && c->mod->idx) {
@@ -377,19 +415,25 @@ static int lookup_ident(struct pctx *c, const struct gs_expr *e, struct tval *ou
 /* ---- values ----------------------------------------------------------------------- */
 
 
-int plan_need_value(struct pctx *c, const struct gs_expr *e, const struct tval *v)
+static int need_value_at(struct pctx *c, const struct gs_span *span, const struct tval *v)
 {
 	if (v->kind == TV_OPTOUT)
-		return plan_err(c, &e->span, "'%s' is optimized out at 0x%" PRIx64 " (%s); try another line",
-			    v->name ? v->name : "value", c->dw.pc, c->pr->where);
+		return plan_err(c, span, "'%s' is %s at 0x%" PRIx64 " (%s); try another line",
+				v->name ? v->name : "value",
+				v->unavailable ? v->unavailable : "optimized out", c->dw.pc, c->pr->where);
 	return 0;
+}
+
+int plan_need_value(struct pctx *c, const struct gs_expr *e, const struct tval *v)
+{
+	return need_value_at(c, &e->span, v);
 }
 
 /*
  * The number @v denotes, sign- or zero-extended to 64 bits by its own type, with
  * its (promoted) width and signedness.
  */
-int plan_rvalue(struct pctx *c, const struct gs_expr *e, const struct tval *v,
+int plan_rvalue(struct pctx *c, const struct gs_span *span, const struct tval *v,
 		  struct gs_ir_expr **ir_ret, unsigned int *size_ret, bool *signed_ret)
 {
 	const struct gs_type *t;
@@ -398,10 +442,10 @@ int plan_rvalue(struct pctx *c, const struct gs_expr *e, const struct tval *v,
 	bool sgn = tv_signed(v);
 	struct gs_ir_expr *x;
 
-	if (plan_need_value(c, e, v))
+	if (need_value_at(c, span, v))
 		return -EINVAL;
 	if (v->kind == TV_STRLIT)
-		return plan_err(c, &e->span, "a string literal is not a number here");
+		return plan_err(c, span, "a string literal is not a number here");
 	if (v->is_int) {
 		*ir_ret = v->ir;
 		*size_ret = v->int_size;
@@ -410,26 +454,26 @@ int plan_rvalue(struct pctx *c, const struct gs_expr *e, const struct tval *v,
 	}
 	if (cls == C_ARRAY) {
 		if (v->kind != TV_MEM)
-			return plan_err(c, &e->span, "array '%s' has no address here", v->name ? v->name : "");
+			return plan_err(c, span, "array '%s' has no address here", v->name ? v->name : "");
 		*ir_ret = v->ir;	/* decays to a pointer */
 		*size_ret = 8;
 		*signed_ret = false;
 		return 0;
 	}
 	if (cls == C_FLOAT)
-		return plan_err(c, &e->span, "floating-point values cannot be used in arithmetic or conditions");
+		return plan_err(c, span, "floating-point values cannot be used in arithmetic or conditions");
 	if (cls == C_RECORD || cls == C_VOID || cls == C_FUNC) {
 		struct gs_strbuf sb;
 
 		gs_strbuf_init(&sb);
 		type_name(v, &sb);
-		plan_err(c, &e->span, "'%.*s' has type '%s', which is not a number",
-		     (int)(e->span.end - e->span.start), c->script->src + e->span.start, sb.buf);
+		plan_err(c, span, "'%.*s' has type '%s', which is not a number",
+		     (int)(span->end - span->start), c->script->src + span->start, sb.buf);
 		gs_strbuf_deinit(&sb);
 		return -EINVAL;
 	}
 	if (size == 0 || size > 8)
-		return plan_err(c, &e->span, "values of %" PRIu64 " bytes are not supported", size);
+		return plan_err(c, span, "values of %" PRIu64 " bytes are not supported", size);
 	switch (v->kind) {
 	case TV_MEM:
 		if (v->bit_size) {
@@ -460,7 +504,7 @@ int plan_rvalue(struct pctx *c, const struct gs_expr *e, const struct tval *v,
 		break;
 	}
 	default:
-		return plan_err(c, &e->span, "no value");
+		return plan_err(c, span, "no value");
 	}
 	*ir_ret = x;
 	*size_ret = size < 4 && cls != C_PTR ? 4 : size; /* integer promotion */
@@ -485,11 +529,11 @@ static int string_addr(struct pctx *c, const struct gs_expr *e, const struct tva
 	bool sgn;
 
 	if (cls == C_ARRAY || cls == C_PTR)
-		return plan_rvalue(c, e, v, addr_ret, &size, &sgn);
+		return plan_rvalue(c, &e->span, v, addr_ret, &size, &sgn);
 	return plan_err(c, &e->span, "expected a string (char pointer or array) here");
 }
 
-static int compile_deref(struct pctx *c, const struct gs_expr *e, struct tval *v, struct tval *out)
+int plan_deref(struct pctx *c, const struct gs_span *span, struct tval *v, struct tval *out)
 {
 	struct gs_ir_expr *addr;
 	unsigned int size;
@@ -508,10 +552,10 @@ static int compile_deref(struct pctx *c, const struct gs_expr *e, struct tval *v
 		return 0;
 	}
 	if (!pointee(v, &type, &extra))
-		return plan_err(c, &e->span, "cannot dereference a value that is not a pointer");
+		return plan_err(c, span, "cannot dereference a value that is not a pointer");
 	if (!extra && !tstrip(v->idx, type) && type == 0)
-		return plan_err(c, &e->span, "cannot dereference a void pointer");
-	if (plan_rvalue(c, e, v, &addr, &size, &sgn))
+		return plan_err(c, span, "cannot dereference a void pointer");
+	if (plan_rvalue(c, span, v, &addr, &size, &sgn))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->kind = TV_MEM;
@@ -549,21 +593,21 @@ static const struct gs_member *find_member(struct gs_index *idx, const struct gs
 	return NULL;
 }
 
-static int compile_member(struct pctx *c, const struct gs_expr *e, struct tval *out)
+/*
+ * Member @name of @base (a struct, or a pointer or reference to one: dereferenced
+ * automatically). @span is the whole expression, @base_span the base's.
+ */
+static int member_of(struct pctx *c, const struct gs_span *span, const struct gs_span *base_span,
+		     struct tval base, const char *name, struct tval *out)
 {
 	const struct gs_member *m;
 	const struct gs_type *t;
-	struct tval base;
 	uint64_t bits = 0;
 
-	if (plan_compile(c, e->a, &base))
-		return -EINVAL;
-	if (plan_need_value(c, e->a, &base))
-		return -EINVAL;
 	if (plan_class(&base, &t) == C_PTR) {	/* o.cust.name: auto-dereference */
 		struct tval d;
 
-		if (compile_deref(c, e->a, &base, &d))
+		if (plan_deref(c, span, &base, &d))
 			return -EINVAL;
 		base = d;
 	}
@@ -572,26 +616,26 @@ static int compile_member(struct pctx *c, const struct gs_expr *e, struct tval *
 
 		gs_strbuf_init(&sb);
 		type_name(&base, &sb);
-		plan_err(c, &e->span, "'%.*s' has type '%s', which has no members",
-		     (int)(e->a->span.end - e->a->span.start), c->script->src + e->a->span.start, sb.buf);
+		plan_err(c, span, "'%.*s' has type '%s', which has no members",
+			 (int)(base_span->end - base_span->start), c->script->src + base_span->start, sb.buf);
 		gs_strbuf_deinit(&sb);
 		return -EINVAL;
 	}
-	m = find_member(base.idx, t, e->str, &bits);
+	m = find_member(base.idx, t, name, &bits);
 	if (!m) {
 		struct gs_strbuf sb;
 
 		gs_strbuf_init(&sb);
 		for (uint32_t i = 0; i < t->nmembers; i++)
 			gs_strbuf_addf(&sb, "%s%s", i ? ", " : "", t->members[i].name ? t->members[i].name : "<anonymous>");
-		plan_err(c, &e->span, "'%s' has no member '%s'; members: %s", t->name ? t->name : "struct",
-		     e->str, sb.buf);
+		plan_err(c, span, "'%s' has no member '%s'; members: %s", t->name ? t->name : "struct",
+			 name, sb.buf);
 		gs_strbuf_deinit(&sb);
 		return -ENOENT;
 	}
 	if (base.kind != TV_MEM)
-		return plan_err(c, &e->span, "'%s' is held in registers; its members cannot be read yet",
-			    base.name ? base.name : "value");
+		return plan_err(c, span, "'%s' is held in registers; its members cannot be read yet",
+				base.name ? base.name : "value");
 	bits += m->bit_offset;
 	memset(out, 0, sizeof(*out));
 	out->kind = TV_MEM;
@@ -607,6 +651,15 @@ static int compile_member(struct pctx *c, const struct gs_expr *e, struct tval *
 	return 0;
 }
 
+static int compile_member(struct pctx *c, const struct gs_expr *e, struct tval *out)
+{
+	struct tval base;
+
+	if (plan_compile(c, e->a, &base) || plan_need_value(c, e->a, &base))
+		return -EINVAL;
+	return member_of(c, &e->span, &e->a->span, base, e->str, out);
+}
+
 static int compile_index(struct pctx *c, const struct gs_expr *e, struct tval *out)
 {
 	struct gs_ir_expr *iv, *addr;
@@ -618,7 +671,7 @@ static int compile_index(struct pctx *c, const struct gs_expr *e, struct tval *o
 
 	if (plan_compile(c, e->a, &base) || plan_compile(c, e->b, &index))
 		return -EINVAL;
-	if (plan_need_value(c, e->a, &base) || plan_rvalue(c, e->b, &index, &iv, &isz, &isg))
+	if (plan_need_value(c, e->a, &base) || plan_rvalue(c, &e->b->span, &index, &iv, &isz, &isg))
 		return -EINVAL;
 	if (isz < 8)
 		iv = gs_ir_ext(c->ir, iv, isz * 8, isg);
@@ -643,7 +696,7 @@ static int compile_index(struct pctx *c, const struct gs_expr *e, struct tval *o
 
 		pointee(&base, &type, &extra);
 		stride = type_size_of(base.idx, type, extra);
-		if (plan_rvalue(c, e->a, &base, &addr, &psz, &psg))
+		if (plan_rvalue(c, &e->a->span, &base, &addr, &psz, &psg))
 			return -EINVAL;
 		memset(out, 0, sizeof(*out));
 		out->kind = TV_MEM;
@@ -755,7 +808,7 @@ static int compile_binary(struct pctx *c, const struct gs_expr *e, struct tval *
 	}
 
 	if (e->binop == GS_BIN_LAND || e->binop == GS_BIN_LOR) {
-		if (plan_rvalue(c, e->a, &a, &xa, &sa, &ga) || plan_rvalue(c, e->b, &b, &xb, &sb, &gb))
+		if (plan_rvalue(c, &e->a->span, &a, &xa, &sa, &ga) || plan_rvalue(c, &e->b->span, &b, &xb, &sb, &gb))
 			return -EINVAL;
 		x = e->binop == GS_BIN_LAND ? gs_ir_land(c->ir, plan_truthy(c, xa), plan_truthy(c, xb))
 					    : gs_ir_lor(c->ir, plan_truthy(c, xa), plan_truthy(c, xb));
@@ -766,7 +819,7 @@ static int compile_binary(struct pctx *c, const struct gs_expr *e, struct tval *
 
 	ca = plan_class(&a, &ta);
 	cb = plan_class(&b, &tb);
-	if (plan_rvalue(c, e->a, &a, &xa, &sa, &ga) || plan_rvalue(c, e->b, &b, &xb, &sb, &gb))
+	if (plan_rvalue(c, &e->a->span, &a, &xa, &sa, &ga) || plan_rvalue(c, &e->b->span, &b, &xb, &sb, &gb))
 		return -EINVAL;
 	cmp = e->binop >= GS_BIN_EQ && e->binop <= GS_BIN_GE;
 
@@ -847,7 +900,7 @@ static int compile_unary(struct pctx *c, const struct gs_expr *e, struct tval *o
 	case GS_UN_DEREF:
 		if (plan_need_value(c, e->a, &v))
 			return -EINVAL;
-		return compile_deref(c, e, &v, out);
+		return plan_deref(c, &e->span, &v, out);
 	case GS_UN_ADDR:
 		if (v.kind != TV_MEM || v.bit_size)
 			return plan_err(c, &e->span, "cannot take the address of '%.*s': it is not in memory here",
@@ -862,7 +915,7 @@ static int compile_unary(struct pctx *c, const struct gs_expr *e, struct tval *o
 	default:
 		break;
 	}
-	if (plan_rvalue(c, e->a, &v, &x, &size, &sgn))
+	if (plan_rvalue(c, &e->a->span, &v, &x, &size, &sgn))
 		return -EINVAL;
 	switch (e->unop) {
 	case GS_UN_NEG:
@@ -1062,7 +1115,7 @@ static int compile_cast(struct pctx *c, const struct gs_expr *e, struct tval *ou
 		unsigned int size;
 		bool sgn;
 
-		if (plan_rvalue(c, e->a, &v, &x, &size, &sgn))
+		if (plan_rvalue(c, &e->a->span, &v, &x, &size, &sgn))
 			return -EINVAL;
 		memset(out, 0, sizeof(*out));
 		out->kind = TV_VAL;

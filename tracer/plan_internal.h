@@ -53,6 +53,7 @@ struct tval {
 	const uint8_t *bytes;
 	uint32_t len;
 	const char *name;	/* variable name, for messages */
+	const char *unavailable; /* TV_OPTOUT: why, when it is not plain "optimized out" */
 };
 
 struct let_binding {
@@ -92,10 +93,12 @@ int plan_err(struct pctx *c, const struct gs_span *span, const char *fmt, ...)
 /* Compiles @e at the current pc into a plan-time value. 0 or -errno (error recorded). */
 int plan_compile(struct pctx *c, const struct gs_expr *e, struct tval *out);
 /* The number @v denotes, extended to 64 bits by its type, with its promoted width. */
-int plan_rvalue(struct pctx *c, const struct gs_expr *e, const struct tval *v,
+int plan_rvalue(struct pctx *c, const struct gs_span *span, const struct tval *v,
 		struct gs_ir_expr **ir_ret, unsigned int *size_ret, bool *signed_ret);
 /* An error when @v is optimized out. */
 int plan_need_value(struct pctx *c, const struct gs_expr *e, const struct tval *v);
+/* *@v: the object a pointer or reference points to, or an array's first element. */
+int plan_deref(struct pctx *c, const struct gs_span *span, struct tval *v, struct tval *out);
 enum tclass plan_class(const struct tval *v, const struct gs_type **t_ret);
 uint64_t plan_size(const struct tval *v);
 bool plan_is_string(const struct tval *v);

@@ -107,18 +107,38 @@ bool test_dwexpr__pieces_of_registers(void)
 	return ok;
 }
 
-bool test_dwexpr__entry_value_is_an_error(void)
+/* As GDB when it cannot use the caller's call sites: optimized out, with the reason. */
+bool test_dwexpr__entry_value_is_unavailable(void)
 {
 	struct gs_op ops[] = { { DW_OP_entry_value, 1, 0 }, { DW_OP_reg5, 0, 0 },
 			       { DW_OP_stack_value, 0, 0 } };
 	int kind = -1;
-	char *t = lower(ops, 3, NULL, 0, false, &kind, NULL, 0);
-	bool ok = t && strstr(t, "entry value") && kind == -1;
+	char how[96] = "";
+	char *t = lower(ops, 3, NULL, 0, false, &kind, how, sizeof(how));
+	bool ok = t && kind == GS_DWLOC_OPTIMIZED_OUT && strstr(how, "entry value");
 
 	if (!ok)
-		T_FAIL("got '%s' kind %d", t, kind);
+		T_FAIL("got '%s' kind %d how '%s'", t, kind, how);
 	free(t);
 	return ok;
+}
+
+/* gcc's location views: an empty range at the function's entry pc applies there. */
+bool test_dwexpr__empty_range_at_function_entry(void)
+{
+	struct gs_op lit0[] = { { DW_OP_lit0, 0, 0 }, { DW_OP_stack_value, 0, 0 } };
+	struct gs_op lit1[] = { { DW_OP_lit1, 0, 0 }, { DW_OP_stack_value, 0, 0 } };
+	struct gs_loc_entry ents[] = {
+		{ 0x1000, 0x1000, { .nops = 2, .ops = lit0 } },
+		{ 0x1000, 0x1010, { .nops = 2, .ops = lit1 } },
+	};
+	struct gs_location loc = { .kind = GS_LOC_LIST, .nentries = 2, .entries = ents };
+
+	ASSERT_TRUE(gs_dwexpr_at(&loc, 0x1000, 0x1000) == &ents[0].expr);
+	ASSERT_TRUE(gs_dwexpr_at(&loc, 0x1000, 0x0f00) == &ents[1].expr);
+	ASSERT_TRUE(gs_dwexpr_at(&loc, 0x1004, 0x1000) == &ents[1].expr);
+	ASSERT_TRUE(gs_dwexpr_at(&loc, 0x1010, 0x1000) == NULL);
+	return true;
 }
 
 bool test_dwexpr__empty_is_optimized_out(void)
