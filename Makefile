@@ -48,7 +48,9 @@ CFLAGS += $(PKG_CFLAGS)
 
 SHARED_SRC  := $(wildcard shared/*.c)
 INDEXER_SRC := $(filter-out indexer/main.c,$(wildcard indexer/*.c))
-TRACER_SRC  := $(filter-out tracer/main.c,$(wildcard tracer/*.c))
+# tracer/codegen.c is the only LLVM user: it goes into the codegen library, not the tracer.
+TRACER_SRC  := $(filter-out tracer/main.c tracer/codegen.c,$(wildcard tracer/*.c))
+CODEGEN_SRC := tracer/codegen.c tracer/codegen_layout.c
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
@@ -57,9 +59,10 @@ LIB_SHARED  := $(OUT)/libgs-shared.a
 LIB_INDEXER := $(OUT)/libgs-index.a
 LIB_TRACER  := $(OUT)/libgs-tracer.a
 BPF_BC      := $(OUT)/bpf/helpers.bc
+CODEGEN_LIB := $(OUT)/libghostscope-codegen.so
 
 .PHONY: all clean deps demo test check unit e2e bench fixtures
-all: $(OUT)/ghostscope-index $(OUT)/ghostscope
+all: $(OUT)/ghostscope-index $(OUT)/ghostscope $(CODEGEN_LIB)
 
 deps:
 	$(Q)tools/install-deps.sh
@@ -68,6 +71,12 @@ $(OBJ)/%.o: %.c
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(if $(filter tracer/%,$<),$(LLVM_CFLAGS)) -c $< -o $@
+
+# Position-independent objects of the codegen library; only its entry point is exported.
+$(OBJ)/pic/%.o: %.c
+	$(call msg,CC,$< [pic])
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LLVM_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIB_SHARED): $(call obj,$(SHARED_SRC))
 	$(call msg,AR,$@)
@@ -79,7 +88,7 @@ $(LIB_TRACER): $(call obj,$(TRACER_SRC))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# BPF-side C (bpf/) -> LLVM bitcode, embedded in the tracer as gs_bpf_helpers_bc[]
+# BPF-side C (bpf/) -> LLVM bitcode, embedded in the codegen library as gs_bpf_helpers_bc[]
 # (codegen.c links it into generated modules that use a backtrace).
 BPF_BC_OBJ := $(OBJ)/bpf/helpers_bc.o
 $(BPF_BC): bpf/helpers.c shared/index.h tracer/codegen.h tracer/event.h tracer/ir.h
@@ -94,7 +103,12 @@ $(BPF_BC_OBJ): $(BPF_BC)
 		'gs_bpf_helpers_bc:' '.incbin "$<"' '.globl gs_bpf_helpers_bc_end' \
 		'gs_bpf_helpers_bc_end:' '.section .note.GNU-stack,"",@progbits' | \
 		$(CC) -c -x assembler -o $@ -
-$(LIB_TRACER): $(BPF_BC_OBJ)
+
+# The LLVM half of code generation, dlopen'ed by the tracer only when it compiles
+# (tracer/codegen_lib.c): ghostscope itself does not link libLLVM.
+$(CODEGEN_LIB): $(patsubst %.c,$(OBJ)/pic/%.o,$(CODEGEN_SRC)) $(BPF_BC_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ $(LLVM_LIBS) -lpthread
 
 $(OUT)/ghostscope-index: $(OBJ)/indexer/main.o $(LIB_INDEXER) $(LIB_SHARED)
 	$(call msg,LINK,$@)
@@ -102,11 +116,12 @@ $(OUT)/ghostscope-index: $(OBJ)/indexer/main.o $(LIB_INDEXER) $(LIB_SHARED)
 
 $(OUT)/ghostscope: $(OBJ)/tracer/main.o $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SHARED)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(PKG_LIBS) -lpthread -lstdc++
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -ldl
 
-$(OUT)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SHARED)
+# Code generation goes through $(CODEGEN_LIB) next to the binary, as in ghostscope.
+$(OUT)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SHARED) | $(CODEGEN_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(PKG_LIBS) -lpthread -lstdc++
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -ldl
 
 # The unit runner finds test_<module>__<case> functions by grepping the sources.
 $(OBJ)/tests/unit/tests.gen.h: $(filter-out tests/unit/runner.c,$(UNIT_SRC))

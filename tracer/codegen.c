@@ -48,10 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <sys/stat.h>
 
 #include <linux/bpf.h>
-#include <bpf/libbpf.h>
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/BitReader.h>
@@ -63,6 +61,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "tracer/codegen.h"
+#include "tracer/codegen_lib.h"
 #include "tracer/event.h"
 
 /* struct pt_regs (x86-64 uapi) offsets of DWARF registers 0..16. */
@@ -75,171 +74,8 @@ static const uint16_t dwarf_reg_off[17] = {
 };
 enum { NULL_PAGE = 4096 };
 
-#define DEFAULT_RINGBUF (8u << 20)
-
 /* The save map's key and value (codegen.h): {tid, key, depth}, {failed mask, vals}. */
 enum { SAVE_KEY_BYTES = 16, SAVE_VAL_BYTES = 8 + 8 * GS_IR_SAVE_MAX };
-
-/* ---- layout ------------------------------------------------------------------- */
-
-static uint32_t round8(uint32_t n)
-{
-	return (n + 7) & ~7u;
-}
-
-static uint32_t pow2_at_least(uint32_t n)
-{
-	uint32_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
-static uint32_t slot_cap(const struct gs_ir_stmt *s)
-{
-	switch (s->kind) {
-	case GS_IR_S_VALUE:
-	case GS_IR_S_IF:
-		return 8;
-	case GS_IR_S_MEM:
-	case GS_IR_S_MEM_DYN:
-	case GS_IR_S_STR:
-		return s->len > 8 ? round8(s->len) : 8;
-	case GS_IR_S_COMM:
-		return 16;
-	case GS_IR_S_BACKTRACE:
-		return sizeof(struct gs_bt_hdr) + 8 * s->len;
-	default:
-		return 0;
-	}
-}
-
-struct layout {
-	struct gs_event_slot *slots;
-	size_t cnt, cap;
-	uint32_t end;		/* hdr.len */
-	uint32_t reserve;	/* bytes reserved: end, plus masking room for MEM_DYN */
-	char *err;
-	size_t errlen;
-};
-
-static int layout_fail(struct layout *lo, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int layout_fail(struct layout *lo, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (lo->err && lo->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(lo->err, lo->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
-static int layout_body(struct layout *lo, const struct gs_ir_stmt *s)
-{
-	for (; s; s = s->next) {
-		struct gs_event_slot *slot;
-		int ret;
-
-		if (s->kind > GS_IR_S_BACKTRACE)
-			return layout_fail(lo, -EINVAL, "unknown statement kind %u", s->kind);
-		if (s->kind == GS_IR_S_RETURN)
-			continue;
-		if (s->kind == GS_IR_S_SAVE) {
-			if (!s->nsave || s->nsave > GS_IR_SAVE_MAX || !s->save_exprs)
-				return layout_fail(lo, -E2BIG, "save of %u values (1..%u allowed)",
-						   s->nsave, GS_IR_SAVE_MAX);
-			continue;
-		}
-		if (!s->id)
-			return layout_fail(lo, -EINVAL, "statement with emit id 0");
-		if (s->kind == GS_IR_S_BACKTRACE && (!s->len || s->len > GS_IR_BT_MAX))
-			return layout_fail(lo, -E2BIG, "backtrace #%u of depth %u (1..%u allowed)",
-					   s->id, s->len, GS_IR_BT_MAX);
-		if (s->kind != GS_IR_S_MARK && s->kind != GS_IR_S_COMM &&
-		    s->kind != GS_IR_S_BACKTRACE && !s->expr)
-			return layout_fail(lo, -EINVAL, "statement #%u lacks an expression", s->id);
-		if (s->kind == GS_IR_S_MEM_DYN && !s->len_expr)
-			return layout_fail(lo, -EINVAL, "statement #%u lacks a length", s->id);
-		if ((s->kind == GS_IR_S_MEM || s->kind == GS_IR_S_MEM_DYN || s->kind == GS_IR_S_STR) &&
-		    (s->len > GS_CODEGEN_MAX_MEM || (s->kind == GS_IR_S_STR && s->len < 2)))
-			return layout_fail(lo, -E2BIG, "statement #%u reads %u bytes (1..%u allowed)",
-					   s->id, s->len, GS_CODEGEN_MAX_MEM);
-		if (lo->cnt == lo->cap) {
-			size_t cap = lo->cap ? lo->cap * 2 : 16;
-			void *p = reallocarray(lo->slots, cap, sizeof(*lo->slots));
-
-			if (!p)
-				return -ENOMEM;
-			lo->slots = p;
-			lo->cap = cap;
-		}
-		slot = &lo->slots[lo->cnt++];
-		slot->id = s->id;
-		slot->kind = s->kind;
-		slot->off = lo->end;
-		slot->cap = slot_cap(s);
-		lo->end += sizeof(struct gs_rec_hdr) + slot->cap;
-		if (lo->end > GS_CODEGEN_MAX_EVENT)
-			return layout_fail(lo, -E2BIG, "event exceeds %u bytes", GS_CODEGEN_MAX_EVENT);
-		if (s->kind == GS_IR_S_BACKTRACE) {
-			/* The unwinder's pc stores are masked to GS_IR_BT_MAX slots (helpers.c). */
-			uint32_t need = slot->off + sizeof(struct gs_rec_hdr) +
-					sizeof(struct gs_bt_hdr) + 8 * GS_IR_BT_MAX;
-
-			if (need > lo->reserve)
-				lo->reserve = need;
-		}
-		if (s->kind == GS_IR_S_MEM_DYN) {
-			/* The verifier sees the length as "masked", so room up to the mask. */
-			uint32_t need = slot->off + sizeof(struct gs_rec_hdr) +
-					pow2_at_least(s->len + 1);
-
-			if (need > lo->reserve)
-				lo->reserve = need;
-		}
-		if (s->kind == GS_IR_S_IF) {
-			ret = layout_body(lo, s->then_body);
-			if (!ret)
-				ret = layout_body(lo, s->else_body);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-static int layout_build(const struct gs_ir_prog *prog, struct layout *lo)
-{
-	int ret;
-
-	lo->end = sizeof(struct gs_event_hdr);
-	lo->reserve = 0;
-	ret = layout_body(lo, prog->body);
-	if (lo->reserve < lo->end)
-		lo->reserve = lo->end;
-	return ret;
-}
-
-int gs_codegen_layout(const struct gs_ir_prog *prog, struct gs_event_slot **slots_ret,
-		      size_t *cnt_ret, uint32_t *event_len_ret)
-{
-	struct layout lo = { 0 };
-	int ret = layout_build(prog, &lo);
-
-	if (ret) {
-		free(lo.slots);
-		return ret;
-	}
-	*slots_ret = lo.slots;
-	*cnt_ret = lo.cnt;
-	*event_len_ret = lo.end;
-	return 0;
-}
 
 /* ---- module-level state --------------------------------------------------------- */
 
@@ -256,7 +92,10 @@ struct cg {
 	bool uses_bt;		/* some program has S_BACKTRACE: helpers linked */
 	LLVMValueRef fn_unwind;	/* bpf/helpers.c gs_bt_unwind */
 	const struct gs_codegen_opts *o;
-	uint32_t ringbuf_bytes, wakeup_bytes;
+	uint32_t ringbuf_bytes;
+	struct gs_codegen_cfg cfg0;	/* gs_cfg's initial value */
+	LLVMTypeRef cfg_ty;
+	LLVMValueRef cfg;		/* the gs_cfg global */
 	char *err;
 	size_t errlen;
 	char diag[512];		/* first LLVM error diagnostic */
@@ -274,7 +113,7 @@ struct cg {
 	LLVMValueRef saved;			/* return programs: the save, or null */
 	bool no_event;				/* top level is S_SAVE only */
 	LLVMValueRef regv[17];			/* DWARF registers 0..16, loaded at entry */
-	struct layout lo;
+	struct gs_cg_layout lo;
 	size_t slot_next;
 };
 
@@ -391,6 +230,69 @@ static LLVMValueRef cg_map(struct cg *g, const char *name, uint32_t type, uint32
 	return gv;
 }
 
+/* Field numbers of struct gs_codegen_cfg in the LLVM struct type. */
+enum { CFG_DEV, CFG_INO, CFG_PID_FILTER, CFG_TGID, CFG_WAKEUP, CFG_RESERVED, CFG_NFIELDS };
+
+/*
+ * gs_cfg: the per-run settings (codegen.h), alone in its section, with debug info so
+ * that the object's BTF describes it like a clang-built `const volatile` global.
+ */
+static void cg_cfg_global(struct cg *g)
+{
+	static const char *const names[CFG_NFIELDS] = {
+		"pidns_dev", "pidns_ino", "pid_filter", "filter_tgid", "wakeup_bytes", "reserved",
+	};
+	LLVMTypeRef fields[CFG_NFIELDS] = { g->i64, g->i64, g->i32, g->i32, g->i32, g->i32 };
+	LLVMValueRef init[CFG_NFIELDS] = {
+		c64(g, g->cfg0.pidns_dev), c64(g, g->cfg0.pidns_ino),
+		LLVMConstInt(g->i32, g->cfg0.pid_filter, false),
+		LLVMConstInt(g->i32, g->cfg0.filter_tgid, false),
+		LLVMConstInt(g->i32, g->cfg0.wakeup_bytes, false), LLVMConstInt(g->i32, 0, false),
+	};
+	LLVMMetadataRef members[CFG_NFIELDS], u64, u32, st, cst, expr, gve;
+	unsigned off = 0;
+
+	_Static_assert(sizeof(struct gs_codegen_cfg) == 32, "gs_cfg layout");
+	g->cfg_ty = LLVMStructTypeInContext(g->ctx, fields, CFG_NFIELDS, false);
+	g->cfg = LLVMAddGlobal(g->mod, g->cfg_ty, GS_CODEGEN_CFG_VAR);
+	LLVMSetInitializer(g->cfg, LLVMConstNamedStruct(g->cfg_ty, init, CFG_NFIELDS));
+	LLVMSetGlobalConstant(g->cfg, true);
+	LLVMSetSection(g->cfg, GS_CODEGEN_CFG_SEC);
+	LLVMSetAlignment(g->cfg, 8);
+	u64 = LLVMDIBuilderCreateBasicType(g->di, "unsigned long long", 18, 64, 0x08, 0);
+	u32 = LLVMDIBuilderCreateBasicType(g->di, "unsigned int", 12, 32, 0x08, 0);
+	for (unsigned i = 0; i < CFG_NFIELDS; i++) {
+		unsigned bits = i < CFG_PID_FILTER ? 64 : 32;
+
+		members[i] = LLVMDIBuilderCreateMemberType(g->di, g->di_file, names[i],
+							   strlen(names[i]), g->di_file, 0, bits,
+							   bits, off, 0, bits == 64 ? u64 : u32);
+		off += bits;
+	}
+	st = LLVMDIBuilderCreateStructType(g->di, g->di_file, "gs_codegen_cfg", 14, g->di_file, 0,
+					   off, 64, 0, NULL, members, CFG_NFIELDS, 0, NULL, NULL, 0);
+	cst = LLVMDIBuilderCreateQualifiedType(g->di, 0x26 /* DW_TAG_const_type */,
+					       LLVMDIBuilderCreateQualifiedType(g->di,
+						       0x35 /* DW_TAG_volatile_type */, st));
+	expr = LLVMDIBuilderCreateExpression(g->di, NULL, 0);
+	gve = LLVMDIBuilderCreateGlobalVariableExpression(g->di, g->di_cu, GS_CODEGEN_CFG_VAR, 6,
+							  GS_CODEGEN_CFG_VAR, 6, g->di_file, 0, cst,
+							  false, expr, NULL, 64);
+	LLVMGlobalSetMetadata(g->cfg, LLVMGetMDKindIDInContext(g->ctx, "dbg", 3), gve);
+}
+
+/* A per-run setting, as an i64: a volatile load, so LLVM never folds the default. */
+static LLVMValueRef cg_cfg(struct cg *g, unsigned field)
+{
+	LLVMValueRef p = LLVMBuildStructGEP2(g->b, g->cfg_ty, g->cfg, field, "");
+	bool wide = field < CFG_PID_FILTER;
+	LLVMValueRef v = LLVMBuildLoad2(g->b, wide ? g->i64 : g->i32, p, "");
+
+	LLVMSetVolatile(v, true);
+	LLVMSetAlignment(v, wide ? 8 : 4);
+	return wide ? v : LLVMBuildZExt(g->b, v, g->i64, "");
+}
+
 static void cg_module_globals(struct cg *g)
 {
 	uint32_t entries = g->o->max_trace_id + 1;
@@ -408,6 +310,7 @@ static void cg_module_globals(struct cg *g)
 		g->map_scratch = cg_map(g, GS_CODEGEN_MAP_SCRATCH, BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4,
 					SAVE_VAL_BYTES);
 	}
+	cg_cfg_global(g);
 	lic = LLVMAddGlobal(g->mod, LLVMArrayType(g->i8, 4), "_license");
 	LLVMSetInitializer(lic, LLVMConstStringInContext(g->ctx, "GPL", 3, false));
 	LLVMSetSection(lic, "license");
@@ -1101,7 +1004,7 @@ static void cg_stmt_read(struct cg *g, const struct gs_ir_stmt *s, const struct 
 		LLVMValueRef tr = LLVMBuildICmp(g->b, LLVMIntUGT, n, len, "");
 
 		n = LLVMBuildSelect(g->b, tr, len, n, "");
-		n = LLVMBuildAnd(g->b, cg_opaque(g, n), c64(g, pow2_at_least(s->len + 1) - 1), "");
+		n = LLVMBuildAnd(g->b, cg_opaque(g, n), c64(g, gs_cg_pow2_at_least(s->len + 1) - 1), "");
 		status = LLVMBuildSelect(g->b, tr, c64(g, GS_REC_TRUNCATED), status, "");
 		args[1] = len = n;
 	}
@@ -1346,28 +1249,45 @@ static void cg_fn_debug(struct cg *g, const char *name)
 	LLVMSetCurrentDebugLocation2(g->b, loc);
 }
 
-/* Fills g->pid/tid/host_pid; the target's namespace view when the options give one. */
+/*
+ * Fills g->pid/tid/host_pid; the target's namespace view when gs_cfg gives one (a
+ * branch the verifier removes when it does not).
+ */
 static void cg_fn_ids(struct cg *g)
 {
 	LLVMValueRef pt = cg_helper(g, BPF_FUNC_get_current_pid_tgid, NULL, 0);
-	LLVMValueRef args[4], r, ok, ns, mask = c64(g, 0xffffffff);
+	LLVMValueRef args[4], r, ok, ns, dev, ino, use, vals[2];
+	LLVMValueRef mask = c64(g, 0xffffffff);
+	LLVMBasicBlockRef from, nsb = cg_block(g, "ns"), join = cg_block(g, "ns.j"), bbs[2];
 
 	g->host_pid = LLVMBuildLShr(g->b, pt, c64(g, 32), "");
-	g->pid = g->host_pid;
-	g->tid = LLVMBuildAnd(g->b, pt, mask, "");
-	g->host_tid = g->tid;
-	if (!g->o->pidns_dev && !g->o->pidns_ino)
-		return;
+	g->host_tid = LLVMBuildAnd(g->b, pt, mask, "");
+	dev = cg_cfg(g, CFG_DEV);
+	ino = cg_cfg(g, CFG_INO);
+	use = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildOr(g->b, dev, ino, ""), c64(g, 0), "");
+	from = LLVMGetInsertBlock(g->b);
+	LLVMBuildCondBr(g->b, use, nsb, join);
+
+	LLVMPositionBuilderAtEnd(g->b, nsb);
 	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
-	args[0] = c64(g, g->o->pidns_dev);
-	args[1] = c64(g, g->o->pidns_ino);
+	args[0] = dev;
+	args[1] = ino;
 	args[2] = g->tmp;
 	args[3] = c64(g, 8);	/* struct bpf_pidns_info { u32 pid; u32 tgid; } */
 	r = cg_helper(g, BPF_FUNC_get_ns_current_pid_tgid, args, 4);
 	ok = LLVMBuildICmp(g->b, LLVMIntEQ, r, c64(g, 0), "");
 	ns = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
-	g->pid = LLVMBuildSelect(g->b, ok, LLVMBuildLShr(g->b, ns, c64(g, 32), ""), g->pid, "");
-	g->tid = LLVMBuildSelect(g->b, ok, LLVMBuildAnd(g->b, ns, mask, ""), g->tid, "");
+	vals[0] = LLVMBuildSelect(g->b, ok, LLVMBuildLShr(g->b, ns, c64(g, 32), ""), g->host_pid, "");
+	vals[1] = LLVMBuildSelect(g->b, ok, LLVMBuildAnd(g->b, ns, mask, ""), g->host_tid, "");
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, join);
+	bbs[0] = from;
+	bbs[1] = nsb;
+	g->pid = LLVMBuildPhi(g->b, g->i64, "pid");
+	LLVMAddIncoming(g->pid, (LLVMValueRef[]){ g->host_pid, vals[0] }, bbs, 2);
+	g->tid = LLVMBuildPhi(g->b, g->i64, "tid");
+	LLVMAddIncoming(g->tid, (LLVMValueRef[]){ g->host_tid, vals[1] }, bbs, 2);
 }
 
 /*
@@ -1480,7 +1400,7 @@ static void cg_fn_submit(struct cg *g)
 	args[0] = g->map_events;
 	args[1] = c64(g, BPF_RB_AVAIL_DATA);
 	avail = cg_helper(g, BPF_FUNC_ringbuf_query, args, 2);
-	force = LLVMBuildICmp(g->b, LLVMIntUGT, avail, c64(g, g->wakeup_bytes), "");
+	force = LLVMBuildICmp(g->b, LLVMIntUGT, avail, cg_cfg(g, CFG_WAKEUP), "");
 	args[0] = g->ev;
 	args[1] = LLVMBuildSelect(g->b, force, c64(g, BPF_RB_FORCE_WAKEUP),
 				  c64(g, BPF_RB_NO_WAKEUP), "");
@@ -1553,7 +1473,7 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 	g->fn = LLVMAddFunction(g->mod, name, fty);
 	g->lo.err = g->err;
 	g->lo.errlen = g->errlen;
-	ret = layout_build(prog, &g->lo);
+	ret = gs_cg_layout_build(prog, &g->lo);
 	if (ret) {
 		/* Prefix the layout's message with the program. */
 		char msg[256];
@@ -1592,12 +1512,16 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 	g->cookie = cg_helper(g, BPF_FUNC_get_attach_cookie, args, 1);
 	g->trace_key = LLVMBuildAnd(g->b, g->cookie, c64(g, 0xffffffff), "");
 	cg_fn_ids(g);
-	if (g->o->pid_filter) {
+	{
+		/* Per-run pid filter (gs_cfg): drop unless off or the host tgid matches. */
 		LLVMBasicBlockRef keep = cg_block(g, "keep");
+		LLVMValueRef on = LLVMBuildICmp(g->b, LLVMIntNE, cg_cfg(g, CFG_PID_FILTER),
+						c64(g, 0), "");
+		LLVMValueRef other = LLVMBuildICmp(g->b, LLVMIntNE, g->host_pid,
+						   cg_cfg(g, CFG_TGID), "");
 
 		drop = cg_block(g, "drop");
-		LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, g->host_pid,
-						    c64(g, g->o->filter_tgid), ""), keep, drop);
+		LLVMBuildCondBr(g->b, LLVMBuildAnd(g->b, on, other, ""), drop, keep);
 		LLVMPositionBuilderAtEnd(g->b, drop);
 		LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
 		LLVMPositionBuilderAtEnd(g->b, keep);
@@ -1770,9 +1694,11 @@ out:
 	return ret;
 }
 
-int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
-		    const struct gs_codegen_opts *opts, void **obj_ret, size_t *len_ret,
-		    char *err, size_t errlen)
+/* The library's one exported symbol (built with -fvisibility=hidden). */
+__attribute__((visibility("default")))
+int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
+			 const struct gs_codegen_opts *opts, void **obj_ret, size_t *len_ret,
+			 char *err, size_t errlen)
 {
 	struct gs_codegen_opts dflt = { 0 };
 	struct cg g = { 0 };
@@ -1785,13 +1711,12 @@ int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	g.o = opts ? opts : &dflt;
 	g.err = err;
 	g.errlen = errlen;
-	g.ringbuf_bytes = g.o->ringbuf_bytes ? g.o->ringbuf_bytes : DEFAULT_RINGBUF;
-	if (g.ringbuf_bytes < 4096 || (g.ringbuf_bytes & (g.ringbuf_bytes - 1)))
+	g.ringbuf_bytes = gs_codegen_cfg_fill(g.o, &g.cfg0);
+	if (!g.ringbuf_bytes)
 		return cg_fail(&g, -EINVAL, "ring buffer size %u is not a power of two >= 4096",
-			       g.ringbuf_bytes);
+			       g.o->ringbuf_bytes);
 	if (!nprogs)
 		return cg_fail(&g, -EINVAL, "no programs to compile");
-	g.wakeup_bytes = g.o->wakeup_bytes ? g.o->wakeup_bytes : g.ringbuf_bytes / 8;
 	pthread_once(&llvm_once, llvm_init_bpf);
 
 	g.ctx = LLVMContextCreate();
@@ -1831,44 +1756,4 @@ int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	LLVMDisposeModule(g.mod);
 	LLVMContextDispose(g.ctx);
 	return ret;
-}
-
-/* ---- dry-run and option helpers --------------------------------------------------- */
-
-int gs_codegen_insn_counts(const void *obj, size_t len, uint32_t *cnt_ret, size_t nprogs)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "ghostscope");
-	struct bpf_object *bo;
-	int ret = 0;
-
-	bo = bpf_object__open_mem(obj, len, &oo);
-	if (!bo)
-		return -EINVAL;
-	for (size_t i = 0; i < nprogs; i++) {
-		char name[32];
-		struct bpf_program *p;
-
-		snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, i);
-		p = bpf_object__find_program_by_name(bo, name);
-		if (!p) {
-			ret = -EINVAL;
-			break;
-		}
-		cnt_ret[i] = bpf_program__insn_cnt(p);
-	}
-	bpf_object__close(bo);
-	return ret;
-}
-
-int gs_codegen_pidns(int pid, uint64_t *dev_ret, uint64_t *ino_ret)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
-	if (stat(path, &st))
-		return -errno;
-	*dev_ret = st.st_dev;
-	*ino_ret = st.st_ino;
-	return 0;
 }

@@ -2,8 +2,14 @@
 /*
  * BPF code generation: probe IR programs (ir.h) -> one BPF ELF object in memory,
  * through the LLVM C API (bpfel, CPU v3, default<O2>). The object holds one program
- * per IR program, named gs_p<index>, and the maps below, with BTF from DIBuilder debug
- * info. docs/codegen.md describes the generated code and the event layout.
+ * per IR program, named gs_p<index>, the maps below and the per-run settings global,
+ * with BTF from DIBuilder debug info. docs/codegen.md describes the generated code and
+ * the event layout.
+ *
+ * LLVM lives in a private library (libghostscope-codegen.so next to the executable,
+ * or $GHOSTSCOPE_CODEGEN_LIB) that gs_codegen_emit() loads on first use; everything
+ * else here works without it. gs_codegen_emit_cached() keeps compiled objects on disk
+ * so that the same programs are never compiled twice.
  */
 #ifndef GS_TRACER_CODEGEN_H
 #define GS_TRACER_CODEGEN_H
@@ -44,6 +50,7 @@ enum {
 	GS_CODEGEN_MAX_CMP	= 128,	/* MEMEQ / STREQ bytes (BPF stack scratch) */
 	GS_CODEGEN_SAVE_ENTRIES	= 16384, /* gs_save / gs_depth entries (LRU beyond) */
 	GS_CODEGEN_UW_MAX_RANGES = 32,	/* module address ranges the unwinder searches */
+	GS_CODEGEN_DEFAULT_RING = 8u << 20, /* ring buffer bytes when the options say 0 */
 };
 
 /*
@@ -56,22 +63,28 @@ struct gs_codegen_uw_range {
 	uint32_t ent_off, ent_cnt, row_off, reserved;
 };
 
+/*
+ * The options. Fields marked "per run" are load-time settings: the object carries
+ * them only as defaults (the ring buffer and gs_lost/gs_vaddr sizes, the gs_cfg
+ * global below), the loader replaces them (gs_loader_opts.run), and the cache key
+ * ignores them, so one cached object serves every pid, namespace and ring size.
+ */
 struct gs_codegen_opts {
-	/* Ring buffer size in bytes: a power of two >= 4096; 0 means 8 MiB. */
+	/* Per run. Ring buffer size in bytes: a power of two >= 4096; 0 means 8 MiB. */
 	uint32_t ringbuf_bytes;
 	/*
-	 * Drop events early (before reserving) unless the host tgid (as
+	 * Per run. Drop events early (before reserving) unless the host tgid (as
 	 * bpf_get_current_pid_tgid() sees it, i.e. the tracer's view) equals filter_tgid.
 	 */
 	bool pid_filter;
 	uint32_t filter_tgid;
 	/*
-	 * dev/ino of the target's pid namespace (stat("/proc/PID/ns/pid")): hdr.pid/tid
+	 * Per run. dev/ino of the target's pid namespace (stat("/proc/PID/ns/pid")): hdr.pid/tid
 	 * and $pid/$tid then come from bpf_get_ns_current_pid_tgid; both 0 means use the
 	 * host ids. gs_codegen_pidns() fills them.
 	 */
 	uint64_t pidns_dev, pidns_ino;
-	/* Largest trace id used: sizes gs_lost and gs_vaddr (max_trace_id + 1 entries). */
+	/* Per run. Largest trace id used: sizes gs_lost and gs_vaddr (max_trace_id + 1 entries). */
 	uint32_t max_trace_id;
 	/*
 	 * Section "uprobe.multi" (true) or "uprobe" (false); informational for libbpf
@@ -79,12 +92,37 @@ struct gs_codegen_opts {
 	 */
 	bool uprobe_multi;	/* return programs: "uretprobe.multi" / "uretprobe" */
 	/*
-	 * Events are submitted with BPF_RB_NO_WAKEUP while less than this many bytes are
+	 * Per run. Events are submitted with BPF_RB_NO_WAKEUP while less than this many bytes are
 	 * unconsumed, and with BPF_RB_FORCE_WAKEUP above it; 0 means ringbuf_bytes / 8.
 	 * The reader polls with a short timeout, so quiet streams still drain promptly.
 	 */
 	uint32_t wakeup_bytes;
+	/* The tool's version: hashed into the cache key only (NULL = ""). */
+	const char *version;
 };
+
+/*
+ * The per-run settings as the programs read them: one read-only global, gs_cfg, alone
+ * in section GS_CODEGEN_CFG_SEC (libbpf makes it an internal map of that name). Loads
+ * from it are volatile, so LLVM keeps them; the kernel freezes the map, so the
+ * verifier sees constants and drops the branches they disable (no pid filter, host
+ * ids) from the program.
+ */
+#define GS_CODEGEN_CFG_SEC	".rodata.gs_cfg"
+#define GS_CODEGEN_CFG_VAR	"gs_cfg"
+struct gs_codegen_cfg {
+	uint64_t pidns_dev, pidns_ino;	/* both 0: host pid/tid */
+	uint32_t pid_filter;		/* 1: drop events whose host tgid != filter_tgid */
+	uint32_t filter_tgid;
+	uint32_t wakeup_bytes;		/* force a wakeup above this much unconsumed data */
+	uint32_t reserved;
+};
+
+/*
+ * Resolves @o's per-run fields: fills *@cfg and returns the ring buffer size (defaults
+ * applied), or 0 when ringbuf_bytes is not a power of two >= 4096.
+ */
+uint32_t gs_codegen_cfg_fill(const struct gs_codegen_opts *o, struct gs_codegen_cfg *cfg);
 
 /*
  * Compiles @nprogs programs into one object. On success *@obj_ret is a malloc'd ELF
@@ -92,12 +130,33 @@ struct gs_codegen_opts {
  * (bad register, load size, slot id 0, SP_CFA without cfa_valid, GS_IR_SAVED outside
  * a return program or past value 15...), -E2BIG for a limit above (or an S_SAVE of
  * more than 16 values, a backtrace deeper than 128), -EIO when LLVM fails (also when
- * the embedded bpf/helpers bitcode a backtrace needs does not link); @err (may be NULL) then holds a one-line message
- * starting "program N: " when one program is at fault.
+ * the embedded bpf/helpers bitcode a backtrace needs does not link), -ELIBACC when
+ * the LLVM library cannot be loaded; @err (may be NULL) then holds a one-line
+ * message, starting "program N: " when one program is at fault.
  */
 int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 		    const struct gs_codegen_opts *opts, void **obj_ret, size_t *len_ret,
 		    char *err, size_t errlen);
+
+/*
+ * gs_codegen_emit with an object cache: the key is an XXH3-128 hash of the cache
+ * format, the code generator's build-id, @o's version and non-per-run fields, and the
+ * canonical dump (gs_ir_dump) of every program in order. With @cache_dir (NULL = no
+ * cache) a valid <cache_dir>/bpf/<key[0:2]>/<key>.o is returned without loading
+ * LLVM (*@hit_ret true); otherwise the programs are compiled with @o's per-run
+ * fields zeroed and the object is stored (temp file, then rename; a store failure
+ * is not an error). A short or corrupt file is a miss and is replaced. The caller
+ * gives the per-run settings to the loader (gs_loader_opts.run). Returns as
+ * gs_codegen_emit; *@obj_ret is malloc'd.
+ */
+int gs_codegen_emit_cached(const struct gs_ir_prog *const *progs, size_t nprogs,
+			   const struct gs_codegen_opts *o, const char *cache_dir,
+			   void **obj_ret, size_t *len_ret, bool *hit_ret, char *err,
+			   size_t errlen);
+
+/* The cache key of gs_codegen_emit_cached, 16 bytes; 0 or -ENOMEM / -EINVAL. */
+int gs_codegen_cache_key(const struct gs_ir_prog *const *progs, size_t nprogs,
+			 const struct gs_codegen_opts *o, uint8_t key[16]);
 
 /*
  * Where the records of one program's events are: one slot per slot-writing statement

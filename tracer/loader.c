@@ -212,9 +212,45 @@ static int rb_sample(void *ctx, void *data, size_t size)
 	return l->cb ? l->cb(l->cb_ctx, data, size) : 0;
 }
 
-static int loader_setup(struct gs_loader *l, size_t nprogs, char *err, size_t errlen)
+/* Writes the per-run settings into the object before it is loaded. */
+static int loader_run_settings(struct gs_loader *l, const struct gs_codegen_opts *run,
+			       char *err, size_t errlen)
+{
+	struct gs_codegen_cfg cfg;
+	uint32_t ring = gs_codegen_cfg_fill(run, &cfg);
+	struct bpf_map *m;
+	int ret;
+
+	if (!ring) {
+		snprintf(err, errlen, "loader: ring buffer size %u is not a power of two >= 4096",
+			 run->ringbuf_bytes);
+		return -EINVAL;
+	}
+	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_CFG_SEC);
+	if (!m) {
+		snprintf(err, errlen, "loader: object lacks '%s'", GS_CODEGEN_CFG_SEC);
+		return -EINVAL;
+	}
+	ret = bpf_map__set_initial_value(m, &cfg, sizeof(cfg));
+	if (!ret)
+		ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
+							GS_CODEGEN_MAP_EVENTS), ring);
+	if (!ret)
+		ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
+							GS_CODEGEN_MAP_LOST), run->max_trace_id + 1);
+	if (!ret)
+		ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
+							GS_CODEGEN_MAP_VADDR), run->max_trace_id + 1);
+	if (ret)
+		snprintf(err, errlen, "loader: cannot apply the run settings: %s", strerror(-ret));
+	return ret;
+}
+
+static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_codegen_opts *run,
+			char *err, size_t errlen)
 {
 	struct bpf_map *m;
+	int ret;
 
 	l->progs = calloc(nprogs ? nprogs : 1, sizeof(*l->progs));
 	if (!l->progs)
@@ -244,6 +280,11 @@ static int loader_setup(struct gs_loader *l, size_t nprogs, char *err, size_t er
 	    !bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_VADDR)) {
 		snprintf(err, errlen, "loader: object lacks the ghostscope maps");
 		return -EINVAL;
+	}
+	if (run) {
+		ret = loader_run_settings(l, run, err, errlen);
+		if (ret)
+			return ret;
 	}
 	l->lost_entries = bpf_map__max_entries(m);
 	return 0;
@@ -319,7 +360,7 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 		snprintf(err, errlen, "loader: cannot open the BPF object: %s", strerror(-rc));
 		goto err_free;
 	}
-	rc = loader_setup(l, nprogs, err, errlen);
+	rc = loader_setup(l, nprogs, opts->run, err, errlen);
 	if (rc)
 		goto err_free;
 	rc = loader_load(l, opts->strict_btf, bad_prog_ret, err, errlen);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "shared/index.h"
+#include "tracer/codegen.h"
 #include "tracer/event.h"
 
 struct gs_loader;
@@ -36,6 +37,13 @@ struct gs_loader_opts {
 	 * each); 0 means 4096 rows and 262144 entries.
 	 */
 	uint32_t unwind_rows, unwind_entries;
+	/*
+	 * The per-run settings (the "per run" fields of gs_codegen_opts: ring buffer size,
+	 * wakeup threshold, pid filter, pid namespace, max_trace_id) to load the object
+	 * with, replacing the defaults it was compiled with; NULL keeps those. Needed for
+	 * objects from gs_codegen_emit_cached, which are compiled without them.
+	 */
+	const struct gs_codegen_opts *run;
 };
 
 /* One pc to probe. */
@@ -73,7 +81,7 @@ bool gs_loader_has_uprobe_multi(void);
  * -EACCES/-EINVAL... from the kernel; when the verifier rejected a program, @err holds
  * "program N: verifier rejected: <the verifier's last lines>" and *@bad_prog_ret
  * (may be NULL) is N, else -1. -EINVAL with "kernel rejected the BTF" under
- * strict_btf. Nothing is left loaded after a failure.
+ * strict_btf, or for a bad ring buffer size in opts->run. Nothing is left loaded after a failure.
  */
 int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_loader_opts *opts,
 		   struct gs_loader **ret, int *bad_prog_ret, char *err, size_t errlen);

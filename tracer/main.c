@@ -52,6 +52,7 @@ struct options {
 	const char *ready_marker;
 	bool verbose;
 	bool force_single;
+	bool no_bpf_cache;
 	uint32_t ringbuf_bytes;
 	uint32_t bt_depth;
 };
@@ -103,6 +104,7 @@ static void usage(FILE *f)
 "Other:\n"
 "      --ringbuf-size BYTES  ring buffer size (power of two, default 8 MiB)\n"
 "      --single-uprobes      do not use uprobe_multi links\n"
+"      --no-bpf-cache        compile the BPF programs even when the index holds them\n"
 "      --backtrace-depth N   frames per bt (1-128, default 128)\n"
 "  -v, --verbose             more status on stderr\n"
 "  -h, --help                this help\n"
@@ -116,7 +118,7 @@ static void usage(FILE *f)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_SCRIPT_FILE = 256, O_OUTPUT, O_MAX, O_TIMEOUT, O_DRY, O_INDEX_DIR, O_DEBUG_FILE,
-	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH };
+	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH, O_NO_CACHE };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "target", required_argument, NULL, 't' },
@@ -132,6 +134,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "ready-marker", required_argument, NULL, O_READY },
 		{ "ringbuf-size", required_argument, NULL, O_RING },
 		{ "single-uprobes", no_argument, NULL, O_SINGLE },
+		{ "no-bpf-cache", no_argument, NULL, O_NO_CACHE },
 		{ "backtrace-depth", required_argument, NULL, O_BTDEPTH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -187,6 +190,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case O_SINGLE: o->force_single = true; break;
+		case O_NO_CACHE: o->no_bpf_cache = true; break;
 		case O_BTDEPTH: {
 			long d = strtol(optarg, &end, 10);
 
@@ -477,6 +481,26 @@ static int group_programs(struct gs_plan *plan, const struct gs_ir_prog ***progs
 	return 0;
 }
 
+/*
+ * A launched program outlives neither a timeout nor Ctrl-C: like a debugger ending
+ * its inferior, it gets SIGTERM, then SIGKILL if it is still there a second later.
+ */
+static void stop_child(pid_t child)
+{
+	int status;
+
+	if (waitpid(child, &status, WNOHANG) != 0)
+		return;
+	kill(child, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(child, &status, WNOHANG) != 0)
+			return;
+		usleep(10000);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+}
+
 static bool target_alive(const struct gs_target *t)
 {
 	if (t->child) {
@@ -503,6 +527,7 @@ int main(int argc, char **argv)
 	struct gs_attach_point *pts = NULL;
 	uint32_t *prog_of = NULL, *insns = NULL;
 	char dir[PATH_MAX], err[1024];
+	struct gs_codegen_opts co;
 	size_t nprogs = 0, srclen = 0, npts = 0, nbad = 0;
 	char *src = NULL;
 	void *obj = NULL;
@@ -598,22 +623,34 @@ int main(int argc, char **argv)
 	prog_of = calloc(plan->nprobes + 1, sizeof(*prog_of));
 	if (!prog_of || group_programs(plan, &progs, &nprogs, prog_of))
 		goto out;
+	/*
+	 * The per-run fields of co are load-time settings (gs_loader_opts.run), so the
+	 * object cached in the index directory serves any pid, namespace and ring size.
+	 */
+	co = (struct gs_codegen_opts){
+		.ringbuf_bytes = o.ringbuf_bytes,
+		.pid_filter = target.pid && !target.file_mode,
+		.filter_tgid = target.pid,
+		.pidns_dev = target.pidns_dev,
+		.pidns_ino = target.pidns_ino,
+		.max_trace_id = plan->nprobes,
+		.uprobe_multi = !o.force_single && gs_loader_has_uprobe_multi(),
+		.version = GS_VERSION,
+	};
 	if (nprogs) {
-		struct gs_codegen_opts co = {
-			.ringbuf_bytes = o.ringbuf_bytes,
-			.pid_filter = target.pid && !target.file_mode,
-			.filter_tgid = target.pid,
-			.pidns_dev = target.pidns_dev,
-			.pidns_ino = target.pidns_ino,
-			.max_trace_id = plan->nprobes,
-			.uprobe_multi = !o.force_single && gs_loader_has_uprobe_multi(),
-		};
+		double t0 = now_s();
+		bool hit = false;
 
-		e = gs_codegen_emit(progs, nprogs, &co, &obj, &objlen, err, sizeof(err));
+		e = gs_codegen_emit_cached(progs, nprogs, &co, o.no_bpf_cache ? NULL : dir, &obj,
+					   &objlen, &hit, err, sizeof(err));
 		if (e) {
 			fprintf(stderr, "ghostscope: code generation failed: %s\n", err);
 			goto out;
 		}
+		if (o.verbose)
+			fprintf(stderr, "ghostscope: BPF object: %s, %zu programs, %zu bytes, %.1f ms\n",
+				o.no_bpf_cache ? "compiled (cache off)" : hit ? "cache hit" : "cache miss, compiled",
+				nprogs, objlen, (now_s() - t0) * 1e3);
 	}
 	if (o.dry_run) {
 		insns = calloc(nprogs + 1, sizeof(*insns));
@@ -632,7 +669,8 @@ int main(int argc, char **argv)
 
 	/* Load and attach. */
 	{
-		struct gs_loader_opts lo = { .force_single = o.force_single, .verbose = o.verbose };
+		struct gs_loader_opts lo = { .force_single = o.force_single, .verbose = o.verbose,
+					     .run = &co };
 		int bad = -1;
 
 		e = gs_loader_open(obj, objlen, nprogs, &lo, &loader, &bad, err, sizeof(err));
@@ -736,11 +774,8 @@ int main(int argc, char **argv)
 	}
 out:
 	gs_loader_close(loader);
-	if (target.child && target.gate_fd < 0) {	/* launched and running: let it finish */
-		int status;
-
-		waitpid(target.child, &status, 0);
-	}
+	if (target.child && target.gate_fd < 0)	/* launched and still running */
+		stop_child(target.child);
 	for (size_t i = 0; mods && i < target.nmodules; i++)
 		gs_index_close(mods[i].idx);
 	gs_target_deinit(&target);

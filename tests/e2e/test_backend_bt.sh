@@ -15,7 +15,8 @@ LLVM_CONFIG=${LLVM_CONFIG:-llvm-config-16}
 
 make -s -C "$GS_TOP" build/obj/bpf/helpers_bc.o
 cc -O1 -g -D_GNU_SOURCE -I"$GS_TOP" -I"$($LLVM_CONFIG --includedir)" "$B/bt_driver.c" \
-	"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/loader.c" \
+	"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/codegen_layout.c" \
+	"$GS_TOP/tracer/codegen_lib.c" "$GS_TOP/tracer/loader.c" \
 	"$GS_TOP/indexer/cfi.c" "$GS_TOP/shared/elf.c" "$GS_TOP/shared/errors.c" \
 	"$GS_TOP/build/obj/bpf/helpers_bc.o" -o "$T/bt_driver" \
 	-L"$($LLVM_CONFIG --libdir)" $($LLVM_CONFIG --libs) -lbpf -ldw -lelf -lz -lstdc++ -lpthread

@@ -11,13 +11,16 @@ LLVM_CONFIG=${LLVM_CONFIG:-llvm-config-16}
 
 make -s -C "$GS_TOP" build/obj/bpf/helpers_bc.o	# the embedded bitcode codegen.c links
 cc -O1 -g -D_GNU_SOURCE -I"$GS_TOP" -I"$($LLVM_CONFIG --includedir)" "$B/driver.c" \
-	"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/loader.c" \
+	"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/codegen_layout.c" \
+	"$GS_TOP/tracer/codegen_lib.c" "$GS_TOP/tracer/loader.c" \
 	"$GS_TOP/build/obj/bpf/helpers_bc.o" -o "$T/driver" \
 	-L"$($LLVM_CONFIG --libdir)" $($LLVM_CONFIG --libs) -lbpf -lelf -lz -lstdc++ -lpthread
 cc -O0 -g "$B/target.c" -o "$T/target"
 
 out=$("$T/driver" dry)
-assert_eq "object=1 insns0>100=1 insns1<60=1" "$out" "dry run"
+# A MARK-only program: header, submit, and the per-run settings' branches (pid filter,
+# pid namespace), which the verifier removes when the settings disable them.
+assert_eq "object=1 insns0>100=1 insns1<110=1" "$out" "dry run"
 
 "$T/target" & TP=$!
 GS_CLEANUP="kill $TP 2>/dev/null || true"
