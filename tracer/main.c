@@ -399,6 +399,9 @@ static void print_dry_run(struct gs_plan *plan, const uint32_t *prog_of, const u
 			       pr->where, pr->retprobe ? " (on return)" : "");
 		printf("  module %s\n  pc 0x%" PRIx64 ", file offset 0x%" PRIx64 "\n", pr->mod->path,
 		       pr->vaddr, pr->file_offset);
+		if (pr->insn)
+			printf("  instruction: %s (%s)\n", pr->insn,
+			       pr->emulated ? "emulated by the kernel" : "single-stepped");
 		if (pr->error) {
 			printf("  error: %s\n", pr->error);
 			continue;
@@ -717,9 +720,17 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (o.verbose)
-		fprintf(stderr, "ghostscope: %zu probes armed (%zu links, %s)\n", npts,
-			gs_loader_link_count(loader), gs_loader_uses_multi(loader) ? "uprobe_multi" : "single uprobes");
+	if (o.verbose) {
+		size_t emulated = 0, known = 0;
+
+		for (size_t i = 0; i < plan->nprobes; i++) {
+			known += plan->probes[i].insn != NULL;
+			emulated += plan->probes[i].insn && plan->probes[i].emulated;
+		}
+		fprintf(stderr, "ghostscope: %zu probes armed (%zu links, %s); function probes on emulated instructions: %zu of %zu\n",
+			npts, gs_loader_link_count(loader),
+			gs_loader_uses_multi(loader) ? "uprobe_multi" : "single uprobes", emulated, known);
+	}
 	if (o.ready_marker) {
 		fprintf(stderr, "%s\n", o.ready_marker);
 		fflush(stderr);

@@ -104,6 +104,9 @@ struct gs_probe {
 	 */
 	bool retprobe;
 	bool hidden;
+	/* The probed instruction: emulated by the kernel (no single-step), and what it is. */
+	bool emulated;
+	const char *insn;
 	const struct gs_trace *trace;
 	struct gs_plan_module *mod;
 	uint64_t vaddr;		/* module vaddr of the probe */

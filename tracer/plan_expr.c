@@ -200,6 +200,13 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 	if (ret)
 		return plan_err(c, span, "cannot read '%s' at 0x%" PRIx64 ": %s", var->name, c->dw.pc, err);
 	gs_strbuf_addf(&c->pr->reads, "    %s: %s\n", var->name, loc.how);
+	/*
+	 * At a function's entry only what a location list places there (registers) or a
+	 * global is already right: a single stack-slot location is filled by the prologue.
+	 */
+	if (c->entry_check && (var->kind == GS_VAR_PARAM || var->kind == GS_VAR_LOCAL) &&
+	    (var->loc.kind != GS_LOC_LIST || loc.kind == GS_DWLOC_OPTIMIZED_OUT))
+		c->entry_reject = true;
 	switch (loc.kind) {
 	case GS_DWLOC_OPTIMIZED_OUT:
 		out->kind = TV_OPTOUT;
@@ -1145,9 +1152,11 @@ static int compile_special(struct pctx *c, const struct gs_expr *e, struct tval 
 		*out = int_val(gs_ir_special(c->ir, GS_IR_SP_TIMESTAMP), 8, false);
 		return 0;
 	case GS_SP_PC:
+		c->entry_reject |= c->entry_check;	/* $pc must be after the prologue */
 		*out = int_val(gs_ir_special(c->ir, GS_IR_SP_PC), 8, false);
 		return 0;
 	case GS_SP_SP:
+		c->entry_reject |= c->entry_check;
 		*out = int_val(gs_ir_special(c->ir, GS_IR_SP_SP), 8, false);
 		return 0;
 	case GS_SP_COMM:

@@ -83,6 +83,12 @@ struct pctx {
 	struct gs_ir_expr *saves[GS_IR_SAVE_MAX];
 	const struct gs_var *saved_vars[GS_IR_SAVE_MAX];
 	size_t nsaves;
+	/*
+	 * Planning at a function's first instruction instead of after its prologue:
+	 * entry_reject is set when something the script reads is not yet valid there.
+	 */
+	bool entry_check;
+	bool entry_reject;
 };
 
 enum tclass { C_VOID, C_INT, C_BOOL, C_FLOAT, C_PTR, C_ARRAY, C_RECORD, C_ENUM, C_FUNC };

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Function probes move to the function's first instruction when the kernel emulates it
+# (push) and what the script reads is valid there, and read the same values; they stay
+# after the prologue when a stack-slot location is not yet filled (-O0) or $pc is read.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/trace_lib.sh"
+need_root_bpf
+fixtures
+
+D="$FIX/clang-O2-dwarf5"
+OUT=$("$GS" -t "$D/shop" --dry-run -s 'trace checkout { print "{} {}", qty, o.id; }')
+assert_contains "$OUT" "probe 1: trace 'checkout' at checkout at shop.c:"
+assert_contains "$OUT" "instruction: push (emulated by the kernel)"
+start_shop "$D"
+gs_run -p "$PID" --script-output plain --max-events 2 -s 'trace checkout { print "{} {} {}", qty, o.id, coupon; }'
+assert_eq "$(printf '1 1007 NULL (const char*)\n3 1007 "HALF50"')" "$(sort <<<"$OUT")" "values at the entry"
+# $pc keeps the probe after the prologue.
+OUT=$("$GS" -p "$PID" --dry-run -s 'trace checkout { print $pc; }')
+assert_contains "$OUT" "at checkout+0x"
+kill "$PID"; wait "$PID" 2>/dev/null || true
+
+# -O0: the parameters live in stack slots the prologue fills: stay after it.
+D="$FIX/gcc-O0-dwarf5"
+OUT=$("$GS" -t "$D/shop" --dry-run -s 'trace checkout { print qty; }')
+assert_contains "$OUT" "at checkout+0x"
+assert_contains "$OUT" "(single-stepped)"
+echo ok
