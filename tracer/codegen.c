@@ -28,7 +28,10 @@
  *
  * Return probes: S_SAVE in an entry program stores values in an LRU hash keyed by
  * (tid, save key, call depth); a return program pops the depth, looks the save up
- * once before reserving and deletes it on every exit. S_BACKTRACE calls the CFI
+ * once before reserving and deletes it on every exit. Frame-keyed saves (S_SAVE with
+ * a frame expression) go to another LRU hash keyed by (tid, save key, frame) and are
+ * read in place by GS_IR_SAVED_FRAME from any program. GS_IR_SP_TP reads the task's
+ * thread.fsbase at an offset the loader puts in gs_cfg. S_BACKTRACE calls the CFI
  * unwinder of bpf/helpers.c, compiled to bitcode at build time and linked into the
  * module (LLVMLinkModules2) only when some program needs it.
  *
@@ -88,7 +91,9 @@ struct cg {
 	LLVMTypeRef i1, i8, i16, i32, i64, ptr;
 	LLVMValueRef map_events, map_lost, map_vaddr;
 	LLVMValueRef map_save, map_depth, map_scratch;	/* only when uses_save */
-	bool uses_save;		/* some program has S_SAVE or SAVED */
+	LLVMValueRef map_fsave;	/* only when uses_fsave; map_scratch too */
+	bool uses_save;		/* some program has a depth-keyed S_SAVE or SAVED */
+	bool uses_fsave;	/* some program has a frame-keyed S_SAVE or SAVED_FRAME */
 	bool uses_bt;		/* some program has S_BACKTRACE: helpers linked */
 	LLVMValueRef fn_unwind;	/* bpf/helpers.c gs_bt_unwind */
 	const struct gs_codegen_opts *o;
@@ -110,6 +115,7 @@ struct cg {
 	LLVMValueRef tmp, scr_a, scr_b, key;	/* allocas: i64, [17 x i64] x2, i32 */
 	LLVMValueRef cookie, trace_key, pid, tid, host_pid, host_tid, ts, ip;
 	LLVMValueRef dkey, skey, one;		/* allocas: i64, [2 x i64], i64 (saves) */
+	LLVMValueRef fkey;			/* alloca [2 x i64]: frame save key */
 	LLVMValueRef saved;			/* return programs: the save, or null */
 	bool no_event;				/* top level is S_SAVE only */
 	LLVMValueRef regv[17];			/* DWARF registers 0..16, loaded at entry */
@@ -231,7 +237,7 @@ static LLVMValueRef cg_map(struct cg *g, const char *name, uint32_t type, uint32
 }
 
 /* Field numbers of struct gs_codegen_cfg in the LLVM struct type. */
-enum { CFG_DEV, CFG_INO, CFG_PID_FILTER, CFG_TGID, CFG_WAKEUP, CFG_RESERVED, CFG_NFIELDS };
+enum { CFG_DEV, CFG_INO, CFG_PID_FILTER, CFG_TGID, CFG_WAKEUP, CFG_FSBASE, CFG_NFIELDS };
 
 /*
  * gs_cfg: the per-run settings (codegen.h), alone in its section, with debug info so
@@ -240,14 +246,15 @@ enum { CFG_DEV, CFG_INO, CFG_PID_FILTER, CFG_TGID, CFG_WAKEUP, CFG_RESERVED, CFG
 static void cg_cfg_global(struct cg *g)
 {
 	static const char *const names[CFG_NFIELDS] = {
-		"pidns_dev", "pidns_ino", "pid_filter", "filter_tgid", "wakeup_bytes", "reserved",
+		"pidns_dev", "pidns_ino", "pid_filter", "filter_tgid", "wakeup_bytes", "fsbase_off",
 	};
 	LLVMTypeRef fields[CFG_NFIELDS] = { g->i64, g->i64, g->i32, g->i32, g->i32, g->i32 };
 	LLVMValueRef init[CFG_NFIELDS] = {
 		c64(g, g->cfg0.pidns_dev), c64(g, g->cfg0.pidns_ino),
 		LLVMConstInt(g->i32, g->cfg0.pid_filter, false),
 		LLVMConstInt(g->i32, g->cfg0.filter_tgid, false),
-		LLVMConstInt(g->i32, g->cfg0.wakeup_bytes, false), LLVMConstInt(g->i32, 0, false),
+		LLVMConstInt(g->i32, g->cfg0.wakeup_bytes, false),
+		LLVMConstInt(g->i32, g->cfg0.fsbase_off, false),
 	};
 	LLVMMetadataRef members[CFG_NFIELDS], u64, u32, st, cst, expr, gve;
 	unsigned off = 0;
@@ -307,9 +314,13 @@ static void cg_module_globals(struct cg *g)
 				     SAVE_KEY_BYTES, SAVE_VAL_BYTES);
 		g->map_depth = cg_map(g, GS_CODEGEN_MAP_DEPTH, BPF_MAP_TYPE_LRU_HASH,
 				      GS_CODEGEN_SAVE_ENTRIES, 8, 8);
+	}
+	if (g->uses_fsave)
+		g->map_fsave = cg_map(g, GS_CODEGEN_MAP_FSAVE, BPF_MAP_TYPE_LRU_HASH,
+				      GS_CODEGEN_SAVE_ENTRIES, SAVE_KEY_BYTES, SAVE_VAL_BYTES);
+	if (g->uses_save || g->uses_fsave)
 		g->map_scratch = cg_map(g, GS_CODEGEN_MAP_SCRATCH, BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4,
 					SAVE_VAL_BYTES);
-	}
 	cg_cfg_global(g);
 	lic = LLVMAddGlobal(g->mod, LLVMArrayType(g->i8, 4), "_license");
 	LLVMSetInitializer(lic, LLVMConstStringInContext(g->ctx, "GPL", 3, false));
@@ -758,6 +769,43 @@ static LLVMValueRef cg_memeq(struct cg *g, const struct gs_ir_expr *e)
 	return phi;
 }
 
+/*
+ * GS_IR_SP_TP: bpf_probe_read_kernel of current->thread.fsbase; the offset is gs_cfg's
+ * fsbase_off (frozen at load, so the verifier sees a constant). A failed read raises
+ * the error state at the kernel address and yields 0.
+ */
+static LLVMValueRef cg_thread_pointer(struct cg *g)
+{
+	LLVMBasicBlockRef bad = cg_block(g, "tp.bad"), ok = cg_block(g, "tp.ok");
+	LLVMBasicBlockRef join = cg_block(g, "tp.j");
+	LLVMValueRef task, addr, args[3], r, v, phi, vals[2];
+	LLVMBasicBlockRef bbs[2];
+
+	task = cg_helper(g, BPF_FUNC_get_current_task, NULL, 0);
+	addr = LLVMBuildAdd(g->b, task, cg_cfg(g, CFG_FSBASE), "");
+	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
+	args[0] = g->tmp;
+	args[1] = c64(g, 8);
+	args[2] = addr;
+	r = cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), bad, ok);
+
+	LLVMPositionBuilderAtEnd(g->b, bad);
+	cg_err_raise(g, addr);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, ok);
+	v = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, "tp");
+	vals[0] = c64(g, 0); bbs[0] = bad;
+	vals[1] = v; bbs[1] = ok;
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
 static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
 {
 	switch (e->op) {
@@ -797,6 +845,8 @@ static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
 		}
 		return LLVMBuildAdd(g->b, cg_reg(g, g->prog->cfa_reg),
 				    c64(g, (uint64_t)(int64_t)g->prog->cfa_off), "");
+	case GS_IR_SP_TP:
+		return cg_thread_pointer(g);
 	default:
 		cg_fail(g, -EINVAL, "unknown special %u", e->op);
 		return NULL;
@@ -804,34 +854,25 @@ static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
 }
 
 /*
- * GS_IR_SAVED: value @e->imm of the save the function prologue looked up (g->saved).
- * No save: error NOT_SAVED; a value whose read failed at entry: that read error.
+ * Value @index of the save @sv points to (a map value, or null). No save: error
+ * NOT_SAVED; a value whose read failed when it was saved: that read error.
  */
-static LLVMValueRef cg_saved(struct cg *g, const struct gs_ir_expr *e)
+static LLVMValueRef cg_save_value(struct cg *g, LLVMValueRef sv, uint64_t index)
 {
 	LLVMBasicBlockRef from, hit = cg_block(g, "sv"), bad = cg_block(g, "sv.bad");
 	LLVMBasicBlockRef miss = cg_block(g, "sv.miss"), join = cg_block(g, "sv.j");
 	LLVMValueRef mask, v, failed, phi, vals[3];
 	LLVMBasicBlockRef bbs[3];
 
-	if (!g->prog->retprobe || !g->saved) {
-		cg_fail(g, -EINVAL, "saved entry value used outside a return program");
-		return NULL;
-	}
-	if (e->imm >= GS_IR_SAVE_MAX) {
-		cg_fail(g, -EINVAL, "saved entry value %llu (0..%u allowed)",
-			(unsigned long long)e->imm, GS_IR_SAVE_MAX - 1);
-		return NULL;
-	}
-	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, g->saved, ""), miss, hit);
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, sv, ""), miss, hit);
 	LLVMPositionBuilderAtEnd(g->b, miss);
 	cg_err_raise_kind(g, c64(g, 0), ERR_NOT_SAVED);
 	LLVMBuildBr(g->b, join);
 
 	LLVMPositionBuilderAtEnd(g->b, hit);
-	mask = LLVMBuildLoad2(g->b, g->i64, g->saved, "");
-	v = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, g->saved, 8 + 8 * e->imm), "");
-	failed = LLVMBuildAnd(g->b, LLVMBuildLShr(g->b, mask, c64(g, e->imm), ""), c64(g, 1), "");
+	mask = LLVMBuildLoad2(g->b, g->i64, sv, "");
+	v = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, sv, 8 + 8 * index), "");
+	failed = LLVMBuildAnd(g->b, LLVMBuildLShr(g->b, mask, c64(g, index), ""), c64(g, 1), "");
 	from = LLVMGetInsertBlock(g->b);
 	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, failed, c64(g, 0), ""), bad, join);
 	LLVMPositionBuilderAtEnd(g->b, bad);
@@ -845,6 +886,56 @@ static LLVMValueRef cg_saved(struct cg *g, const struct gs_ir_expr *e)
 	vals[2] = c64(g, 0); bbs[2] = bad;
 	LLVMAddIncoming(phi, vals, bbs, 3);
 	return phi;
+}
+
+static bool cg_save_index_ok(struct cg *g, const struct gs_ir_expr *e)
+{
+	if (e->imm < GS_IR_SAVE_MAX)
+		return true;
+	cg_fail(g, -EINVAL, "saved entry value %llu (0..%u allowed)", (unsigned long long)e->imm,
+		GS_IR_SAVE_MAX - 1);
+	return false;
+}
+
+/* GS_IR_SAVED: value @e->imm of the save the function prologue looked up (g->saved). */
+static LLVMValueRef cg_saved(struct cg *g, const struct gs_ir_expr *e)
+{
+	if (!g->prog->retprobe || !g->saved) {
+		cg_fail(g, -EINVAL, "saved entry value used outside a return program");
+		return NULL;
+	}
+	if (!cg_save_index_ok(g, e))
+		return NULL;
+	return cg_save_value(g, g->saved, e->imm);
+}
+
+/* {u32 host tid, u32 @key, u64 @frame} into g->fkey: the gs_fsave key. */
+static void cg_frame_key(struct cg *g, uint32_t key, LLVMValueRef frame)
+{
+	LLVMValueRef head = LLVMBuildOr(g->b, g->host_tid, c64(g, (uint64_t)key << 32), "");
+
+	LLVMBuildStore(g->b, head, cg_gep(g, g->fkey, 0));
+	LLVMBuildStore(g->b, frame, cg_gep(g, g->fkey, 8));
+}
+
+static LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key);
+
+/*
+ * GS_IR_SAVED_FRAME: looks the frame's save up and reads value @e->imm in place; the
+ * save stays for later probes of the same call.
+ */
+static LLVMValueRef cg_saved_frame(struct cg *g, const struct gs_ir_expr *e)
+{
+	LLVMValueRef frame, sv;
+
+	if (!cg_save_index_ok(g, e))
+		return NULL;
+	frame = cg_expr(g, e->a);
+	if (!frame)
+		return NULL;
+	cg_frame_key(g, e->save_key, frame);
+	sv = cg_map_lookup(g, g->map_fsave, g->fkey);
+	return cg_save_value(g, sv, e->imm);
 }
 
 static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e)
@@ -905,6 +996,8 @@ static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e)
 		return cg_memeq(g, e);
 	case GS_IR_SAVED:
 		return cg_saved(g, e);
+	case GS_IR_SAVED_FRAME:
+		return cg_saved_frame(g, e);
 	default:
 		cg_fail(g, -EINVAL, "unknown expression kind %u", e->kind);
 		return NULL;
@@ -1056,11 +1149,73 @@ static LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef k
  * progress, so a recursive call saves beside its caller instead of over it. Calls
  * deeper than GS_IR_SAVE_DEPTH are counted but not saved.
  */
+/*
+ * Evaluates the S_SAVE's values into @scratch: vals[i], or the faulting address with
+ * bit i of the mask set. False when code generation failed.
+ */
+static bool cg_save_values(struct cg *g, const struct gs_ir_stmt *s, LLVMValueRef scratch)
+{
+	LLVMValueRef mask = c64(g, 0);
+
+	for (uint32_t i = 0; i < s->nsave; i++) {
+		LLVMValueRef v, e, addr;
+
+		cg_err_clear(g);
+		v = cg_expr(g, s->save_exprs[i]);
+		if (!v)
+			return false;
+		e = cg_err_set(g);
+		addr = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
+		LLVMBuildStore(g->b, LLVMBuildSelect(g->b, e, addr, v, ""),
+			       cg_gep(g, scratch, 8 + 8 * i));
+		mask = LLVMBuildOr(g->b, mask, LLVMBuildShl(g->b, LLVMBuildZExt(g->b, e, g->i64, ""),
+							    c64(g, i), ""), "");
+	}
+	LLVMBuildStore(g->b, mask, scratch);
+	return true;
+}
+
+/*
+ * Frame-keyed S_SAVE: the values go to gs_fsave under (tid, key, frame), replacing
+ * the save of an earlier call with the same frame. No depth: nothing has to undo it,
+ * so no return probe is needed. A frame whose evaluation fails saves nothing.
+ */
+static void cg_stmt_save_frame(struct cg *g, const struct gs_ir_stmt *s)
+{
+	LLVMBasicBlockRef have = cg_block(g, "fsave"), store = cg_block(g, "fsave.st");
+	LLVMBasicBlockRef done = cg_block(g, "fsave.done");
+	LLVMValueRef scratch, frame, args[4];
+
+	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, false), g->key);
+	scratch = cg_map_lookup(g, g->map_scratch, g->key);
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, scratch, ""), done, have);
+
+	LLVMPositionBuilderAtEnd(g->b, have);
+	cg_err_clear(g);
+	frame = cg_expr(g, s->frame);
+	if (!frame)
+		return;
+	LLVMBuildCondBr(g->b, cg_err_set(g), done, store);
+
+	LLVMPositionBuilderAtEnd(g->b, store);
+	if (!cg_save_values(g, s, scratch))
+		return;
+	cg_frame_key(g, s->save_key, frame);
+	args[0] = g->map_fsave;
+	args[1] = g->fkey;
+	args[2] = scratch;
+	args[3] = c64(g, BPF_ANY);
+	cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	cg_err_clear(g);
+}
+
 static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
 {
 	LLVMBasicBlockRef have = cg_block(g, "save"), store = cg_block(g, "save.st");
 	LLVMBasicBlockRef count = cg_block(g, "save.cnt"), done = cg_block(g, "save.done");
-	LLVMValueRef scratch, dp, d, mask = c64(g, 0), args[4], isnull;
+	LLVMValueRef scratch, dp, d, args[4], isnull;
 
 	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, false), g->key);
 	scratch = cg_map_lookup(g, g->map_scratch, g->key);
@@ -1091,21 +1246,8 @@ static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
 			store, count);
 
 	LLVMPositionBuilderAtEnd(g->b, store);
-	for (uint32_t i = 0; i < s->nsave; i++) {
-		LLVMValueRef v, e, addr;
-
-		cg_err_clear(g);
-		v = cg_expr(g, s->save_exprs[i]);
-		if (!v)
-			return;
-		e = cg_err_set(g);
-		addr = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
-		LLVMBuildStore(g->b, LLVMBuildSelect(g->b, e, addr, v, ""),
-			       cg_gep(g, scratch, 8 + 8 * i));
-		mask = LLVMBuildOr(g->b, mask, LLVMBuildShl(g->b, LLVMBuildZExt(g->b, e, g->i64, ""),
-							    c64(g, i), ""), "");
-	}
-	LLVMBuildStore(g->b, mask, scratch);
+	if (!cg_save_values(g, s, scratch))
+		return;
 	cg_save_key(g, d);
 	args[0] = g->map_save;
 	args[1] = g->skey;
@@ -1201,7 +1343,10 @@ static int cg_body(struct cg *g, const struct gs_ir_stmt *s)
 			continue;
 		}
 		if (s->kind == GS_IR_S_SAVE) {
-			cg_stmt_save(g, s);
+			if (s->frame)
+				cg_stmt_save_frame(g, s);
+			else
+				cg_stmt_save(g, s);
 			continue;
 		}
 		sl = cg_next_slot(g);
@@ -1409,39 +1554,48 @@ static void cg_fn_submit(struct cg *g)
 	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
 }
 
-static bool expr_uses_saved(const struct gs_ir_expr *e)
-{
-	if (!e)
-		return false;
-	return e->kind == GS_IR_SAVED || expr_uses_saved(e->a) || expr_uses_saved(e->b) ||
-	       expr_uses_saved(e->c);
-}
+/* What a program needs from the module: maps, helpers, the prologue's save lookup. */
+enum {
+	F_SAVE_DEPTH	= 1u << 0,	/* S_SAVE without frame */
+	F_SAVED		= 1u << 1,	/* GS_IR_SAVED */
+	F_SAVE_FRAME	= 1u << 2,	/* S_SAVE with frame */
+	F_SAVED_FRAME	= 1u << 3,	/* GS_IR_SAVED_FRAME */
+	F_BT		= 1u << 4,	/* S_BACKTRACE */
+	F_TP		= 1u << 5,	/* GS_IR_SP_TP */
+};
 
-/* Whether any statement of @s (nested bodies included) reads a save / saves. */
-static bool body_uses(const struct gs_ir_stmt *s, bool want_save)
+static unsigned expr_features(const struct gs_ir_expr *e)
 {
-	for (; s; s = s->next) {
-		if (want_save && s->kind == GS_IR_S_SAVE)
-			return true;
-		if (!want_save && (expr_uses_saved(s->expr) || expr_uses_saved(s->len_expr)))
-			return true;
-		if (!want_save && s->kind == GS_IR_S_SAVE)
-			for (uint32_t i = 0; i < s->nsave && s->save_exprs; i++)
-				if (expr_uses_saved(s->save_exprs[i]))
-					return true;
-		if (body_uses(s->then_body, want_save) || body_uses(s->else_body, want_save))
-			return true;
+	unsigned f = 0;
+
+	for (; e; e = e->c) {
+		if (e->kind == GS_IR_SAVED)
+			f |= F_SAVED;
+		else if (e->kind == GS_IR_SAVED_FRAME)
+			f |= F_SAVED_FRAME;
+		else if (e->kind == GS_IR_SPECIAL && e->op == GS_IR_SP_TP)
+			f |= F_TP;
+		f |= expr_features(e->a) | expr_features(e->b);
 	}
-	return false;
+	return f;
 }
 
-static bool body_has_bt(const struct gs_ir_stmt *s)
+/* The features of every statement of @s, nested bodies included. */
+static unsigned body_features(const struct gs_ir_stmt *s)
 {
-	for (; s; s = s->next)
-		if (s->kind == GS_IR_S_BACKTRACE || body_has_bt(s->then_body) ||
-		    body_has_bt(s->else_body))
-			return true;
-	return false;
+	unsigned f = 0;
+
+	for (; s; s = s->next) {
+		if (s->kind == GS_IR_S_SAVE)
+			f |= s->frame ? F_SAVE_FRAME : F_SAVE_DEPTH;
+		if (s->kind == GS_IR_S_BACKTRACE)
+			f |= F_BT;
+		f |= expr_features(s->expr) | expr_features(s->len_expr) | expr_features(s->frame);
+		for (uint32_t i = 0; s->kind == GS_IR_S_SAVE && i < s->nsave && s->save_exprs; i++)
+			f |= expr_features(s->save_exprs[i]);
+		f |= body_features(s->then_body) | body_features(s->else_body);
+	}
+	return f;
 }
 
 /* A program whose top level is only S_SAVE statements reserves no event. */
@@ -1505,6 +1659,8 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 		g->skey = cg_alloca(g, LLVMArrayType(g->i64, 2), "skey");
 		g->one = cg_alloca(g, g->i64, "one");
 	}
+	if (g->uses_fsave)
+		g->fkey = cg_alloca(g, LLVMArrayType(g->i64, 2), "fkey");
 	g->regs = LLVMGetParam(g->fn, 0);
 
 	cg_ctx_load_all(g);
@@ -1536,7 +1692,7 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 		LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
 		return 0;
 	}
-	if (prog->retprobe && body_uses(prog->body, false))
+	if (prog->retprobe && (body_features(prog->body) & F_SAVED))
 		cg_fn_saved_lookup(g);
 	args[0] = g->map_events;
 	args[1] = c64(g, g->lo.reserve);
@@ -1730,10 +1886,14 @@ int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	g.i64 = LLVMInt64TypeInContext(g.ctx);
 	g.ptr = LLVMPointerTypeInContext(g.ctx, 0);
 	for (size_t i = 0; i < nprogs; i++) {
-		if (progs[i] && (body_uses(progs[i]->body, true) || body_uses(progs[i]->body, false)))
-			g.uses_save = true;
-		if (progs[i] && body_has_bt(progs[i]->body))
-			g.uses_bt = true;
+		unsigned f = progs[i] ? body_features(progs[i]->body) : 0;
+
+		g.uses_save |= !!(f & (F_SAVE_DEPTH | F_SAVED));
+		g.uses_fsave |= !!(f & (F_SAVE_FRAME | F_SAVED_FRAME));
+		g.uses_bt |= !!(f & F_BT);
+		/* The loader replaces the marker with the running kernel's offset. */
+		if (f & F_TP)
+			g.cfg0.fsbase_off = GS_CODEGEN_FSBASE_UNSET;
 	}
 	if (g.uses_bt)
 		ret = cg_link_helpers(&g);

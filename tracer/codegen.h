@@ -35,6 +35,12 @@
 #define GS_CODEGEN_MAP_DEPTH	"gs_depth"
 #define GS_CODEGEN_MAP_SCRATCH	"gs_save_scratch"
 /*
+ * Only in objects with a frame-keyed S_SAVE / GS_IR_SAVED_FRAME (docs/codegen.md,
+ * "Frame-keyed saves"): LRU_HASH {u32 host tid, u32 save key, u64 frame} ->
+ * {u64 failed mask, u64 vals[16]} (with gs_save_scratch when the object saves).
+ */
+#define GS_CODEGEN_MAP_FSAVE	"gs_fsave"
+/*
  * Only in objects with GS_IR_S_BACKTRACE (defined in bpf/helpers.c, linked in as
  * bitcode): the unwind tables gs_loader_set_unwind() fills. Ranges: ARRAY of
  * GS_CODEGEN_UW_MAX_RANGES; rows and entries: ARRAYs the loader sizes before loading.
@@ -115,8 +121,16 @@ struct gs_codegen_cfg {
 	uint32_t pid_filter;		/* 1: drop events whose host tgid != filter_tgid */
 	uint32_t filter_tgid;
 	uint32_t wakeup_bytes;		/* force a wakeup above this much unconsumed data */
-	uint32_t reserved;
+	/*
+	 * Byte offset of thread.fsbase in the kernel's task_struct, for GS_IR_SP_TP. Not
+	 * a per-run option: the loader fills it from /sys/kernel/btf/vmlinux in objects
+	 * that read the thread pointer, which the code generator compiles with
+	 * GS_CODEGEN_FSBASE_UNSET here (0 in the others), so one object serves every
+	 * kernel.
+	 */
+	uint32_t fsbase_off;
 };
+#define GS_CODEGEN_FSBASE_UNSET	0xffffffffu
 
 /*
  * Resolves @o's per-run fields: fills *@cfg and returns the ring buffer size (defaults
@@ -128,7 +142,7 @@ uint32_t gs_codegen_cfg_fill(const struct gs_codegen_opts *o, struct gs_codegen_
  * Compiles @nprogs programs into one object. On success *@obj_ret is a malloc'd ELF
  * image of *@len_ret bytes that the caller frees. Returns 0, -EINVAL for malformed IR
  * (bad register, load size, slot id 0, SP_CFA without cfa_valid, GS_IR_SAVED outside
- * a return program or past value 15...), -E2BIG for a limit above (or an S_SAVE of
+ * a return program or past value 15, GS_IR_SAVED_FRAME past value 15...), -E2BIG for a limit above (or an S_SAVE of
  * more than 16 values, a backtrace deeper than 128), -EIO when LLVM fails (also when
  * the embedded bpf/helpers bitcode a backtrace needs does not link), -ELIBACC when
  * the LLVM library cannot be loaded; @err (may be NULL) then holds a one-line

@@ -218,6 +218,17 @@ struct gs_ir_expr *gs_ir_saved(struct gs_ir_prog *p, unsigned int index)
 	return e;
 }
 
+struct gs_ir_expr *gs_ir_saved_frame(struct gs_ir_prog *p, uint32_t save_key, unsigned int index,
+				     struct gs_ir_expr *frame)
+{
+	struct gs_ir_expr *e = ir_expr(p, GS_IR_SAVED_FRAME);
+
+	e->imm = index;
+	e->save_key = save_key;
+	e->a = frame;
+	return e;
+}
+
 struct gs_ir_stmt *gs_ir_stmt_new(struct gs_ir_prog *p, enum gs_ir_stmt_kind kind, uint16_t id,
 				  struct gs_ir_expr *expr, uint32_t len)
 {
@@ -240,6 +251,16 @@ struct gs_ir_stmt *gs_ir_save(struct gs_ir_prog *p, uint32_t save_key,
 	s->save_exprs = ir_alloc(p, (n ? n : 1) * sizeof(*s->save_exprs));
 	for (uint32_t i = 0; i < n; i++)
 		s->save_exprs[i] = exprs[i];
+	return s;
+}
+
+struct gs_ir_stmt *gs_ir_save_frame(struct gs_ir_prog *p, uint32_t save_key,
+				    struct gs_ir_expr *frame, struct gs_ir_expr *const *exprs,
+				    uint32_t n)
+{
+	struct gs_ir_stmt *s = gs_ir_save(p, save_key, exprs, n);
+
+	s->frame = frame;
 	return s;
 }
 
@@ -297,6 +318,7 @@ static const char *const special_names[] = {
 	[GS_IR_SP_PID] = "pid", [GS_IR_SP_TID] = "tid", [GS_IR_SP_HOST_PID] = "host_pid",
 	[GS_IR_SP_TIMESTAMP] = "timestamp", [GS_IR_SP_PC] = "pc", [GS_IR_SP_SP] = "sp",
 	[GS_IR_SP_BIAS] = "bias", [GS_IR_SP_TRACE_ID] = "trace_id", [GS_IR_SP_CFA] = "cfa",
+	[GS_IR_SP_TP] = "tp",
 };
 
 static const char *const binop_names[] = {
@@ -347,7 +369,7 @@ static void dump_expr(struct dbuf *b, const struct gs_ir_expr *e)
 		db_put(b, "%%%s", ir_name(reg_names, 17, e->reg));
 		return;
 	case GS_IR_SPECIAL:
-		db_put(b, "$%s", ir_name(special_names, 9, e->op));
+		db_put(b, "$%s", ir_name(special_names, sizeof(special_names) / sizeof(special_names[0]), e->op));
 		return;
 	case GS_IR_LOAD:
 		db_put(b, "(load.%c%u ", e->is_signed ? 's' : 'u', e->size);
@@ -379,6 +401,11 @@ static void dump_expr(struct dbuf *b, const struct gs_ir_expr *e)
 		break;
 	case GS_IR_SAVED:
 		db_put(b, "$saved%llu", (unsigned long long)e->imm);
+		return;
+	case GS_IR_SAVED_FRAME:
+		db_put(b, "(saved_frame key=%u %llu ", e->save_key, (unsigned long long)e->imm);
+		dump_expr(b, e->a);
+		db_put(b, ")");
 		return;
 	default:
 		db_put(b, "(?%u)", e->kind);
@@ -447,6 +474,10 @@ static void dump_body(struct dbuf *b, const struct gs_ir_stmt *s, int depth)
 			break;
 		case GS_IR_S_SAVE:
 			db_put(b, "save key=%u", s->save_key);
+			if (s->frame) {
+				db_put(b, " frame=");
+				dump_expr(b, s->frame);
+			}
 			for (uint32_t i = 0; i < s->nsave; i++) {
 				db_put(b, " ");
 				dump_expr(b, s->save_exprs ? s->save_exprs[i] : NULL);

@@ -12,10 +12,14 @@
  * the program's error state (status + faulting address) and yields 0; the
  * statement that evaluates the expression decides what the error means (see
  * GS_IR_S_*). Error state is cleared at the start of every statement. Reading an
- * entry value that was never saved (GS_IR_SAVED) sets it too, with status NOT_SAVED.
+ * entry value that was never saved (GS_IR_SAVED, GS_IR_SAVED_FRAME) sets it too, with
+ * status NOT_SAVED.
  *
  * Return probes: an entry program saves values with GS_IR_S_SAVE, the return program
  * (gs_ir_prog.retprobe) reads them with GS_IR_SAVED; docs/codegen.md, "Return probes".
+ * Frame-keyed saves (entry values): an S_SAVE with a `frame` expression stores values
+ * under (tid, save_key, frame value) and any program of the same call reads them with
+ * GS_IR_SAVED_FRAME; docs/codegen.md, "Frame-keyed saves".
  *
  * Ownership: nodes are allocated by gs_ir_* constructors from a gs_ir_prog arena and
  * freed all at once by gs_ir_prog_free(). Constructors never fail (abort on OOM).
@@ -48,6 +52,14 @@ enum gs_ir_kind {
 	 * failed at entry (READ_ERROR/NULL_DEREF at the address it faulted on then).
 	 */
 	GS_IR_SAVED,
+	/*
+	 * Any program: value number imm (0..15) of the frame-keyed S_SAVE stored under
+	 * (host tid, save_key, value of a), typically a = GS_IR_SP_CFA, so that a probe
+	 * later in a call reads what the probe at its entry saved. The save is not
+	 * consumed (the next call with the same frame overwrites it). Error state as for
+	 * GS_IR_SAVED: NOT_SAVED when there is no such save, or the saved read error.
+	 */
+	GS_IR_SAVED_FRAME,
 };
 
 enum gs_ir_special {
@@ -61,6 +73,15 @@ enum gs_ir_special {
 	GS_IR_SP_TRACE_ID,	/* the attach cookie */
 	GS_IR_SP_CFA,		/* the frame's canonical frame address, from the planner's
 				 * cfa_reg/cfa_off on the program (see gs_ir_prog) */
+	/*
+	 * The thread pointer (x86-64: the user fs base, what %fs:0 holds under glibc):
+	 * task_struct.thread.fsbase of the current task, read with bpf_probe_read_kernel
+	 * at the offset the loader takes from the kernel's BTF. A failed read sets the
+	 * error state (READ_ERROR at the kernel address). The kernel refreshes fsbase on
+	 * arch_prctl(ARCH_SET_FS), clone(CLONE_SETTLS) and context switches, so a thread
+	 * that changed it itself with wrfsbase since its last switch shows the old value.
+	 */
+	GS_IR_SP_TP,
 };
 
 enum gs_ir_binop {
@@ -85,6 +106,7 @@ struct gs_ir_expr {
 	uint64_t imm;		/* GS_IR_CONST */
 	struct gs_ir_expr *a, *b, *c;
 	uint32_t len;		/* GS_IR_MEMEQ/STREQ: bytes compared */
+	uint32_t save_key;	/* GS_IR_SAVED_FRAME: the S_SAVE's save_key */
 	const uint8_t *bytes;	/* GS_IR_MEMEQ/STREQ literal, len bytes, arena-owned */
 };
 
@@ -125,6 +147,14 @@ enum gs_ir_stmt_kind {
 	 * The planner gives save_key the trace id of the return probe; the return program
 	 * then reads them with GS_IR_SAVED (see gs_ir_prog.save_key). A program whose top
 	 * level holds only S_SAVE statements emits no event at all.
+	 *
+	 * With `frame` (not NULL) the same statement is a frame-keyed save: no call
+	 * depth is counted; the values go to the frame save map under (host tid,
+	 * save_key, value of frame), replacing an earlier save of the same frame, and
+	 * GS_IR_SAVED_FRAME reads them from any program. When evaluating frame fails,
+	 * nothing is saved. save_key is the planner's choice; it only has to differ
+	 * between functions whose saves must not mix (frame saves and depth saves live
+	 * in different maps).
 	 */
 	GS_IR_S_SAVE,
 	/*
@@ -151,7 +181,8 @@ struct gs_ir_stmt {
 	struct gs_ir_stmt *then_body, *else_body; /* S_IF: singly linked lists */
 	struct gs_ir_expr **save_exprs;	/* S_SAVE: nsave values, arena-owned array */
 	uint32_t nsave;
-	uint32_t save_key;		/* S_SAVE: the return probe's trace id */
+	uint32_t save_key;		/* S_SAVE: the return probe's trace id (or the frame key) */
+	struct gs_ir_expr *frame;	/* S_SAVE: NULL = keyed by call depth, else by this */
 	struct gs_ir_stmt *next;
 };
 
@@ -202,6 +233,9 @@ struct gs_ir_expr *gs_ir_memeq(struct gs_ir_prog *p, struct gs_ir_expr *a, struc
 struct gs_ir_expr *gs_ir_streq(struct gs_ir_prog *p, struct gs_ir_expr *a, const char *lit);
 /* GS_IR_SAVED: value @index of the entry's S_SAVE. */
 struct gs_ir_expr *gs_ir_saved(struct gs_ir_prog *p, unsigned int index);
+/* GS_IR_SAVED_FRAME: value @index of the frame-keyed S_SAVE under (@save_key, @frame). */
+struct gs_ir_expr *gs_ir_saved_frame(struct gs_ir_prog *p, uint32_t save_key, unsigned int index,
+				     struct gs_ir_expr *frame);
 
 /* Statement constructors return the statement; the caller links it with gs_ir_append. */
 struct gs_ir_stmt *gs_ir_stmt_new(struct gs_ir_prog *p, enum gs_ir_stmt_kind kind, uint16_t id,
@@ -212,6 +246,10 @@ struct gs_ir_stmt *gs_ir_stmt_new(struct gs_ir_prog *p, enum gs_ir_stmt_kind kin
  */
 struct gs_ir_stmt *gs_ir_save(struct gs_ir_prog *p, uint32_t save_key,
 			      struct gs_ir_expr *const *exprs, uint32_t n);
+/* A frame-keyed S_SAVE: gs_ir_save with stmt->frame = @frame (not NULL). */
+struct gs_ir_stmt *gs_ir_save_frame(struct gs_ir_prog *p, uint32_t save_key,
+				    struct gs_ir_expr *frame, struct gs_ir_expr *const *exprs,
+				    uint32_t n);
 /* Appends @s to the list at *@head. */
 void gs_ir_append(struct gs_ir_stmt **head, struct gs_ir_stmt *s);
 

@@ -12,6 +12,10 @@
  * Why multi: detaching a perf-event uprobe costs ~125 ms here (serialised), so 200 of
  * them take 25 s to remove; one multi link per (program, file, pid) detaches in
  * ~40 ms whatever the count.
+ *
+ * Objects that read the thread pointer (GS_IR_SP_TP) get the offset of
+ * task_struct.thread.fsbase in gs_cfg at load time, from the running kernel's BTF,
+ * so the compiled object does not depend on the kernel it was compiled under.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -23,6 +27,7 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "tracer/codegen.h"
@@ -201,6 +206,77 @@ bool gs_loader_has_uprobe_multi(void)
 	return cached;
 }
 
+/* ---- kernel facts ------------------------------------------------------------------------ */
+
+/*
+ * Bit offset and type of member @name in the struct or union @type_id, looking into
+ * anonymous struct/union members too; 0 or -ENOENT.
+ */
+static int btf_member_find(const struct btf *btf, uint32_t type_id, const char *name,
+			   uint32_t *bits_ret, uint32_t *type_ret)
+{
+	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, type_id));
+	const struct btf_member *m;
+
+	if (!t || !btf_is_composite(t))
+		return -ENOENT;
+	m = btf_members(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mname = btf__name_by_offset(btf, m->name_off);
+		uint32_t inner;
+
+		if (mname && !strcmp(mname, name)) {
+			*bits_ret = btf_member_bit_offset(t, i);
+			*type_ret = m->type;
+			return 0;
+		}
+		if ((!mname || !*mname) &&
+		    !btf_member_find(btf, m->type, name, &inner, type_ret)) {
+			*bits_ret = btf_member_bit_offset(t, i) + inner;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen)
+{
+	/* Parsing the kernel's BTF takes tens of milliseconds: once per process. */
+	static int cached_ret = 1;
+	static uint32_t cached_off;
+	uint32_t thread_bits = 0, fsbase_bits = 0, type = 0;
+	struct btf *btf;
+	int32_t task;
+	int ret;
+
+	if (cached_ret <= 0)
+		goto out;
+	btf = btf__load_vmlinux_btf();
+	ret = libbpf_get_error(btf);
+	if (ret) {
+		snprintf(err, errlen, "loader: cannot read the kernel BTF "
+			 "('/sys/kernel/btf/vmlinux') for the thread pointer: %s", strerror(-ret));
+		return ret;	/* not cached: the file may appear later (module load) */
+	}
+	task = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
+	ret = task < 0 ? -ENOENT : btf_member_find(btf, task, "thread", &thread_bits, &type);
+	if (!ret)
+		ret = btf_member_find(btf, type, "fsbase", &fsbase_bits, &type);
+	if (!ret && ((thread_bits + fsbase_bits) % 8 ||
+		     (thread_bits + fsbase_bits) / 8 >= GS_CODEGEN_FSBASE_UNSET))
+		ret = -ERANGE;
+	btf__free(btf);
+	cached_ret = ret;
+	cached_off = (thread_bits + fsbase_bits) / 8;
+out:
+	if (cached_ret)
+		snprintf(err, errlen, "loader: no task_struct.thread.fsbase in the kernel BTF, "
+			 "cannot read the thread pointer");
+	else
+		*off_ret = cached_off;
+	return cached_ret;
+}
+
 /* ---- open / close ---------------------------------------------------------------------- */
 
 static int rb_sample(void *ctx, void *data, size_t size)
@@ -212,35 +288,56 @@ static int rb_sample(void *ctx, void *data, size_t size)
 	return l->cb ? l->cb(l->cb_ctx, data, size) : 0;
 }
 
-/* Writes the per-run settings into the object before it is loaded. */
-static int loader_run_settings(struct gs_loader *l, const struct gs_codegen_opts *run,
-			       char *err, size_t errlen)
+/*
+ * Writes gs_cfg before the object is loaded: the per-run settings (when @run is
+ * given) and, when the object reads the thread pointer, this kernel's fsbase offset.
+ */
+static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, char *err,
+		      size_t errlen)
 {
 	struct gs_codegen_cfg cfg;
-	uint32_t ring = gs_codegen_cfg_fill(run, &cfg);
+	uint32_t ring = 0, fsbase;
 	struct bpf_map *m;
-	int ret;
+	const void *cur;
+	size_t cur_len = 0;
+	int ret = 0;
 
-	if (!ring) {
-		snprintf(err, errlen, "loader: ring buffer size %u is not a power of two >= 4096",
-			 run->ringbuf_bytes);
-		return -EINVAL;
-	}
 	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_CFG_SEC);
-	if (!m) {
+	cur = m ? bpf_map__initial_value(m, &cur_len) : NULL;
+	if (!cur || cur_len != sizeof(cfg)) {
 		snprintf(err, errlen, "loader: object lacks '%s'", GS_CODEGEN_CFG_SEC);
 		return -EINVAL;
 	}
+	memcpy(&cfg, cur, sizeof(cfg));
+	fsbase = cfg.fsbase_off;
+	if (run) {
+		ring = gs_codegen_cfg_fill(run, &cfg);
+		if (!ring) {
+			snprintf(err, errlen, "loader: ring buffer size %u is not a power of two "
+				 ">= 4096", run->ringbuf_bytes);
+			return -EINVAL;
+		}
+	}
+	cfg.fsbase_off = fsbase;
+	if (fsbase == GS_CODEGEN_FSBASE_UNSET) {
+		ret = gs_loader_fsbase_offset(&cfg.fsbase_off, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (!run && fsbase != GS_CODEGEN_FSBASE_UNSET)
+		return 0;
 	ret = bpf_map__set_initial_value(m, &cfg, sizeof(cfg));
-	if (!ret)
-		ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
-							GS_CODEGEN_MAP_EVENTS), ring);
+	if (ret || !run)
+		goto out;
+	ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
+						GS_CODEGEN_MAP_EVENTS), ring);
 	if (!ret)
 		ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
 							GS_CODEGEN_MAP_LOST), run->max_trace_id + 1);
 	if (!ret)
 		ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
 							GS_CODEGEN_MAP_VADDR), run->max_trace_id + 1);
+out:
 	if (ret)
 		snprintf(err, errlen, "loader: cannot apply the run settings: %s", strerror(-ret));
 	return ret;
@@ -281,11 +378,9 @@ static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_code
 		snprintf(err, errlen, "loader: object lacks the ghostscope maps");
 		return -EINVAL;
 	}
-	if (run) {
-		ret = loader_run_settings(l, run, err, errlen);
-		if (ret)
-			return ret;
-	}
+	ret = loader_cfg(l, run, err, errlen);
+	if (ret)
+		return ret;
 	l->lost_entries = bpf_map__max_entries(m);
 	return 0;
 }

@@ -81,7 +81,9 @@ bool gs_loader_has_uprobe_multi(void);
  * -EACCES/-EINVAL... from the kernel; when the verifier rejected a program, @err holds
  * "program N: verifier rejected: <the verifier's last lines>" and *@bad_prog_ret
  * (may be NULL) is N, else -1. -EINVAL with "kernel rejected the BTF" under
- * strict_btf, or for a bad ring buffer size in opts->run. Nothing is left loaded after a failure.
+ * strict_btf, or for a bad ring buffer size in opts->run. Objects that read the thread
+ * pointer get this kernel's fsbase offset in gs_cfg (gs_loader_fsbase_offset; its
+ * errors fail the open). Nothing is left loaded after a failure.
  */
 int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_loader_opts *opts,
 		   struct gs_loader **ret, int *bad_prog_ret, char *err, size_t errlen);
@@ -138,6 +140,15 @@ struct gs_unwind_module {
  */
 int gs_loader_set_unwind(struct gs_loader *l, const struct gs_unwind_module *mods, size_t n,
 			 char *err, size_t errlen);
+
+/*
+ * Offset in bytes of task_struct.thread.fsbase in the running kernel, from
+ * /sys/kernel/btf/vmlinux (parsed once per process; a success or a missing member is
+ * cached). gs_loader_open() puts it in gs_cfg of objects that read the thread pointer
+ * (GS_IR_SP_TP). Returns 0, -ENOENT/-ERANGE when the kernel's BTF lacks the member, or
+ * the error reading the BTF, with @err set.
+ */
+int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen);
 
 /* Events of @trace_id dropped because the ring was full, summed over CPUs. */
 int gs_loader_lost(struct gs_loader *l, uint32_t trace_id, uint64_t *lost_ret);

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <bpf/libbpf.h>
+
 #include "tests/unit/test.h"
 #include "tracer/codegen.h"
 #include "tracer/event.h"
@@ -16,6 +18,8 @@ extern bool test_codegen__layout_comm_bt_save(void);
 extern bool test_codegen__save_and_saved(void);
 extern bool test_codegen__rejects_bad_save(void);
 extern bool test_codegen__backtrace_links_helpers(void);
+extern bool test_codegen__frame_saves_and_tp(void);
+extern bool test_codegen__rejects_bad_saved_frame(void);
 
 bool test_codegen__layout_preorder(void)
 {
@@ -258,5 +262,89 @@ out:
 	free(obj);
 	gs_ir_prog_free(a);
 	gs_ir_prog_free(b);
+	return ok;
+}
+
+/*
+ * A frame-keyed save at an entry and a plain program reading it and the thread
+ * pointer: gs_fsave and the scratch, no depth maps, and gs_cfg.fsbase_off marked for
+ * the loader.
+ */
+bool test_codegen__frame_saves_and_tp(void)
+{
+	struct gs_ir_prog *a = gs_ir_prog_new(), *b = gs_ir_prog_new();
+	const struct gs_ir_prog *progs[2] = { a, b };
+	struct gs_codegen_opts o = { .max_trace_id = 4, .uprobe_multi = true };
+	struct gs_ir_expr *vals[2];
+	struct bpf_object *bo = NULL;
+	const struct gs_codegen_cfg *cfg;
+	uint32_t cnt[2] = { 0, 0 };
+	char err[256] = "";
+	void *obj = NULL;
+	size_t len = 0, cfg_len = 0;
+	bool ok = false;
+
+	a->cfa_valid = true;
+	a->cfa_reg = 7;
+	a->cfa_off = 8;
+	vals[0] = gs_ir_reg(a, 5);
+	vals[1] = gs_ir_load(a, gs_ir_reg(a, 4), 8, false);
+	gs_ir_append(&a->body, gs_ir_save_frame(a, 3, gs_ir_special(a, GS_IR_SP_CFA), vals, 2));
+	b->cfa_valid = true;
+	b->cfa_reg = 6;
+	b->cfa_off = 16;
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_VALUE, 1,
+		gs_ir_saved_frame(b, 3, 1, gs_ir_special(b, GS_IR_SP_CFA)), 0));
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_STR, 2, gs_ir_saved_frame(b, 3, 0,
+		gs_ir_special(b, GS_IR_SP_CFA)), 16));
+	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_VALUE, 3, gs_ir_load(b,
+		gs_ir_binop(b, GS_IR_SUB, false, gs_ir_special(b, GS_IR_SP_TP), gs_ir_const(b, 4)),
+		4, true), 0));
+	ASSERT_GOTO(!gs_codegen_emit(progs, 2, &o, &obj, &len, err, sizeof(err)), out);
+	ASSERT_GOTO(!gs_codegen_insn_counts(obj, len, cnt, 2), out);
+	ASSERT_GOTO(cnt[0] > 20 && cnt[1] > 40, out);
+	bo = bpf_object__open_mem(obj, len, NULL);
+	ASSERT_GOTO(bo, out);
+	ASSERT_GOTO(bpf_object__find_map_by_name(bo, GS_CODEGEN_MAP_FSAVE), out);
+	ASSERT_GOTO(bpf_object__find_map_by_name(bo, GS_CODEGEN_MAP_SCRATCH), out);
+	ASSERT_GOTO(!bpf_object__find_map_by_name(bo, GS_CODEGEN_MAP_SAVE), out);
+	ASSERT_GOTO(!bpf_object__find_map_by_name(bo, GS_CODEGEN_MAP_DEPTH), out);
+	cfg = bpf_map__initial_value(bpf_object__find_map_by_name(bo, GS_CODEGEN_CFG_SEC),
+				     &cfg_len);
+	ASSERT_GOTO(cfg && cfg_len == sizeof(*cfg), out);
+	ASSERT_GOTO(cfg->fsbase_off == GS_CODEGEN_FSBASE_UNSET, out);
+	ok = true;
+out:
+	if (!ok)
+		T_FAIL("err: %s", err);
+	bpf_object__close(bo);
+	free(obj);
+	gs_ir_prog_free(a);
+	gs_ir_prog_free(b);
+	return ok;
+}
+
+bool test_codegen__rejects_bad_saved_frame(void)
+{
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	struct gs_ir_expr *v;
+	char err[256] = "";
+	bool ok = false;
+
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 1,
+		gs_ir_saved_frame(p, 1, 16, gs_ir_reg(p, 7)), 0));
+	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -EINVAL, out);
+	ASSERT_GOTO(!strcmp(err, "program 0: saved entry value 16 (0..15 allowed)"), out);
+	/* $cfa as the frame needs the program's CFA rule */
+	p->body = NULL;
+	v = gs_ir_reg(p, 5);
+	gs_ir_append(&p->body, gs_ir_save_frame(p, 1, gs_ir_special(p, GS_IR_SP_CFA), &v, 1));
+	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -EINVAL, out);
+	ASSERT_GOTO(!strcmp(err, "program 0: $cfa used without a valid CFA rule"), out);
+	ok = true;
+out:
+	if (!ok)
+		T_FAIL("err: %s", err);
+	gs_ir_prog_free(p);
 	return ok;
 }

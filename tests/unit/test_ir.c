@@ -10,6 +10,7 @@ extern bool test_ir__dump_canonical(void);
 extern bool test_ir__memeq_copies_bytes(void);
 extern bool test_ir__free_null(void);
 extern bool test_ir__dump_ret_comm_bt(void);
+extern bool test_ir__dump_tp_frame_saves(void);
 
 bool test_ir__dump_canonical(void)
 {
@@ -111,6 +112,43 @@ bool test_ir__dump_ret_comm_bt(void)
 	}
 	free(text);
 	ok = ok && s->nsave == 2 && s->save_key == 42 && s->id == 0;
+	gs_ir_prog_free(p);
+	return ok;
+}
+
+/* The thread pointer and frame-keyed saves are part of the dump (the cache key). */
+bool test_ir__dump_tp_frame_saves(void)
+{
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	struct gs_ir_expr *vals[2];
+	struct gs_ir_stmt *s;
+	char *text;
+	bool ok = true;
+
+	vals[0] = gs_ir_reg(p, 5);
+	vals[1] = gs_ir_reg(p, 4);
+	s = gs_ir_save_frame(p, 9, gs_ir_special(p, GS_IR_SP_CFA), vals, 2);
+	gs_ir_append(&p->body, s);
+	gs_ir_append(&p->body, gs_ir_save(p, 9, vals, 1));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 1,
+		gs_ir_saved_frame(p, 9, 1, gs_ir_special(p, GS_IR_SP_CFA)), 0));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 2,
+		gs_ir_load(p, gs_ir_binop(p, GS_IR_SUB, false, gs_ir_special(p, GS_IR_SP_TP),
+					  gs_ir_const(p, 8)), 4, true), 0));
+	p->cfa_valid = true;
+	p->cfa_reg = 7;
+	p->cfa_off = 8;
+	text = gs_ir_dump(p);
+	if (strcmp(text, "cfa %rsp+8\n"
+		   "save key=9 frame=$cfa %rdi %rsi\n"
+		   "save key=9 %rdi\n"
+		   "value #1 (saved_frame key=9 1 $cfa)\n"
+		   "value #2 (load.s4 (sub $tp 0x8))\n")) {
+		T_FAIL("dump:\n%s", text);
+		ok = false;
+	}
+	free(text);
+	ok = ok && s->frame && s->frame->kind == GS_IR_SPECIAL && s->nsave == 2 && !s->next->frame;
 	gs_ir_prog_free(p);
 	return ok;
 }

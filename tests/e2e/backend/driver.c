@@ -10,6 +10,11 @@
  *   driver dry                      codegen only: object size, instruction counts
  *   driver ret TARGET [single]      return probes of probe_me and rec with saved
  *                                   arguments, $comm, a return without its entry
+ *   driver tls TARGET [run]         tls_target.c: `v` through the thread pointer in
+ *                                   the main thread and in a second thread (run: load
+ *                                   with per-run settings)
+ *   driver frame TARGET LATER_VADDR frame_target.c: frec's n saved at entry keyed by
+ *                                   the CFA, read back at LATER_VADDR (after the call)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +82,85 @@ static int sym_offset(const char *path, const char *name, uint64_t *vaddr, uint6
 			}
 		}
 	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return ret;
+}
+
+/* File offset of module vaddr @vaddr in @path (PT_LOAD translation). */
+static int vaddr_offset(const char *path, uint64_t vaddr, uint64_t *off)
+{
+	int fd = open(path, O_RDONLY), ret = -ERANGE;
+	size_t nph;
+	Elf *e;
+
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	for (size_t i = 0; e && !elf_getphdrnum(e, &nph) && i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, i, &ph) && ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
+		    vaddr < ph.p_vaddr + ph.p_filesz) {
+			*off = vaddr - ph.p_vaddr + ph.p_offset;
+			ret = 0;
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Offset below the thread pointer of TLS symbol @name of executable @path (x86-64
+ * TLS variant II: the executable's block ends at the thread pointer):
+ * round_up(PT_TLS p_memsz, p_align) - st_value.
+ */
+static int tls_offset(const char *path, const char *name, uint64_t *below)
+{
+	int fd = open(path, O_RDONLY), ret = -ENOENT;
+	uint64_t value = 0, memsz = 0, align = 1;
+	Elf_Scn *scn = NULL;
+	bool have_seg = false;
+	size_t nph;
+	Elf *e;
+
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	while (e && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+
+			if (gelf_getsym(d, i, &sym) && GELF_ST_TYPE(sym.st_info) == STT_TLS &&
+			    !strcmp(elf_strptr(e, sh.sh_link, sym.st_name), name)) {
+				value = sym.st_value;
+				ret = 0;
+			}
+		}
+	}
+	for (size_t i = 0; e && !elf_getphdrnum(e, &nph) && i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, i, &ph) && ph.p_type == PT_TLS) {
+			memsz = ph.p_memsz;
+			align = ph.p_align ? ph.p_align : 1;
+			have_seg = true;
+		}
+	}
+	if (!ret && !have_seg)
+		ret = -ENOENT;
+	*below = (memsz + align - 1) / align * align - value;
 	if (e)
 		elf_end(e);
 	close(fd);
@@ -518,6 +602,188 @@ static int run_ret(const char *target, bool single)
 	return ret ? 1 : 0;
 }
 
+/* ---- tls --------------------------------------------------------------------------------- */
+
+struct tls_ctx {
+	uint32_t main_tid;
+	char main_line[96], thread_line[96];
+};
+
+/* Records: #1 v, #2 $tp == the tp argument (%rdi), at 40 and 56. */
+static int tls_event(void *arg, const struct gs_event_hdr *ev, size_t size)
+{
+	struct tls_ctx *c = arg;
+	bool is_main = ev->tid == ev->pid;
+	char *line = is_main ? c->main_line : c->thread_line;
+
+	if (line[0])
+		return 0;
+	snprintf(line, sizeof(c->main_line), "%s v=%" PRId64 " status=%u tp_ok=%" PRIu64 " status=%u",
+		 is_main ? "main" : "thread", (int64_t)rec_u64(ev, 40), rec_at(ev, 40)->status,
+		 rec_u64(ev, 56), rec_at(ev, 56)->status);
+	return 0;
+}
+
+static int run_tls(const char *target, bool with_run)
+{
+	struct gs_codegen_opts o = { .max_trace_id = 1 };
+	struct gs_loader_opts lo = { .strict_btf = true };
+	struct gs_attach_point pt = { .path = target, .trace_id = 1, .pid = -1 };
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	const struct gs_ir_prog *progs[1] = { p };
+	struct tls_ctx c = { 0 };
+	struct gs_loader *l = NULL;
+	uint64_t below = 0;
+	uint32_t fsbase = 0;
+	char err[512], *dump;
+	void *obj = NULL;
+	size_t len;
+	int ret;
+
+	if (sym_offset(target, "read_v", &pt.vaddr, &pt.file_off) ||
+	    tls_offset(target, "v", &below))
+		return fprintf(stderr, "read_v or TLS v missing in '%s'\n", target), 1;
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 1, gs_ir_load(p,
+		gs_ir_binop(p, GS_IR_SUB, false, gs_ir_special(p, GS_IR_SP_TP),
+			    gs_ir_const(p, below)), 4, true), 0));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 2, gs_ir_binop(p, GS_IR_EQ, false,
+		gs_ir_special(p, GS_IR_SP_TP), gs_ir_reg(p, 5)), 0));
+	dump = gs_ir_dump(p);
+	fprintf(stderr, "v at $tp - %" PRIu64 "\n%s", below, dump);
+	free(dump);
+	o.uprobe_multi = gs_loader_has_uprobe_multi();
+	if (with_run)
+		lo.run = &o;	/* per-run settings replace gs_cfg: fsbase_off must survive */
+	ret = gs_loader_fsbase_offset(&fsbase, err, sizeof(err));
+	if (!ret)
+		fprintf(stderr, "task_struct.thread.fsbase at %u\n", fsbase);
+	if (!ret)
+		ret = gs_codegen_emit(progs, 1, &o, &obj, &len, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_open(obj, len, 1, &lo, &l, NULL, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_attach(l, &pt, 1, err, sizeof(err));
+	for (int i = 0; !ret && i < 200 && (!c.main_line[0] || !c.thread_line[0]); i++)
+		ret = gs_loader_poll(l, 20, tls_event, &c) < 0;
+	if (ret)
+		fprintf(stderr, "error %d: %s\n", ret, err);
+	else
+		printf("%s\n%s\n", c.main_line, c.thread_line);
+	gs_loader_close(l);
+	free(obj);
+	gs_ir_prog_free(p);
+	return ret ? 1 : 0;
+}
+
+/* ---- frame ------------------------------------------------------------------------------- */
+
+struct frame_ctx {
+	int started, done, orphan;
+	uint64_t last_cfa;
+	bool cfa_up;
+	char lines[3][96];
+};
+
+/* Trace 2: #1 saved n, #2 %rdi now, #3 $cfa; trace 3: #1 a key nothing saved under. */
+static int frame_event(void *arg, const struct gs_event_hdr *ev, size_t size)
+{
+	struct frame_ctx *c = arg;
+	uint64_t n = rec_u64(ev, 40), cfa = rec_u64(ev, 72);
+
+	if (ev->trace_id == 3 && !c->orphan++)
+		printf("other key: status=%u\n", rec_at(ev, 40)->status);
+	if (ev->trace_id != 2 || c->done >= 3)
+		return 0;
+	/* Start at the innermost level whose entry was seen (attach is mid-loop). */
+	if (!c->started && rec_at(ev, 40)->status == 0 && n == 1) {
+		c->started = 1;
+		c->cfa_up = true;
+	} else if (c->started) {
+		c->cfa_up = c->cfa_up && cfa > c->last_cfa;
+	}
+	if (!c->started)
+		return 0;
+	c->last_cfa = cfa;
+	snprintf(c->lines[c->done++], sizeof(c->lines[0]), "after call: n=%" PRIu64
+		 " status=%u rdi=%" PRIu64, n, rec_at(ev, 40)->status, rec_u64(ev, 56));
+	return 0;
+}
+
+static int run_frame(const char *target, uint64_t later_vaddr)
+{
+	struct gs_codegen_opts o = { .max_trace_id = 3 };
+	struct gs_loader_opts lo = { .strict_btf = true };
+	struct gs_ir_prog *p[3];
+	const struct gs_ir_prog *progs[3];
+	struct gs_attach_point pts[3];
+	struct frame_ctx c = { 0 };
+	struct gs_loader *l = NULL;
+	uint64_t entry_vaddr = 0, entry_off = 0, later_off = 0;
+	struct gs_ir_expr *v;
+	char err[512];
+	void *obj = NULL;
+	size_t len;
+	int ret, bad = -1;
+
+	if (sym_offset(target, "frec", &entry_vaddr, &entry_off) ||
+	    vaddr_offset(target, later_vaddr, &later_off))
+		return fprintf(stderr, "frec or 0x%" PRIx64 " missing in '%s'\n", later_vaddr,
+			       target), 1;
+	for (int i = 0; i < 3; i++)
+		progs[i] = p[i] = gs_ir_prog_new();
+	/* 0: at entry, CFA = rsp + 8: save n (%rdi) under key 7 */
+	p[0]->cfa_valid = true;
+	p[0]->cfa_reg = 7;
+	p[0]->cfa_off = 8;
+	v = gs_ir_reg(p[0], 5);
+	gs_ir_append(&p[0]->body, gs_ir_save_frame(p[0], 7, gs_ir_special(p[0], GS_IR_SP_CFA),
+						   &v, 1));
+	/* 1: after the inner call, CFA = rbp + 16: the saved n, %rdi now, the CFA */
+	p[1]->cfa_valid = true;
+	p[1]->cfa_reg = 6;
+	p[1]->cfa_off = 16;
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 1,
+		gs_ir_saved_frame(p[1], 7, 0, gs_ir_special(p[1], GS_IR_SP_CFA)), 0));
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 2, gs_ir_reg(p[1], 5), 0));
+	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 3,
+						 gs_ir_special(p[1], GS_IR_SP_CFA), 0));
+	/* 2: same place, a key nothing saves under */
+	p[2]->cfa_valid = true;
+	p[2]->cfa_reg = 6;
+	p[2]->cfa_off = 16;
+	gs_ir_append(&p[2]->body, gs_ir_stmt_new(p[2], GS_IR_S_VALUE, 1,
+		gs_ir_saved_frame(p[2], 8, 0, gs_ir_special(p[2], GS_IR_SP_CFA)), 0));
+	pts[0] = (struct gs_attach_point){ target, entry_off, entry_vaddr, 1, 0, -1, false };
+	pts[1] = (struct gs_attach_point){ target, later_off, later_vaddr, 2, 1, -1, false };
+	pts[2] = (struct gs_attach_point){ target, later_off, later_vaddr, 3, 2, -1, false };
+	for (int i = 0; i < 3; i++) {
+		char *d = gs_ir_dump(p[i]);
+
+		fprintf(stderr, "prog %d:\n%s", i, d);
+		free(d);
+	}
+	o.uprobe_multi = gs_loader_has_uprobe_multi();
+	ret = gs_codegen_emit(progs, 3, &o, &obj, &len, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_open(obj, len, 3, &lo, &l, &bad, err, sizeof(err));
+	if (!ret)
+		ret = gs_loader_attach(l, pts, 3, err, sizeof(err));
+	for (int i = 0; !ret && i < 200 && (c.done < 3 || !c.orphan); i++)
+		ret = gs_loader_poll(l, 20, frame_event, &c) < 0;
+	if (ret) {
+		fprintf(stderr, "error %d (program %d): %s\n", ret, bad, err);
+	} else {
+		for (int i = 0; i < c.done; i++)
+			printf("%s\n", c.lines[i]);
+		printf("cfa grows outward=%d\n", c.cfa_up);
+	}
+	gs_loader_close(l);
+	free(obj);
+	for (int i = 0; i < 3; i++)
+		gs_ir_prog_free(p[i]);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "values"))
@@ -531,6 +797,10 @@ int main(int argc, char **argv)
 		return run_dry();
 	if (argc >= 3 && !strcmp(argv[1], "ret"))
 		return run_ret(argv[2], argc > 3 && !strcmp(argv[3], "single"));
-	fprintf(stderr, "usage: driver values|many|lost|dry ...\n");
+	if (argc >= 3 && !strcmp(argv[1], "tls"))
+		return run_tls(argv[2], argc > 3 && !strcmp(argv[3], "run"));
+	if (argc >= 4 && !strcmp(argv[1], "frame"))
+		return run_frame(argv[2], strtoull(argv[3], NULL, 0));
+	fprintf(stderr, "usage: driver values|many|lost|dry|ret|tls|frame ...\n");
 	return 2;
 }

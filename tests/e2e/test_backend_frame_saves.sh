@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# BPF back end without the planner: frame-keyed saves (entry values without a return
+# probe). A probe at frec's entry saves n (%rdi) keyed by the CFA (rsp + 8); a probe
+# after the inner call (CFA = rbp + 16, frame pointers, -O0), where %rdi was clobbered
+# to 0, reads it back with GS_IR_SAVED_FRAME: frec(3)'s levels n = 1, 2, 3 each see
+# their own n, innermost first, with growing CFAs; a key nothing saved under reads as
+# NOT_SAVED (5).
+source "$(dirname "$0")/lib.sh"
+need_root_bpf
+B="$GS_TOP/tests/e2e/backend"
+LLVM_CONFIG=${LLVM_CONFIG:-llvm-config-16}
+
+make -s -C "$GS_TOP" build/obj/bpf/helpers_bc.o	# the embedded bitcode codegen.c links
+cc -O1 -g -D_GNU_SOURCE -I"$GS_TOP" -I"$($LLVM_CONFIG --includedir)" "$B/driver.c" \
+	"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/codegen_layout.c" \
+	"$GS_TOP/tracer/codegen_lib.c" "$GS_TOP/tracer/loader.c" \
+	"$GS_TOP/build/obj/bpf/helpers_bc.o" -o "$T/driver" \
+	-L"$($LLVM_CONFIG --libdir)" $($LLVM_CONFIG --libs) -lbpf -lelf -lz -lstdc++ -lpthread
+cc -O0 -g -fno-omit-frame-pointer "$B/frame_target.c" -o "$T/frame_target"
+
+# The pc after frec's call to itself, from the disassembly.
+later=$(objdump -d --no-show-raw-insn "$T/frame_target" |
+	awk '/<frec>:$/ { f = 1; next } f && /^$/ { exit } f && c { print $1; exit }
+	     f && /call.*<frec>/ { c = 1 }' | tr -d :)
+[ -n "$later" ] || fail "no call to frec in frec"
+
+"$T/frame_target" & TP=$!
+GS_CLEANUP="kill $TP 2>/dev/null || true"
+sleep 0.2
+out=$("$T/driver" frame "$T/frame_target" "0x$later" 2>"$T/err") ||
+	{ cat "$T/err" >&2; fail "frame driver"; }
+assert_eq 'other key: status=5
+after call: n=1 status=0 rdi=0
+after call: n=2 status=0 rdi=0
+after call: n=3 status=0 rdi=0
+cfa grows outward=1' "$out" "frame-keyed saves"
+kill $TP; wait $TP 2>/dev/null || true
+echo ok
