@@ -306,7 +306,23 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 				err = 0;
 				break;
 			case DW_OP_entry_value:
-			case DW_OP_GNU_entry_value:
+			case DW_OP_GNU_entry_value: {
+				/* The common form: a register's value at entry, saved there. */
+				const struct gs_op *in = *pos + 1 < nops ? &ops[*pos + 1] : NULL;
+				int r = !in || op->n1 != 1 ? -1 :
+					in->atom >= DW_OP_reg0 && in->atom <= DW_OP_reg31 ? in->atom - DW_OP_reg0 :
+					in->atom == DW_OP_regx ? (int)in->n1 : -1;
+
+				x = r >= 0 && gs_dwexpr_reg_name(r) && m->ctx->entry_reg ?
+				    m->ctx->entry_reg(m->ctx->entry_arg, r) : NULL;
+				if (x) {
+					how_add(m, "entry value of %s ", gs_dwexpr_reg_name(r));
+					(*pos)++;	/* the nested op */
+					err = push(m, x);
+					break;
+				}
+			}
+				/* fall through */
 			case DW_OP_GNU_parameter_ref:
 				/*
 				 * The value the caller passed: GDB recovers it from the caller's
@@ -321,7 +337,16 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 				return -ENODATA;
 			case DW_OP_form_tls_address:
 			case DW_OP_GNU_push_tls_address:
-				return fail(m, "thread-local storage is not readable yet");
+				x = pop(m);
+				if (!x)
+					return fail(m, "DWARF expression stack underflow");
+				if (!m->ctx->tls_ok)
+					return fail(m, "thread-local storage of a shared library is not readable yet");
+				how_add(m, "tls ");
+				err = push(m, gs_ir_binop(p, GS_IR_ADD, false, x,
+					gs_ir_binop(p, GS_IR_SUB, false, gs_ir_special(p, GS_IR_SP_TP),
+						    gs_ir_const(p, m->ctx->tls_off))));
+				break;
 			default:
 				return fail(m, "DWARF operation 0x%x is not supported", a);
 			}

@@ -52,6 +52,18 @@ struct gs_dwctx {
 	/* With pie and no const_bias: this expression instead of GS_IR_SP_BIAS (a return
 	 * probe reads the bias its entry probe saved). */
 	struct gs_ir_expr *bias_expr;
+	/*
+	 * DW_OP_form_tls_address: the probed module's TLS block starts tls_off bytes
+	 * below the thread pointer (x86-64 TLS variant II, static TLS of the executable).
+	 */
+	bool tls_ok;
+	uint64_t tls_off;
+	/*
+	 * DW_OP_entry_value(DW_OP_regN): an expression for register @reg as it was at the
+	 * function's entry (saved there by a hidden probe), or NULL when not possible.
+	 */
+	struct gs_ir_expr *(*entry_reg)(void *arg, unsigned int reg);
+	void *entry_arg;
 };
 
 /*

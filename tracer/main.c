@@ -55,6 +55,7 @@ struct options {
 	bool no_bpf_cache;
 	uint32_t ringbuf_bytes;
 	uint32_t bt_depth;
+	bool after_prologue;
 };
 
 struct session {
@@ -106,6 +107,9 @@ static void usage(FILE *f)
 "      --single-uprobes      do not use uprobe_multi links\n"
 "      --no-bpf-cache        compile the BPF programs even when the index holds them\n"
 "      --backtrace-depth N   frames per bt (1-128, default 128)\n"
+"      --after-prologue      always probe a function after its prologue (as GDB's\n"
+"                            'break FUNC'), even where its first instruction would\n"
+"                            avoid a single-step for the same values\n"
 "  -v, --verbose             more status on stderr\n"
 "  -h, --help                this help\n"
 "      --version             print the version\n"
@@ -118,7 +122,7 @@ static void usage(FILE *f)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_SCRIPT_FILE = 256, O_OUTPUT, O_MAX, O_TIMEOUT, O_DRY, O_INDEX_DIR, O_DEBUG_FILE,
-	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH, O_NO_CACHE };
+	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH, O_AFTER_PROLOGUE, O_NO_CACHE };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "target", required_argument, NULL, 't' },
@@ -136,6 +140,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "single-uprobes", no_argument, NULL, O_SINGLE },
 		{ "no-bpf-cache", no_argument, NULL, O_NO_CACHE },
 		{ "backtrace-depth", required_argument, NULL, O_BTDEPTH },
+		{ "after-prologue", no_argument, NULL, O_AFTER_PROLOGUE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -190,6 +195,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case O_SINGLE: o->force_single = true; break;
+		case O_AFTER_PROLOGUE: o->after_prologue = true; break;
 		case O_NO_CACHE: o->no_bpf_cache = true; break;
 		case O_BTDEPTH: {
 			long d = strtol(optarg, &end, 10);
@@ -599,7 +605,8 @@ int main(int argc, char **argv)
 		goto out;
 	{
 		struct gs_plan_opts po = { .str_cap = 256, .mem_cap = 1024, .dump_cap = 256,
-					   .bt_depth = o.bt_depth ? o.bt_depth : 128 };
+					   .bt_depth = o.bt_depth ? o.bt_depth : 128,
+					   .after_prologue = o.after_prologue };
 
 		e = gs_plan_build(script, mods, target.nmodules, &po, &plan, &diag);
 	}

@@ -17,7 +17,10 @@
 #include "tracer/render.h"
 
 #include <fcntl.h>
+#include <gelf.h>
 #include <unistd.h>
+
+#include "shared/elf.h"
 
 /* A hidden entry probe to add once every visible probe has its trace id. */
 struct pending_save {
@@ -642,6 +645,93 @@ static void begin_retprobe(struct pctx *c)
 	}
 }
 
+/*
+ * Static TLS of an executable, x86-64 variant II: its block ends at the thread
+ * pointer, aligned as glibc's _dl_determine_tlsoffset places the first module. A
+ * shared library's block offset is only known to the dynamic loader: not supported.
+ */
+void plan_tls(struct gs_plan_module *m, struct gs_dwctx *dw)
+{
+	if (!m->tls_state) {
+		struct gs_elf *elf = NULL;
+		bool interp = false, found = false;
+		GElf_Phdr tls = { 0 };
+		size_t n = 0;
+
+		m->tls_state = 1;
+		if (!gs_elf_open(m->path, &elf) && !elf_getphdrnum(gs_elf_handle(elf), &n)) {
+			for (size_t i = 0; i < n; i++) {
+				GElf_Phdr ph;
+
+				if (!gelf_getphdr(gs_elf_handle(elf), i, &ph))
+					continue;
+				interp |= ph.p_type == PT_INTERP;
+				if (ph.p_type == PT_TLS) {
+					tls = ph;
+					found = true;
+				}
+			}
+		}
+		gs_elf_close(elf);
+		if (found && (interp || (m->info && m->info->elf_type == ET_EXEC))) {
+			uint64_t align = tls.p_align ? tls.p_align : 1;
+			uint64_t first = (0 - (tls.p_vaddr & (align - 1))) & (align - 1);
+
+			m->tls_off = ((tls.p_memsz - first + align - 1) & ~(align - 1)) + first;
+			m->tls_state = 2;
+		}
+	}
+	dw->tls_ok = m->tls_state == 2;
+	dw->tls_off = m->tls_off;
+}
+
+/*
+ * DW_OP_entry_value(DW_OP_regN): at the function's entry the register still holds
+ * it; elsewhere a hidden probe at the entry saves it, keyed by the call's CFA, and
+ * this probe reads it back for the same frame.
+ */
+struct gs_ir_expr *plan_entry_reg(void *arg, unsigned int reg)
+{
+	struct pctx *c = arg;
+	size_t i;
+
+	if (c->retprobe || !c->fn_entry)
+		return NULL;
+	if (c->dw.pc == c->fn_entry)
+		return gs_ir_reg(c->ir, reg);
+	if (!c->ir->cfa_valid)
+		return NULL;
+	for (i = 0; i < c->nev; i++)
+		if (c->ev_regs[i] == reg)
+			break;
+	if (i == c->nev) {
+		if (c->nev >= GS_IR_SAVE_MAX)
+			return NULL;
+		c->ev_regs[c->nev++] = reg;
+	}
+	return gs_ir_saved_frame(c->ir, c->pr->trace_id, i, gs_ir_special(c->ir, GS_IR_SP_CFA));
+}
+
+/* The hidden entry probe that saves the registers entry values need. */
+static void entry_value_saves(struct pctx *c, struct pending_save *pending)
+{
+	struct gs_ir_expr *regs[GS_IR_SAVE_MAX];
+	struct gs_ir_prog *eir;
+
+	if (!c->nev || !c->ir)
+		return;
+	eir = gs_ir_prog_new();
+	set_cfa(c, eir, c->fn_entry);
+	for (size_t i = 0; i < c->nev; i++)
+		regs[i] = gs_ir_reg(eir, c->ev_regs[i]);
+	eir->body = gs_ir_save_frame(eir, c->pr->trace_id, gs_ir_special(eir, GS_IR_SP_CFA), regs,
+				     c->nev);
+	pending->mod = c->mod;
+	pending->vaddr = c->fn_entry;
+	pending->save_key = c->pr->trace_id;
+	pending->ir = eir;
+}
+
 static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending_save *pending)
 {
 	struct gs_probe *pr = c->pr;
@@ -661,6 +751,11 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 		if (c->mod->idx && !gs_index_func_by_addr(c->mod->idx, pr->vaddr, &f))
 			c->dw.func_entry = f->entry_pc;
 	}
+	c->fn_entry = c->dw.func_entry;
+	c->nev = 0;
+	c->dw.entry_reg = plan_entry_reg;
+	c->dw.entry_arg = c;
+	plan_tls(c->mod, &c->dw);
 	if (c->mod->idx && !gs_index_scope_chain(c->mod->idx, pr->vaddr, c->chain, MAX_CHAIN, &n)) {
 		c->nchain = n;
 		c->dw.frame_base = &c->chain[n - 1]->frame_base;
@@ -687,6 +782,7 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 		pending->ir = c->entry_ir;
 	} else {
 		gs_ir_prog_free(c->entry_ir);
+		entry_value_saves(c, pending);
 	}
 	c->entry_ir = NULL;
 }
@@ -762,7 +858,7 @@ static void choose_entry(struct pctx *c, const struct gs_trace *tr, struct pendi
 	const char *post_insn, *entry_insn;
 	uint64_t post = pr->vaddr, post_off = pr->file_offset, entry_off;
 
-	if (tr->pattern.kind != GS_PAT_FUNC || !c->mod->idx ||
+	if (tr->pattern.kind != GS_PAT_FUNC || !c->mod->idx || c->opts->after_prologue ||
 	    gs_index_func_by_addr(c->mod->idx, post, &f) || post != f->post_prologue_pc ||
 	    f->entry_pc == post || gs_index_vaddr_to_offset(c->mod->idx, f->entry_pc, &entry_off))
 		return;

@@ -34,6 +34,9 @@ struct gs_plan_module {
 	/* Runtime range of its code (-p mode), for backtraces; has_exec false if unknown. */
 	uint64_t exec_start, exec_end;
 	bool has_exec;
+	/* Filled by the planner: the static TLS block of an executable (see dwexpr.h). */
+	int tls_state;			/* 0 not looked at, 1 none or not static, 2 tls_off valid */
+	uint64_t tls_off;
 };
 
 struct gs_plan_opts {
@@ -41,6 +44,7 @@ struct gs_plan_opts {
 	uint32_t mem_cap;		/* bytes read for one struct/array value (default 1024) */
 	uint32_t dump_cap;		/* bytes read for one {:x.N} dump (default 256) */
 	uint32_t bt_depth;		/* frames per backtrace, 1..128 (default 128) */
+	bool after_prologue;		/* never move a function probe to its first instruction */
 };
 
 /* What a record slot of an event means to the decoder. */

@@ -195,6 +195,8 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 		dw.const_bias = true;
 		dw.bias = owner->bias;
 		dw.frame_base = NULL;
+		dw.entry_reg = NULL;
+		plan_tls(owner, &dw);
 	}
 	ret = gs_dwexpr_lower(c->ir, &var->loc, &dw, &loc, err, sizeof(err));
 	if (ret)

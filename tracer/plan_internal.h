@@ -89,7 +89,16 @@ struct pctx {
 	 */
 	bool entry_check;
 	bool entry_reject;
+	/* Entry values: registers a hidden probe at the function's entry saves by frame. */
+	uint64_t fn_entry;		/* entry pc of the out-of-line function, 0 = unknown */
+	unsigned int ev_regs[GS_IR_SAVE_MAX];
+	size_t nev;
 };
+
+/* Fills @dw's TLS fields for module @m (reads its PT_TLS once). */
+void plan_tls(struct gs_plan_module *m, struct gs_dwctx *dw);
+/* dwexpr's entry_reg callback: @arg is the struct pctx. */
+struct gs_ir_expr *plan_entry_reg(void *arg, unsigned int reg);
 
 enum tclass { C_VOID, C_INT, C_BOOL, C_FLOAT, C_PTR, C_ARRAY, C_RECORD, C_ENUM, C_FUNC };
 

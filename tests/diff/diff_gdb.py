@@ -81,7 +81,8 @@ def known_match(known, fix, probe, expr):
 
 def gs_cmd(args, fixdir, prog, dry, script_path):
     cmd = ["setarch", "-R", args.gs, "--index-dir", args.index_dir,
-           "--script-output", "json", "--timeout", "60", "--script-file", script_path]
+           "--script-output", "json", "--timeout", "60", "--script-file", script_path,
+           "--after-prologue"]
     if dry:
         cmd.append("--dry-run")
     return cmd + ["--", os.path.join(fixdir, prog)] + RUN_ARGS
