@@ -59,12 +59,16 @@ armed_detach() {
 		printf '%s\n' "$line" >>"$LOG"
 		[[ $line == *"$mark"* ]] && { ta=${EPOCHREALTIME/./}; break; }
 	done
-	ts=${EPOCHREALTIME/./}
-	kill -INT "$pid" 2>/dev/null || true
+	# Wait 1 s before the signal (bpftrace's own tests do; not timed); the detach is
+	# timed from the last SIGINT sent (see sigint_begin).
+	sleep 1
+	sigint_begin "$pid"
 	cat <&"$fd" >>"$LOG"
 	exec {fd}<&-
 	wait "$pid" || rc=$?
 	t1=${EPOCHREALTIME/./}
+	sigint_end
+	ts=$SIG_LAST
 	if [ -z "$ta" ] || [ $rc -ne 0 ]; then
 		log "failed ($rc, marker ${ta:+seen}${ta:-missing}): ${*:0:3}..."
 		return 1

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034
 # Sourced by the benchmark scripts: paths, the nginx build, statistics helpers.
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -203,7 +204,7 @@ tbl_emit() {
 			printf '%s\t%s\t-\t%s\n' "$g" "$t" "${n:-no successful run}"
 		fi
 	done <"$rows" | awk -F'\t' -v better="$better" '
-		function f(x) { x += 0; return x >= 1000 ? sprintf("%.0f", x) : x >= 10 ? sprintf("%.1f", x) : sprintf("%.2f", x) }
+		function f(x) { x += 0; return x >= 1000 ? sprintf("%.0f", x) : x >= 10 ? sprintf("%.1f", x) : x >= 0.1 || x <= 0 ? sprintf("%.2f", x) : sprintf("%.4f", x) }
 		{ g[NR]=$1; t[NR]=$2; s[NR]=$3; n[NR]=$4
 		  if ($3 != "-") { split($3, v, "|"); m = v[1] + 0
 		    if (!($1 in best) || (better == "higher" ? m > best[$1] : m < best[$1])) best[$1] = m } }
@@ -288,4 +289,69 @@ gs_script() {
 	local s="trace $1 {" v
 	for v in $2; do s+=" print $v;"; done
 	echo "$s }"
+}
+
+# ---- probed instructions ----------------------------------------------------------------
+# insn_at BIN VADDR: the instruction at VADDR ("push %rbx").
+insn_at() {
+	objdump -d --no-show-raw-insn --start-address=$(($2)) --stop-address=$(($2 + 16)) "$1" |
+		awk '/^ *[0-9a-f]+:/ { sub(/^ *[0-9a-f]+:[ \t]*/, ""); gsub(/[ \t]+/, " "); print; exit }'
+}
+# off_to_vaddr BIN FILE_OFFSET: the virtual address of a file offset (PT_LOAD mapping).
+off_to_vaddr() {
+	readelf -lW "$1" | awk -v o=$(($2)) '$1 == "LOAD" {
+		off = strtonum_($2); va = strtonum_($3); sz = strtonum_($5)
+		if (o >= off && o < off + sz) { printf "0x%x\n", o - off + va; exit } }
+		function strtonum_(h,   i, c, v) { v = 0; h = tolower(substr(h, 3))
+			for (i = 1; i <= length(h); i++) { c = index("0123456789abcdef", substr(h, i, 1)) - 1; v = v * 16 + c }
+			return v }'
+}
+# sym_addr BIN FUNC: the symbol's address.
+sym_addr() { nm "$1" | awk -v f="$2" '$3 == f { print "0x" $1; exit }'; }
+# insn_kind INSN: whether the kernel emulates it (push, nop, jmp, call) or single-steps it.
+insn_kind() { case "$1" in push*|nop*|jmp*|call*) echo emulated ;; *) echo single-stepped ;; esac; }
+# probe_insn BIN FUNC ADDR: "FUNC+N: `insn` (emulated|single-stepped)" for a probe at ADDR.
+probe_insn() {
+	[ -n "$3" ] || { echo "probe address unknown"; return; }
+	local entry i
+	entry=$(sym_addr "$1" "$2")
+	i=$(insn_at "$1" "$3")
+	echo "$2+$(($3 - entry)): \`$i\` ($(insn_kind "$i"))"
+}
+# gs_probe_pc BIN SCRIPT: the pc of the tracer's first probe (from --dry-run).
+gs_probe_pc() {
+	gs_ok || return 0
+	"$GS" -t "$1" -s "$2" --dry-run 2>>"$LOG" | sed -n 's/^ *pc \(0x[0-9a-f]*\),.*/\1/p' | head -1
+}
+
+# ---- stopping a tool --------------------------------------------------------------------
+# bpftrace 0.17 sometimes ignores a SIGINT, even seconds after its BEGIN output.
+# sigint_begin PID: sends SIGINT and starts a watcher that repeats it every 2 s for as
+# long as PID has not started to exit (its count of open fds, which drops as it closes
+# each probe, is still the one it had at the first signal), and kills it after 10 minutes. SIG_FIRST and the file $SIG_LAST_FILE hold the
+# times (us) of the first and the last signal. sigint_end: stops the watcher, sets SIG_LAST.
+sigint_begin() {
+	local pid=$1
+	SIG_LAST_FILE="$WORK/last-sigint.$MEASURE"
+	SIG_FIRST=${EPOCHREALTIME/./}
+	echo "$SIG_FIRST" >"$SIG_LAST_FILE"
+	kill -INT "$pid" 2>/dev/null || true
+	(
+		n0=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l); waited=0
+		while [ -d "/proc/$pid" ] && [ $waited -lt 600 ]; do
+			sleep 2; waited=$((waited + 2))
+			n=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+			[ "$n" = "$n0" ] || break	# exiting: leave it alone
+			echo "${EPOCHREALTIME/./}" >"$SIG_LAST_FILE"
+			kill -INT "$pid" 2>/dev/null && echo "SIGINT repeated (not exiting)" >>"$LOG"
+		done
+		while [ -d "/proc/$pid" ] && [ $waited -lt 600 ]; do sleep 2; waited=$((waited + 2)); done
+		kill -KILL "$pid" 2>/dev/null && echo "no exit after SIGINT: killed" >>"$LOG"
+	) &
+	SIG_WATCHER=$!
+}
+sigint_end() {
+	kill "$SIG_WATCHER" 2>/dev/null || true
+	wait "$SIG_WATCHER" 2>/dev/null || true
+	SIG_LAST=$(cat "$SIG_LAST_FILE")
 }

@@ -1,66 +1,72 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Indexing benchmark (not a test): nginx 1.22 built from Debian's source with -g -O2,
-# and python3.11d (Debian python3.11-dbg). For each: wall and CPU time of a full
-# index, DWARF MB/s, index size as a fraction of the DWARF, a no-op re-index, and
-# gdb-add-index on a copy of the same file in the same run.
-# Usage: tools/bench/index.sh [WORKDIR] (default /tmp/gs-bench-index)
-set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-gsi=$top/build/ghostscope-index
-work=${1:-/tmp/gs-bench-index}
-mkdir -p "$work"
-[ -x "$gsi" ] || { echo "build first: make" >&2; exit 1; }
+# Indexing benchmark (not a test): nginx 1.22 built from Debian's source with -g -O2
+# (tools/bench/common.sh nginx_build, kept in bench/work), python3.11d (Debian
+# python3.11-dbg) and libc.so.6 with libc6-dbg's separate debug file. For each, in the
+# same run: wall and CPU time (user + system, both threads) of a full index (median of
+# RUNS), DWARF MB/s, the index size as a fraction of the uncompressed DWARF, a no-op
+# re-index, and gdb-add-index on a copy of the same file. Prints the load average too:
+# on this 2-core machine a busy neighbour takes the second core the indexer uses.
+# Usage: tools/bench/index.sh [RUNS] (default 3); GS_BENCH_WORK picks the work dir.
+source "$(dirname "$0")/common.sh"
+runs=${1:-3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+[ -x "$GSI" ] || { echo "build first: make" >&2; exit 1; }
 
-build_nginx() {
-	local src
-	src=$(find "$work" -maxdepth 1 -type d -name 'nginx-1.*' | head -1)
-	if [ -z "$src" ]; then
-		(cd "$work" && apt-get source --download-only nginx >/dev/null 2>&1) || return 1
-		tar -C "$work" -xf "$(ls "$work"/nginx_*.orig.tar.gz | head -1)" || return 1
-		src=$(find "$work" -maxdepth 1 -type d -name 'nginx-1.*' | head -1)
-	fi
-	if [ ! -x "$src/objs/nginx" ]; then
-		(cd "$src" && ./configure --with-cc-opt='-g -O2' --with-ld-opt='-Wl,--build-id' \
-			--without-http_rewrite_module --without-http_gzip_module >/dev/null &&
-			make -j"$(nproc)" >/dev/null) || return 1
-	fi
-	echo "$src/objs/nginx"
+# Uncompressed .debug_* bytes, as the indexer read them (from `show`).
+dwarf_bytes() {
+	"$GSI" --index-dir "$2" show "$1" | awk '/^dwarf:/ { for (i = 1; i < NF; i++)
+		if ($(i + 1) == "KB") printf "%d\n", $i * 1000 }'
 }
 
-dwarf_bytes() {
-	local s=0 h
-	for h in $(readelf -S --wide "$1" | awk '$2 ~ /^\.debug_/ { print $6 }'); do
-		s=$((s + 0x$h))
-	done
-	echo "$s"
+# The separate debug file of $1 by build-id, or $1 itself.
+debug_file_of() {
+	local bid
+	bid=$(readelf -n "$1" 2>/dev/null | awk '/Build ID/ { print $3 }')
+	if [ -n "$bid" ] && [ -f "/usr/lib/debug/.build-id/${bid:0:2}/${bid:2}.debug" ]; then
+		echo "/usr/lib/debug/.build-id/${bid:0:2}/${bid:2}.debug"
+	else
+		echo "$1"
+	fi
 }
 
 bench_one() {
-	local name=$1 bin=$2 cache dwarf t0 t1 wall usr sys cpu size noop gdbt
-	cache=$work/cache-$name
-	rm -rf "$cache"
-	dwarf=$(dwarf_bytes "$bin")
-	/usr/bin/time -f '%e %U %S' -o "$work/time" "$gsi" --index-dir "$cache" "$bin" >/dev/null
-	read -r wall usr sys <"$work/time"
-	cpu=$(echo "$usr + $sys" | bc)
+	local name=$1 bin=$2 cache dbg dwarf wall usr sys cpu size noop gdbt walls cpus i t0 t1
+	cache=$tmp/cache-$name
+	dbg=$(debug_file_of "$bin")
+	: >"$tmp/walls"
+	: >"$tmp/cpus"
+	for ((i = 0; i < runs; i++)); do
+		rm -rf "$cache"
+		/usr/bin/time -f '%e %U %S' -o "$tmp/time" "$GSI" --index-dir "$cache" "$bin" >/dev/null
+		read -r wall usr sys <"$tmp/time"
+		echo "$wall" >>"$tmp/walls"
+		echo "$usr + $sys" | bc >>"$tmp/cpus"
+	done
+	wall=$(median "$tmp/walls")
+	cpu=$(median "$tmp/cpus")
 	size=$(find "$cache" -name '*.gsidx' -printf '%s\n' | head -1)
+	dwarf=$(dwarf_bytes "$bin" "$cache")
 	t0=$(date +%s.%N)
-	"$gsi" --index-dir "$cache" "$bin" >/dev/null
+	"$GSI" --index-dir "$cache" "$bin" >/dev/null
 	t1=$(date +%s.%N)
 	noop=$(echo "($t1 - $t0) * 1000" | bc)
-	cp "$bin" "$work/$name.gdb"
+	# gdb-add-index writes into the file that has the DWARF: give it a copy
+	cp "$dbg" "$tmp/$name.gdb"
 	t0=$(date +%s.%N)
-	gdb-add-index "$work/$name.gdb" >/dev/null 2>&1 || true
+	gdb-add-index "$tmp/$name.gdb" >/dev/null 2>&1 || true
 	t1=$(date +%s.%N)
 	gdbt=$(echo "$t1 - $t0" | bc)
-	printf '%-10s wall %6.3f s  cpu %6.3f s  DWARF %6.1f MB  %6.1f MB/s  index %5.1f MB (%3.0f%%)  no-op %5.1f ms  gdb-add-index %6.3f s\n' \
+	rm -f "$tmp/$name.gdb"
+	printf '%-12s wall %6.3f s  cpu %6.3f s  DWARF %5.1f MB  %5.1f MB/s  index %5.1f MB (%3.0f%%)  no-op %5.1f ms  gdb-add-index %6.3f s\n' \
 		"$name" "$wall" "$cpu" "$(echo "$dwarf / 1000000" | bc -l)" \
 		"$(echo "$dwarf / 1000000 / $wall" | bc -l)" "$(echo "$size / 1000000" | bc -l)" \
 		"$(echo "100 * $size / $dwarf" | bc -l)" "$noop" "$gdbt"
 }
 
-if nginx=$(build_nginx); then
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; median of $runs runs"
+if nginx=$(nginx_build) && [ -x "$nginx" ]; then
 	bench_one nginx "$nginx"
 else
 	echo "nginx: skipped (no Debian source package: add a deb-src line and retry)"
@@ -69,4 +75,10 @@ if [ -x /usr/bin/python3.11d ]; then
 	bench_one python3.11d /usr/bin/python3.11d
 else
 	echo "python3.11d: skipped (apt-get install python3.11-dbg)"
+fi
+libc=/lib/x86_64-linux-gnu/libc.so.6
+if [ "$(debug_file_of "$libc")" != "$libc" ]; then
+	bench_one libc.so.6 "$libc"
+else
+	echo "libc.so.6: skipped (apt-get install libc6-dbg)"
 fi

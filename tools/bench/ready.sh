@@ -14,6 +14,8 @@ export GHOSTSCOPE_INDEX_DIR="$GS_IDX"
 bench_targets
 
 tbl_new ready
+nocache=0
+gs_ok && [[ $("$GS" --help 2>&1) == *--no-bpf-cache* ]] && nocache=1
 for t in "${TARGETS[@]}"; do
 	IFS='|' read -r name bin dbg func gsvars perfargs <<<"$t"
 	[ -e "$bin" ] || { log "missing '$bin'"; continue; }
@@ -32,6 +34,7 @@ for t in "${TARGETS[@]}"; do
 	bpftrace -e "$bpf" >/dev/null 2>&1 || true
 
 	gs_a=$(samples "$name.gs.armed"); gs_t=$(samples "$name.gs.total")
+	gs_na=$(samples "$name.gs.nocache.armed"); gs_nt=$(samples "$name.gs.nocache.total")
 	bt_a=$(samples "$name.bt.armed"); bt_t=$(samples "$name.bt.total")
 	pp=$(samples "$name.perf"); gd=$(samples "$name.gdb"); gdi=$(samples "$name.gdbidx")
 	perf_note="add only, not armed"
@@ -45,6 +48,11 @@ for t in "${TARGETS[@]}"; do
 		if gs_ok; then
 			marker_run BENCH_READY "$gs_a" "$gs_t" "$GS" -t "$bin" -s "$script" --timeout 0 \
 				--ready-marker BENCH_READY || true
+			# Issue 5 measure 6: the same run without the compiled-program cache.
+			if [ "$nocache" = 1 ]; then
+				marker_run BENCH_READY "$gs_na" "$gs_nt" "$GS" -t "$bin" -s "$script" \
+					--timeout 0 --no-bpf-cache --ready-marker BENCH_READY || true
+			fi
 		fi
 		BPFTRACE_MAX_PROBES=4096 marker_run BENCH_READY "$bt_a" "$bt_t" bpftrace -B line -e "$bpf" || true
 		time_into "$pp" perf_probe_add "$bin" "$perf_spec" || true
@@ -56,6 +64,10 @@ for t in "${TARGETS[@]}"; do
 	gdbnote=""; has_gdb_index "$bin" && gdbnote="the binary already has .gdb_index"
 	tbl_add ready "$name" "ghostscope (armed: --ready-marker)" "$gs_a" "$gsnote"
 	tbl_add ready "$name" "ghostscope (--timeout 0, exit)" "$gs_t" "$gsnote"
+	if [ "$nocache" = 1 ]; then
+		tbl_add ready "$name" "ghostscope --no-bpf-cache (armed)" "$gs_na" "LLVM compiles the program"
+		tbl_add ready "$name" "ghostscope --no-bpf-cache (exit)" "$gs_nt" ""
+	fi
 	tbl_add ready "$name" "bpftrace (armed: BEGIN runs)" "$bt_a" "uprobe with an empty body"
 	tbl_add ready "$name" "bpftrace (exit in BEGIN)" "$bt_t" ""
 	tbl_add ready "$name" "perf probe -x" "$pp" "$perf_note"
@@ -67,7 +79,9 @@ section_begin "Ready latency (measure 1)"
 section_add <<EOF
 From process start to one probe armed, warm index and page cache. ghostscope: \`-t BIN -s
 'trace FUNC { print ...; }' --timeout 0\`; "armed" is when \`--ready-marker\` appears on
-stderr, "exit" the whole run including the detach. Functions: nginx \`ngx_http_handler\`
+stderr, "exit" the whole run including the detach. Plain ghostscope rows hit the
+compiled-program cache (a BPF object from an earlier run of the same script, issue 5
+measure 6); the \`--no-bpf-cache\` rows compile with LLVM every time. Functions: nginx \`ngx_http_handler\`
 (prints \`r.uri.len\`, \`r.method\`), python \`PyObject_GetAttr\` (prints \`v.ob_refcnt\`),
 synthetic \`synth_target\` (\`r.uri.len\`, \`r.method\`). Times in ms.
 
