@@ -748,8 +748,11 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 	{
 		const struct gs_func *f;
 
-		if (c->mod->idx && !gs_index_func_by_addr(c->mod->idx, pr->vaddr, &f))
+		c->fn_clone = false;
+		if (c->mod->idx && !gs_index_func_by_addr(c->mod->idx, pr->vaddr, &f)) {
 			c->dw.func_entry = f->entry_pc;
+			c->fn_clone = f->flags & GS_FUNC_CLONE;
+		}
 	}
 	c->fn_entry = c->dw.func_entry;
 	c->nev = 0;

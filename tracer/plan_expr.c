@@ -175,6 +175,40 @@ static void type_name(const struct tval *v, struct gs_strbuf *sb)
 
 /* ---- names ------------------------------------------------------------------------ */
 
+/*
+ * At a function's first instruction the System V ABI says where the arguments are:
+ * the first six of class INTEGER (integers, enums, pointers up to 8 bytes) in rdi,
+ * rsi, rdx, rcx, r8, r9, in order. Returns the register for parameter @var, or -1
+ * when an earlier or this parameter has another class (struct, float), which would
+ * make the count uncertain.
+ */
+static int abi_entry_reg(struct pctx *c, const struct gs_var *var)
+{
+	static const unsigned int regs[] = { 5, 4, 1, 2, 8, 9 };	/* DWARF numbers */
+	const struct gs_scope *fn = c->nchain ? c->chain[c->nchain - 1] : NULL;
+	unsigned int n = 0;
+
+	if (!fn || fn->kind != GS_SCOPE_FUNC)
+		return -1;
+	for (uint32_t i = 0; i < fn->nvars; i++) {
+		const struct gs_var *p = &fn->vars[i];
+		const struct gs_type *t;
+
+		if (p->kind != GS_VAR_PARAM)
+			continue;
+		t = tstrip(c->mod->idx, p->type_id);
+		if (!t || t->size == 0 || t->size > 8 ||
+		    !(t->kind == GS_TYPE_POINTER || t->kind == GS_TYPE_REFERENCE ||
+		      t->kind == GS_TYPE_ENUM ||
+		      (t->kind == GS_TYPE_BASE && t->encoding != DW_ATE_float)))
+			return -1;
+		if (p == var)
+			return n < 6 ? (int)regs[n] : -1;
+		n++;
+	}
+	return -1;
+}
+
 static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct gs_var *var,
 		       struct gs_plan_module *owner, struct tval *out)
 {
@@ -197,6 +231,23 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 		dw.frame_base = NULL;
 		dw.entry_reg = NULL;
 		plan_tls(owner, &dw);
+	}
+	/*
+	 * Probing a function's entry (-O0 keeps parameters in stack slots the prologue
+	 * has not filled yet, under one location for the whole function): the argument
+	 * registers hold them. Clones may have changed their convention: not for them.
+	 */
+	if (c->entry_check && owner == c->mod && var->kind == GS_VAR_PARAM &&
+	    var->loc.kind == GS_LOC_EXPR && c->dw.pc == c->fn_entry && !c->fn_clone) {
+		int reg = abi_entry_reg(c, var);
+
+		if (reg >= 0) {
+			out->kind = TV_VAL;
+			out->ir = gs_ir_reg(c->ir, reg);
+			gs_strbuf_addf(&c->pr->reads, "    %s: reg %s (argument register at entry)\n",
+				       var->name, gs_dwexpr_reg_name(reg));
+			return 0;
+		}
 	}
 	ret = gs_dwexpr_lower(c->ir, &var->loc, &dw, &loc, err, sizeof(err));
 	if (ret)

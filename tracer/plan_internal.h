@@ -91,6 +91,7 @@ struct pctx {
 	bool entry_reject;
 	/* Entry values: registers a hidden probe at the function's entry saves by frame. */
 	uint64_t fn_entry;		/* entry pc of the out-of-line function, 0 = unknown */
+	bool fn_clone;			/* it is a .constprop/.isra/.part clone */
 	unsigned int ev_regs[GS_IR_SAVE_MAX];
 	size_t nev;
 };

@@ -20,9 +20,21 @@ OUT=$("$GS" -p "$PID" --dry-run -s 'trace checkout { print $pc; }')
 assert_contains "$OUT" "at checkout+0x"
 kill "$PID"; wait "$PID" 2>/dev/null || true
 
-# -O0: the parameters live in stack slots the prologue fills: stay after it.
+# -O0: parameters live in stack slots the prologue fills; at the entry the System V
+# argument registers hold them, so a script reading only parameters probes the entry...
 D="$FIX/gcc-O0-dwarf5"
-OUT=$("$GS" -t "$D/shop" --dry-run -s 'trace checkout { print qty; }')
+OUT=$("$GS" -t "$D/shop" --dry-run -s 'trace checkout { print qty; print o.id; }')
+assert_contains "$OUT" "probe 1: trace 'checkout' at checkout at shop.c:"
+assert_contains "$OUT" "qty: reg rsi (argument register at entry)"
+assert_contains "$OUT" "o: reg rdi (argument register at entry)"
+start_shop "$D"
+gs_run -p "$PID" --script-output plain --max-events 2 -s 'trace checkout { print "{} {} {}", qty, o.id, coupon; }'
+assert_eq "$(printf '1 1007 NULL (const char*)\n3 1007 "HALF50"')" "$(sort <<<"$OUT")" "-O0 values at the entry"
+kill "$PID"; wait "$PID" 2>/dev/null || true
+# ...but a local is only meaningful after the prologue, and --after-prologue forces it.
+OUT=$("$GS" -t "$D/shop" --dry-run -s 'trace checkout { print total; }')
 assert_contains "$OUT" "at checkout+0x"
 assert_contains "$OUT" "(single-stepped)"
+OUT=$("$GS" -t "$D/shop" --dry-run --after-prologue -s 'trace checkout { print qty; }')
+assert_contains "$OUT" "at checkout+0x"
 echo ok

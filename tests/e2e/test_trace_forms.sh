@@ -22,7 +22,7 @@ gs_run -p "$PID" --script-output plain --max-events 1 -s "trace shop.c:$line { p
 assert_eq "90 20 10" "$OUT" "block local"
 
 # Address probes: the function's post-prologue pc as the dry run reports it.
-pc=$("$GS" --dry-run -p "$PID" -s 'trace tally { print a; }' | sed -n 's/^  pc \(0x[0-9a-f]*\),.*/\1/p' | head -1)
+pc=$("$GS" --dry-run --after-prologue -p "$PID" -s 'trace tally { print a; }' | sed -n 's/^  pc \(0x[0-9a-f]*\),.*/\1/p' | head -1)
 [ -n "$pc" ] || fail "no pc from dry run"
 gs_run -p "$PID" --script-output plain --max-events 1 -s "trace $pc { if b == 2 { print a; } }"
 assert_eq "a = 40" "$OUT" "address probe"
@@ -57,8 +57,9 @@ assert_eq "$(printf 'o.id = <error: null pointer dereference>\nExprError: o.id =
 # Output formats.
 gs_run -p "$PID" --max-events 1 -s 'trace tally { if b == 2 { print a; } }'
 [[ "$OUT" =~ ^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\]\ TraceID:1\ PID:$PID\ TID:$PID$'\n'"  a = 40"$ ]] || fail "pretty output: $OUT"
+fpc=$("$GS" --dry-run -p "$PID" -s 'trace tally { if b == 2 { print a; } }' | sed -n 's/^  pc \(0x[0-9a-f]*\),.*/\1/p' | head -1)
 gs_run -p "$PID" --script-output json --max-events 1 -s 'trace tally { if b == 2 { print a; } }'
-assert_contains "$OUT" '"trace_id":1,"probe":"tally","module":"'"$D/shop"'","pc":"'"$pc"'","pid":'"$PID"',"tid":'"$PID"
+assert_contains "$OUT" '"trace_id":1,"probe":"tally","module":"'"$D/shop"'","pc":"'"$fpc"'","pid":'"$PID"',"tid":'"$PID"
 assert_contains "$OUT" '"lines":["a = 40"]}'
 
 # -t PATH: every process of the file; -t PATH -p PID.
@@ -69,7 +70,7 @@ assert_eq "\$pid == $PID = true" "$OUT" "-t with -p"
 
 # Dry run: plan without loading.
 gs_run --dry-run -p "$PID" -s 'trace checkout { print "{}", qty; print o.cust.name; }'
-assert_contains "$OUT" "probe 1: trace 'checkout' at checkout+0x"
+assert_contains "$OUT" "probe 1: trace 'checkout' at checkout at shop.c:"
 assert_contains "$OUT" "module $D/shop"
 assert_contains "$OUT" "qty: "
 assert_contains "$OUT" "BPF instructions"
