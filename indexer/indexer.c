@@ -8,6 +8,8 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,17 @@
 #include "shared/elf.h"
 #include "shared/errors.h"
 #include "shared/index.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
 
 static double now(void)
 {
@@ -221,8 +234,13 @@ static int put_cfi(struct ix_model *m, Elf *elf, Elf *debug_elf, uint64_t *ncfi)
 	return ret;
 }
 
+static void *lines_main(void *arg)
+{
+	return (void *)(intptr_t)ix_lines_finish(arg);
+}
+
 static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
-		 const char *debug_file, const char *bid, const char *out_path,
+		 const char *debug_file, bool exiting, const char *bid, const char *out_path,
 		 struct gs_indexer_stats *st)
 {
 	struct module_facts f = { .build_id = bid, .path = elf_path };
@@ -231,6 +249,8 @@ static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
 	struct gs_symbol *syms = NULL;
 	size_t nsyms = 0;
 	char real[PATH_MAX];
+	pthread_t lines_th;
+	bool lines_started = false;
 	int ret;
 
 	phase(NULL);
@@ -271,15 +291,26 @@ static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
 		ret = ix_walk(m, di->dwarf);
 	phase("walk");
 	if (!ret)
+		ret = ix_funcs_add_symbols(m);
+	/* the line tables on a second thread, beside the function, type and symbol ones */
+	if (!ret && ix_two_threads() && pthread_create(&lines_th, NULL, lines_main, m) == 0)
+		lines_started = true;
+	if (!ret)
 		ret = ix_funcs_finish(m, f.has_dwarf);
 	if (!ret)
 		ret = ix_types_finish(m);
-	phase("funcs+types");
-	if (!ret)
-		ret = ix_lines_finish(m);
-	phase("lines");
 	if (!ret)
 		ret = put_symbols(m);
+	if (lines_started) {
+		void *lr;
+
+		pthread_join(lines_th, &lr);
+		if (!ret)
+			ret = (int)(intptr_t)lr;
+	} else if (!ret) {
+		ret = ix_lines_finish(m);
+	}
+	phase("finish");
 	if (!ret)
 		ret = put_meta(m, &f);
 	if (!ret)
@@ -298,6 +329,10 @@ static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
 		st->has_dwarf = f.has_dwarf;
 	}
 out:
+	if (!ret && exiting && !SANITIZED) {
+		free(segs);
+		return 0;	/* syms, model and libdw go with the process */
+	}
 	/* the model borrows libdw strings: free it before closing the debug info */
 	ix_model_deinit(m);
 	gs_debuginfo_close(di);
@@ -341,7 +376,7 @@ int gs_indexer_index_path(const struct gs_indexer_opts *o, const char *elf_path,
 	if (!(o && o->force) && try_reuse(path, st))
 		goto out;
 	ix_model_init(&m);
-	ret = build(&m, elf, elf_path, o ? o->debug_file : NULL, bid, path, st);
+	ret = build(&m, elf, elf_path, o ? o->debug_file : NULL, o && o->exiting, bid, path, st);
 out:
 	gs_elf_close(elf);
 	st->seconds = now() - t0;

@@ -16,6 +16,12 @@ struct gs_indexer_opts {
 	bool force;		/* rebuild even when the module is indexed */
 	int jobs;		/* worker threads; <= 1 means one (reserved, see docs) */
 	bool progress;		/* reserved for per-module progress */
+	/*
+	 * The process exits right after this call: leave libdw's caches and the model to
+	 * the exit instead of freeing them one node at a time (a fifth of the CPU time of
+	 * a large module). Ignored in sanitizer builds, which check for leaks.
+	 */
+	bool exiting;
 };
 
 struct gs_indexer_stats {

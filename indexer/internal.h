@@ -35,6 +35,9 @@ void *ix_push(void **arr, size_t *cnt, size_t *cap, size_t elem);
 #define IX_PUSH(arr, cnt, cap) \
 	((__typeof__(&(arr)[0]))ix_push((void **)&(arr), &(cnt), &(cap), sizeof(*(arr))))
 
+/* False when GS_INDEX_THREADS=1: a module is then indexed on one thread only. */
+bool ix_two_threads(void);
+
 /* u64 -> u64 open-addressing map. Key 0 is allowed. */
 struct ix_map {
 	uint64_t *keys, *vals;
@@ -62,6 +65,48 @@ int ix_table_put(struct ix_table *t, const void *key, size_t klen, const void *v
 int ix_table_put_name(struct ix_table *t, const char *name, uint32_t id);
 /* Key "addr BE64, id BE32" with @val. */
 int ix_table_put_addr(struct ix_table *t, uint64_t addr, uint32_t id, const void *val, size_t vlen);
+
+/* ---- work done ahead on a second thread (ahead.c) ---------------------------------- */
+
+/* A variable's location, encoded ahead: what ix_loc_var and ix_loc_static_addr give. */
+struct ix_loc_ahead {
+	size_t off, len;	/* ix_loc_var's bytes in data */
+	uint64_t static_addr;
+	uint8_t what;		/* IX_LOC_* */
+	bool is_static;		/* ix_loc_static_addr() was true */
+	bool external, artificial;	/* dw_die_flag() of the variable (not call sites) */
+	/* What the walk would read through the abstract origin, when it is in the main
+	 * file (so the name points into its sections, shared by both handles, and the
+	 * type's DIE offset means the same DIE in the walk's handle). */
+	bool name_ok, type_ok;
+	const char *name;	/* dw_die_name() when name_ok */
+	uint64_t type_off;	/* DIE offset of DW_AT_type when type_ok; 0: none (void) */
+	uint32_t decl_line;
+};
+
+/* One CU's results: type hashes and locations by DIE offset (call-site parameters:
+ * the two expressions, location then value, in one entry). */
+struct ix_cu_ahead {
+	struct ix_map hashes;
+	struct ix_map locs;	/* DIE offset -> index in ents */
+	struct ix_loc_ahead *ents;
+	size_t nents, capents;
+	struct gs_enc data;
+};
+
+/*
+ * Starts the second thread on its own libdw handle of @dwarf's ELF. Units are numbered
+ * as ix_walk meets them (type units skipped). get(k) returns unit k's results if they
+ * are ready, else NULL (it never waits), valid until release(k); units are got and
+ * released in order. stop() joins and frees. Any failure only means no help.
+ */
+struct ix_ahead;
+int ix_ahead_start(Dwarf *dwarf, uint64_t bias, struct ix_ahead **ah_ret);
+const struct ix_cu_ahead *ix_ahead_get(struct ix_ahead *ah, size_t k);
+void ix_ahead_release(struct ix_ahead *ah, size_t k);
+void ix_ahead_stop(struct ix_ahead *ah);
+/* The entry of the DIE at @off in @cu, or NULL. */
+const struct ix_loc_ahead *ix_ahead_loc(const struct ix_cu_ahead *cu, uint64_t off);
 
 /* ---- model ------------------------------------------------------------------------- */
 
@@ -128,6 +173,7 @@ struct ix_model {
 	size_t ntypes, captypes;
 	struct gs_enc type_data;
 	struct ix_map type_by_die, type_by_hash, hash_by_die;
+	const struct ix_cu_ahead *ahead;	/* the current CU's, from ahead.c (or NULL) */
 
 	struct ix_map qual_by_die;	/* DIE offset -> index in quals */
 	struct ix_map static_done;	/* DIE offset of a static local's location -> 1 */
@@ -155,7 +201,11 @@ int ix_lines_cu(struct ix_model *m, Dwarf_Die *cu, const char *comp_dir);
 /* The perf probe rule over the CU's line table (flags get GS_FUNC_PROLOGUE_*). */
 uint64_t ix_post_prologue(Dwarf_Die *cu, Dwarf_Addr bias, uint64_t entry, uint64_t hi,
 			  uint32_t *flags);
-/* After the walk: (file, line) buckets and address chunks into the tables. */
+/*
+ * After the walk and ix_funcs_add_symbols: (file, line) buckets and address chunks
+ * into the line and file tables. Reads funcs and files, writes only its own tables
+ * and line arrays, so it may run beside ix_funcs_finish and ix_types_finish.
+ */
 int ix_lines_finish(struct ix_model *m);
 
 /* types.c: id of the type DIE (0 for void / none), encoding it when new. */
@@ -164,6 +214,9 @@ uint32_t ix_type_id(struct ix_model *m, Dwarf_Die *die);
 uint32_t ix_type_of(struct ix_model *m, Dwarf_Die *die);
 /* After the walk: declaration targets -> definitions, records into the tables. */
 int ix_types_finish(struct ix_model *m);
+
+/* The structural hash of a type DIE; @memo is written, @pre (may be NULL) only read. */
+uint64_t ix_type_hash(struct ix_map *memo, const struct ix_map *pre, Dwarf_Die *die);
 
 /* loc.c */
 enum { IX_LOC_TLS = 1, IX_LOC_ADDR = 2 };	/* what the expression used */
@@ -178,7 +231,9 @@ bool ix_loc_static_addr(struct ix_model *m, Dwarf_Die *die, uint64_t *addr_ret);
 
 /* walk.c: every CU of @dwarf into the model. */
 int ix_walk(struct ix_model *m, Dwarf *dwarf);
-/* After the walk: symbol-only functions, the func tables, call sites. */
+/* After the walk: functions for the ELF symbols no DWARF function covers. */
+int ix_funcs_add_symbols(struct ix_model *m);
+/* Then: the func tables and call sites (reads funcs, writes only those tables). */
 int ix_funcs_finish(struct ix_model *m, bool have_dwarf);
 
 /* dw.c: the thin libdw helper layer. */

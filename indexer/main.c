@@ -284,6 +284,7 @@ static int cmd_index(int argc, char **argv)
 		}
 	}
 	j.tty = isatty(STDERR_FILENO) && j.npaths > 1;
+	j.opts.exiting = j.npaths == 1;	/* nothing follows the one module */
 	nth = jobs < (int)j.npaths ? jobs : (int)j.npaths;
 	for (int i = 1; i < nth; i++)
 		if (pthread_create(&th[i], NULL, worker, &j))
@@ -650,29 +651,49 @@ static const struct cmd {
 	{ "query", cmd_query }, { "dump", cmd_dump }, { "index", cmd_index },
 };
 
+/* Options that take a value, for finding the command after leading options. */
+static bool takes_value(const char *opt)
+{
+	static const char *const with_arg[] = { "--index-dir", "--jobs", "-j", "--debug-file" };
+
+	for (size_t i = 0; i < sizeof(with_arg) / sizeof(with_arg[0]); i++)
+		if (!strcmp(opt, with_arg[i]))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd *hit = NULL;
-	int nhits = 0;
+	int nhits = 0, at = 1;
 	struct stat st;
 
 	if (argc < 2) {
 		help_index(stderr);
 		return GSI_EXIT_USAGE;
 	}
-	/* A first argument that names a file or directory is always something to index. */
-	if (argv[1][0] != '-' && stat(argv[1], &st) != 0) {
+	/* Global options (--index-dir DIR) may come before the command: skip them. */
+	while (at < argc && argv[at][0] == '-' && argv[at][1] && strcmp(argv[at], "--"))
+		at += takes_value(argv[at]) ? 2 : 1;
+	/* An argument that names a file or directory is always something to index. */
+	if (at < argc && stat(argv[at], &st) != 0) {
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-			if (!strncmp(cmds[i].name, argv[1], strlen(argv[1]))) {
+			if (!strncmp(cmds[i].name, argv[at], strlen(argv[at]))) {
 				hit = &cmds[i];
 				nhits++;
 			}
 		if (nhits > 1) {
-			fprintf(stderr, "ghostscope-index: command '%s' is ambiguous\n", argv[1]);
+			fprintf(stderr, "ghostscope-index: command '%s' is ambiguous\n", argv[at]);
 			return GSI_EXIT_USAGE;
 		}
-		if (hit)
+		if (hit) {
+			/* the command first, the options before it next: its parser sees them all */
+			char *cmd = argv[at];
+
+			memmove(argv + 2, argv + 1, (at - 1) * sizeof(*argv));
+			argv[1] = cmd;
 			return hit->fn(argc - 1, argv + 1);
+		}
 	}
 	return cmd_index(argc, argv);
 }

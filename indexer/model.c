@@ -261,3 +261,10 @@ void ix_model_deinit(struct ix_model *m)
 	ix_map_deinit(&m->static_done);
 	memset(m, 0, sizeof(*m));
 }
+
+bool ix_two_threads(void)
+{
+	const char *v = getenv("GS_INDEX_THREADS");
+
+	return !v || atoi(v) > 1;
+}

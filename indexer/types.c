@@ -6,11 +6,14 @@
  * about 1,650 distinct types. A type's hash covers its tag, name, size, encoding and
  * declaration flag and, recursively, the hashes of the types it is made of, so two
  * same-named structs with different members stay apart. Cycles only go through
- * pointers (a struct cannot contain itself), so a pointer-like edge to a named
- * struct/union/class/enum hashes the target's tag and name only ("shallow"): that
- * breaks every cycle without a visited set, and lets "struct foo *" in a CU that only
- * declares foo merge with the one in the CU that defines it. A depth cap guards
- * against hostile DWARF with anonymous cycles.
+ * pointers (a struct cannot contain itself) and a cycle must come back through a name,
+ * so a pointer-like edge to a name (a named struct/union/class/enum or a typedef,
+ * maybe through qualifiers) hashes the qualifiers and the target's tag and name only
+ * ("shallow"): that breaks every cycle without a visited set, makes the hash of a DIE
+ * the same wherever the recursion started (the second thread of ahead.c relies on
+ * it), and lets "struct foo *" in a CU that only declares foo merge with the one in
+ * the CU that defines it. A depth cap guards against hostile DWARF with anonymous
+ * cycles.
  *
  * Ids are given in first-seen order and the record is encoded at once, its referenced
  * types first being given ids (recursion), with the DIE -> id memo set before the
@@ -33,7 +36,13 @@
 
 enum ref_mode { REF_FULL, REF_SHALLOW_NAMED, REF_SHALLOW_DECL };
 
-static uint64_t hash_die(struct ix_model *m, Dwarf_Die *die, int depth);
+/* Hash memo: @own is written, @pre (the CU's hashes from the second thread) is read. */
+struct memo {
+	struct ix_map *own;
+	const struct ix_map *pre;
+};
+
+static uint64_t hash_die(struct memo *m, Dwarf_Die *die, int depth);
 
 static bool type_ref(Dwarf_Die *die, unsigned int at, Dwarf_Die *ret)
 {
@@ -54,19 +63,6 @@ static uint64_t shallow(Dwarf_Die *die)
 	return XXH3_64bits(v, sizeof(v));
 }
 
-static uint64_t hash_ref(struct ix_model *m, Dwarf_Die *die, unsigned int at, int depth,
-			 enum ref_mode mode)
-{
-	Dwarf_Die t;
-
-	if (!type_ref(die, at, &t))
-		return 0x766f6964;	/* void */
-	if (mode != REF_FULL && is_aggregate_tag(dwarf_tag(&t)) && dwarf_diename(&t) &&
-	    (mode == REF_SHALLOW_NAMED || dwarf_hasattr(&t, DW_AT_declaration)))
-		return shallow(&t);
-	return hash_die(m, &t, depth + 1);
-}
-
 /* Type DIEs have no abstract origins: a plain lookup, not dw_die_udata's integrate. */
 static bool udata(Dwarf_Die *die, unsigned int at, Dwarf_Word *w)
 {
@@ -75,50 +71,206 @@ static bool udata(Dwarf_Die *die, unsigned int at, Dwarf_Word *w)
 	return dwarf_attr(die, at, &a) && dwarf_formudata(&a, w) == 0;
 }
 
-static void h_u(XXH3_state_t *st, uint64_t v)
+/*
+ * The bytes a hash covers, gathered in a buffer and hashed at once (the streaming
+ * state is only set up for the rare type that overflows it): XXH3 gives the same
+ * digest either way.
+ */
+struct hasher {
+	XXH3_state_t *st;	/* NULL until the buffer first fills */
+	size_t len;
+	uint8_t buf[1024];
+};
+
+static void h_bytes(struct hasher *h, const void *p, size_t n)
 {
-	XXH3_64bits_update(st, &v, sizeof(v));
+	if (h->len + n > sizeof(h->buf)) {
+		if (!h->st) {
+			h->st = XXH3_createState();
+			if (!h->st)
+				abort();	/* a few hundred bytes: nothing else would work */
+			XXH3_64bits_reset(h->st);
+		}
+		XXH3_64bits_update(h->st, h->buf, h->len);
+		h->len = 0;
+		if (n > sizeof(h->buf)) {
+			XXH3_64bits_update(h->st, p, n);
+			return;
+		}
+	}
+	memcpy(h->buf + h->len, p, n);
+	h->len += n;
 }
 
-static void h_s(XXH3_state_t *st, const char *s)
+static void h_u(struct hasher *h, uint64_t v)
 {
-	h_u(st, s ? strlen(s) + 1 : 0);
+	h_bytes(h, &v, sizeof(v));
+}
+
+static void h_s(struct hasher *h, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	h_u(h, s ? n + 1 : 0);
 	if (s)
-		XXH3_64bits_update(st, s, strlen(s));
+		h_bytes(h, s, n);
+}
+
+static uint64_t h_digest(struct hasher *h)
+{
+	uint64_t v;
+
+	if (!h->st)
+		return XXH3_64bits(h->buf, h->len);
+	XXH3_64bits_update(h->st, h->buf, h->len);
+	v = XXH3_64bits_digest(h->st);
+	XXH3_freeState(h->st);
+	return v;
+}
+
+/*
+ * The attributes the hash reads, collected in one pass over the DIE (each dwarf_attr
+ * call would scan the abbreviation again; type DIEs are most of a CU).
+ */
+enum { A_NAME, A_BYTE_SIZE, A_ENCODING, A_DECL, A_TYPE, A_DATA_BIT_OFFSET, A_MEMBER_LOC,
+       A_BIT_OFFSET, A_BIT_SIZE, A_CONST_VALUE, A_INDIRECT, A_COUNT };
+
+struct attrs {
+	uint32_t have;
+	Dwarf_Attribute a[A_COUNT];
+};
+
+static int collect_cb(Dwarf_Attribute *attr, void *arg)
+{
+	struct attrs *at = arg;
+	int slot;
+
+	switch (dwarf_whatattr(attr)) {
+	case DW_AT_name: slot = A_NAME; break;
+	case DW_AT_byte_size: slot = A_BYTE_SIZE; break;
+	case DW_AT_encoding: slot = A_ENCODING; break;
+	case DW_AT_declaration: slot = A_DECL; break;
+	case DW_AT_type: slot = A_TYPE; break;
+	case DW_AT_data_bit_offset: slot = A_DATA_BIT_OFFSET; break;
+	case DW_AT_data_member_location: slot = A_MEMBER_LOC; break;
+	case DW_AT_bit_offset: slot = A_BIT_OFFSET; break;
+	case DW_AT_bit_size: slot = A_BIT_SIZE; break;
+	case DW_AT_const_value: slot = A_CONST_VALUE; break;
+	case DW_AT_specification:
+	case DW_AT_abstract_origin: slot = A_INDIRECT; break;
+	default: return DWARF_CB_OK;
+	}
+	if (!(at->have & (1u << slot))) {	/* the first one, as dwarf_attr finds */
+		at->a[slot] = *attr;
+		at->have |= 1u << slot;
+	}
+	return DWARF_CB_OK;
+}
+
+static void collect(Dwarf_Die *die, struct attrs *at)
+{
+	at->have = 0;
+	dwarf_getattrs(die, collect_cb, at, 0);
+}
+
+static bool at_udata(struct attrs *at, int slot, Dwarf_Word *w)
+{
+	return (at->have & (1u << slot)) && dwarf_formudata(&at->a[slot], w) == 0;
+}
+
+/* dwarf_diename: DW_AT_name, else through specification / abstract origin. */
+static const char *at_name(struct attrs *at, Dwarf_Die *die)
+{
+	if (at->have & (1u << A_NAME))
+		return dwarf_formstring(&at->a[A_NAME]);
+	return (at->have & (1u << A_INDIRECT)) ? dwarf_diename(die) : NULL;
+}
+
+static bool is_qualifier_tag(int tag)
+{
+	return tag == DW_TAG_const_type || tag == DW_TAG_volatile_type ||
+	       tag == DW_TAG_restrict_type || tag == DW_TAG_atomic_type;
+}
+
+static uint64_t hash_ref(struct memo *m, struct attrs *at, int depth, enum ref_mode mode)
+{
+	Dwarf_Die t, q;
+	uint64_t v[5];
+	int nq = 0, tag;
+
+	if (!(at->have & (1u << A_TYPE)) || !dwarf_formref_die(&at->a[A_TYPE], &t))
+		return 0x766f6964;	/* void */
+	if (mode == REF_FULL)
+		return hash_die(m, &t, depth + 1);
+	/*
+	 * A pointer to a name (a named struct, union, class or enum, or a typedef), maybe
+	 * through qualifiers, hashes the qualifiers and the name only: every cycle goes
+	 * through such an edge, so the hash never depends on where the recursion started.
+	 */
+	tag = dwarf_tag(&t);
+	q = t;
+	while (mode == REF_SHALLOW_NAMED && is_qualifier_tag(tag) && nq < 4) {
+		Dwarf_Attribute a;
+
+		v[nq++] = (uint64_t)tag;
+		if (!dwarf_attr(&q, DW_AT_type, &a) || !dwarf_formref_die(&a, &q))
+			return hash_die(m, &t, depth + 1);	/* a qualified void */
+		tag = dwarf_tag(&q);
+	}
+	if (dwarf_diename(&q) &&
+	    ((is_aggregate_tag(tag) &&
+	      (mode == REF_SHALLOW_NAMED || dwarf_hasattr(&q, DW_AT_declaration))) ||
+	     (tag == DW_TAG_typedef && mode == REF_SHALLOW_NAMED))) {
+		if (!nq)
+			return shallow(&q);
+		v[nq++] = shallow(&q);
+		return XXH3_64bits(v, nq * sizeof(v[0]));
+	}
+	return hash_die(m, &t, depth + 1);
 }
 
 /* Bit offset of a member from the start of its struct (DWARF 5 section 5.7.6). */
-static uint64_t member_bit_offset(Dwarf_Die *mem)
+static uint64_t member_bit_offset_at(struct attrs *at)
 {
-	Dwarf_Attribute a;
 	Dwarf_Word w, bit_size = 0, storage = 0, bit_off;
 	uint64_t bits = 0;
 
-	if (dwarf_attr(mem, DW_AT_data_bit_offset, &a) && !dwarf_formudata(&a, &w))
+	if ((at->have & (1u << A_DATA_BIT_OFFSET)) &&
+	    !dwarf_formudata(&at->a[A_DATA_BIT_OFFSET], &w))
 		return w;
-	if (dwarf_attr(mem, DW_AT_data_member_location, &a)) {
+	if (at->have & (1u << A_MEMBER_LOC)) {
+		Dwarf_Attribute *a = &at->a[A_MEMBER_LOC];
 		Dwarf_Op *ops;
 		size_t n;
 
-		if (!dwarf_formudata(&a, &w))
+		if (!dwarf_formudata(a, &w))
 			bits = w * 8;
-		else if (!dwarf_getlocation(&a, &ops, &n) && n == 1 &&
+		else if (!dwarf_getlocation(a, &ops, &n) && n == 1 &&
 			 ops[0].atom == DW_OP_plus_uconst)
 			bits = ops[0].number * 8;
 	}
 	/* DWARF 2/3 bit fields count from the storage unit's most significant bit. */
-	if (dwarf_attr(mem, DW_AT_bit_offset, &a) && !dwarf_formudata(&a, &bit_off) &&
-	    udata(mem, DW_AT_bit_size, &bit_size)) {
-		if (!udata(mem, DW_AT_byte_size, &storage)) {
+	if ((at->have & (1u << A_BIT_OFFSET)) && !dwarf_formudata(&at->a[A_BIT_OFFSET], &bit_off) &&
+	    at_udata(at, A_BIT_SIZE, &bit_size)) {
+		if (!at_udata(at, A_BYTE_SIZE, &storage)) {
 			Dwarf_Die t;
 
-			if (!type_ref(mem, DW_AT_type, &t) || dwarf_aggregate_size(&t, &storage))
+			if (!(at->have & (1u << A_TYPE)) || !dwarf_formref_die(&at->a[A_TYPE], &t) ||
+			    dwarf_aggregate_size(&t, &storage))
 				storage = 4;
 		}
 		if (storage * 8 >= bit_off + bit_size)
 			bits += storage * 8 - bit_off - bit_size;
 	}
 	return bits;
+}
+
+static uint64_t member_bit_offset(Dwarf_Die *mem)
+{
+	struct attrs at;
+
+	collect(mem, &at);
+	return member_bit_offset_at(&at);
 }
 
 static bool array_dim(Dwarf_Die *sub, uint64_t *dim)
@@ -145,40 +297,42 @@ static bool array_dim(Dwarf_Die *sub, uint64_t *dim)
 	return true;
 }
 
-static uint64_t hash_die(struct ix_model *m, Dwarf_Die *die, int depth)
+static uint64_t hash_die(struct memo *m, Dwarf_Die *die, int depth)
 {
 	uint64_t off = dwarf_dieoffset(die), h;
 	int tag = dwarf_tag(die);
-	XXH3_state_t state, *st = &state;
+	struct hasher hs, *st = &hs;
+	struct attrs at;
 	Dwarf_Die child;
 	Dwarf_Word w;
 
-	if (ix_map_get(&m->hash_by_die, off, &h))
+	if (ix_map_get(m->own, off, &h) || (m->pre && ix_map_get(m->pre, off, &h)))
 		return h;
 	if (depth > 48)
 		return shallow(die);
-	XXH3_INITSTATE(st);
-	XXH3_64bits_reset(st);
+	hs.st = NULL;
+	hs.len = 0;
+	collect(die, &at);
 	h_u(st, tag);
-	h_s(st, dwarf_diename(die));
-	h_u(st, udata(die, DW_AT_byte_size, &w) ? w : ~0ull);
-	h_u(st, udata(die, DW_AT_encoding, &w) ? w : ~0ull);
-	h_u(st, dwarf_hasattr(die, DW_AT_declaration));
+	h_s(st, at_name(&at, die));
+	h_u(st, at_udata(&at, A_BYTE_SIZE, &w) ? w : ~0ull);
+	h_u(st, at_udata(&at, A_ENCODING, &w) ? w : ~0ull);
+	h_u(st, (at.have >> A_DECL) & 1);
 	switch (tag) {
 	case DW_TAG_pointer_type:
 	case DW_TAG_reference_type:
 	case DW_TAG_rvalue_reference_type:
 	case DW_TAG_ptr_to_member_type:
-		h_u(st, hash_ref(m, die, DW_AT_type, depth, REF_SHALLOW_NAMED));
+		h_u(st, hash_ref(m, &at, depth, REF_SHALLOW_NAMED));
 		break;
 	case DW_TAG_typedef:
-		h_u(st, hash_ref(m, die, DW_AT_type, depth, REF_SHALLOW_DECL));
+		h_u(st, hash_ref(m, &at, depth, REF_SHALLOW_DECL));
 		break;
 	default:
-		h_u(st, hash_ref(m, die, DW_AT_type, depth, REF_FULL));
+		h_u(st, hash_ref(m, &at, depth, REF_FULL));
 		break;
 	}
-	if (dwarf_child(die, &child) == 0) {
+	if (dwarf_haschildren(die) && dwarf_child(die, &child) == 0) {
 		do {
 			int ct = dwarf_tag(&child);
 			uint64_t v;
@@ -186,24 +340,27 @@ static uint64_t hash_die(struct ix_model *m, Dwarf_Die *die, int depth)
 			switch (ct) {
 			case DW_TAG_member:
 			case DW_TAG_inheritance:
-				if (dwarf_hasattr(&child, DW_AT_declaration))
+				collect(&child, &at);
+				if (at.have & (1u << A_DECL))
 					break;	/* a static member */
 				h_u(st, ct);
-				h_s(st, dwarf_diename(&child));
-				h_u(st, member_bit_offset(&child));
-				h_u(st, udata(&child, DW_AT_bit_size, &w) ? w : 0);
-				h_u(st, hash_ref(m, &child, DW_AT_type, depth, REF_FULL));
+				h_s(st, at_name(&at, &child));
+				h_u(st, member_bit_offset_at(&at));
+				h_u(st, at_udata(&at, A_BIT_SIZE, &w) ? w : 0);
+				h_u(st, hash_ref(m, &at, depth, REF_FULL));
 				break;
 			case DW_TAG_enumerator:
-				h_s(st, dwarf_diename(&child));
-				h_u(st, udata(&child, DW_AT_const_value, &w) ? w : 0);
+				collect(&child, &at);
+				h_s(st, at_name(&at, &child));
+				h_u(st, at_udata(&at, A_CONST_VALUE, &w) ? w : 0);
 				break;
 			case DW_TAG_subrange_type:
 				array_dim(&child, &v);
 				h_u(st, v + 1);
 				break;
 			case DW_TAG_formal_parameter:
-				h_u(st, hash_ref(m, &child, DW_AT_type, depth, REF_FULL));
+				collect(&child, &at);
+				h_u(st, hash_ref(m, &at, depth, REF_FULL));
 				break;
 			case DW_TAG_unspecified_parameters:
 				h_u(st, 0x2e2e2e);
@@ -213,9 +370,16 @@ static uint64_t hash_die(struct ix_model *m, Dwarf_Die *die, int depth)
 			}
 		} while (dwarf_siblingof(&child, &child) == 0);
 	}
-	h = XXH3_64bits_digest(st);
-	ix_map_put(&m->hash_by_die, off, h);
+	h = h_digest(st);
+	ix_map_put(m->own, off, h);
 	return h;
+}
+
+uint64_t ix_type_hash(struct ix_map *memo, const struct ix_map *pre, Dwarf_Die *die)
+{
+	struct memo m = { memo, pre };
+
+	return hash_die(&m, die, 0);
 }
 
 static uint8_t kind_of(int tag)
@@ -403,7 +567,7 @@ uint32_t ix_type_id(struct ix_model *m, Dwarf_Die *die)
 	if (dwarf_tag(die) == DW_TAG_unspecified_type && dwarf_diename(die) &&
 	    !strcmp(dwarf_diename(die), "void"))
 		return 0;
-	h = hash_die(m, die, 0);
+	h = ix_type_hash(&m->hash_by_die, m->ahead ? &m->ahead->hashes : NULL, die);
 	if (ix_map_get(&m->type_by_hash, h, &id)) {
 		ix_map_put(&m->type_by_die, off, id);
 		return (uint32_t)id;

@@ -182,6 +182,39 @@ static int add_alias(struct ix_func *f, const char *name)
 
 /* ---- variables --------------------------------------------------------------------- */
 
+/* The DW_AT_type of @die as an id, through the second thread's offset when it has it. */
+static uint32_t var_type(struct walk *w, Dwarf_Die *die, const struct ix_loc_ahead *la)
+{
+	Dwarf_Die t;
+	uint64_t id;
+
+	if (!la || !la->type_ok)
+		return ix_type_of(w->m, die);
+	if (!la->type_off)
+		return 0;
+	if (ix_map_get(&w->m->type_by_die, la->type_off, &id))
+		return (uint32_t)id;
+	if (!dwarf_offdie(dwarf_cu_getdwarf(die->cu), la->type_off, &t))
+		return ix_type_of(w->m, die);
+	return ix_type_id(w->m, &t);
+}
+
+static const char *var_name(Dwarf_Die *die, const struct ix_loc_ahead *la)
+{
+	return la && la->name_ok ? la->name : dw_die_name(die);
+}
+
+/* ix_loc_static_addr, from the second thread's results when it has them. */
+static bool static_addr(struct ix_model *m, Dwarf_Die *die, uint64_t *addr_ret)
+{
+	const struct ix_loc_ahead *la = ix_ahead_loc(m->ahead, dwarf_dieoffset(die));
+
+	if (!la)
+		return ix_loc_static_addr(m, die, addr_ret);
+	*addr_ret = la->static_addr;
+	return la->is_static;
+}
+
 static int put_global(struct walk *w, Dwarf_Die *die, const char *name, const char *qual,
 		      const struct gs_enc *var)
 {
@@ -202,7 +235,7 @@ static int put_global(struct walk *w, Dwarf_Die *die, const char *name, const ch
 		ret = ix_table_put_name(&m->tables[GS_DB_GLOBAL_NAME], name, id);
 	if (!ret && qual && strcmp(qual, name))
 		ret = ix_table_put_name(&m->tables[GS_DB_GLOBAL_NAME], qual, id);
-	if (!ret && ix_loc_static_addr(m, die, &addr))
+	if (!ret && static_addr(m, die, &addr))
 		ret = ix_table_put_addr(&m->tables[GS_DB_GLOBAL_ADDR], addr, id, NULL, 0);
 	return ret;
 }
@@ -211,32 +244,45 @@ static int put_global(struct walk *w, Dwarf_Die *die, const char *name, const ch
 static int encode_var(struct walk *w, Dwarf_Die *die, uint8_t kind, struct gs_enc *out,
 		      bool *static_ret)
 {
+	const struct ix_loc_ahead *la;
+	const uint8_t *lbuf;
 	struct gs_enc loc;
 	unsigned int what = 0;
 	uint8_t flags = 0;
 	uint64_t addr;
-	int ret;
+	size_t llen;
+	int ret = 0;
 
 	gs_enc_init(&loc);
-	ret = ix_loc_var(w->m, die, &loc, &what);
-	if (ret)
-		goto out;
+	la = ix_ahead_loc(w->m->ahead, dwarf_dieoffset(die));
+	if (la) {
+		what = la->what;
+		lbuf = w->m->ahead->data.buf + la->off;
+		llen = la->len;
+	} else {
+		ret = ix_loc_var(w->m, die, &loc, &what);
+		if (ret)
+			goto out;
+		lbuf = loc.buf;
+		llen = loc.len;
+	}
 	if (what & IX_LOC_TLS)
 		flags |= GS_VAR_TLS;
-	if (dw_die_flag(die, DW_AT_external))
+	if (la ? la->external : dw_die_flag(die, DW_AT_external))
 		flags |= GS_VAR_EXTERNAL;
-	if (dw_die_flag(die, DW_AT_artificial))
+	if (la ? la->artificial : dw_die_flag(die, DW_AT_artificial))
 		flags |= GS_VAR_ARTIFICIAL;
-	*static_ret = (what & IX_LOC_TLS) || ix_loc_static_addr(w->m, die, &addr);
+	*static_ret = (what & IX_LOC_TLS) ||
+		      (la ? la->is_static : ix_loc_static_addr(w->m, die, &addr));
 	if (kind == GS_VAR_LOCAL && *static_ret)
 		kind = GS_VAR_STATIC_LOCAL;
-	gs_enc_str(out, dw_die_name(die));
-	gs_enc_u(out, ix_type_of(w->m, die));
+	gs_enc_str(out, var_name(die, la));
+	gs_enc_u(out, var_type(w, die, la));
 	gs_enc_u8(out, kind);
 	gs_enc_u8(out, flags);
 	gs_enc_u(out, decl_file(w, die));
-	gs_enc_u(out, decl_line(die));
-	gs_enc_bytes(out, loc.buf, loc.len);
+	gs_enc_u(out, la ? la->decl_line : decl_line(die));
+	gs_enc_bytes(out, lbuf, llen);
 	w->m->nvars++;
 out:
 	gs_enc_deinit(&loc);
@@ -305,10 +351,16 @@ static int do_call_site(struct walk *w, Dwarf_Die *die)
 	gs_enc_u(&m->cs_data, n);
 	dwarf_child(die, &c);
 	do {
+		const struct ix_loc_ahead *la;
 		Dwarf_Attribute loc, val;
 
 		if (!is_call_param(&c))
 			continue;
+		la = ix_ahead_loc(m->ahead, dwarf_dieoffset(&c));
+		if (la) {
+			gs_enc_bytes(&m->cs_data, m->ahead->data.buf + la->off, la->len);
+			continue;
+		}
 		if (!dwarf_attr(&c, DW_AT_call_value, &val))
 			dwarf_attr(&c, DW_AT_GNU_call_site_value, &val);
 		ret = ix_loc_expr_attr(m, dwarf_attr(&c, DW_AT_location, &loc) ? &loc : NULL,
@@ -429,7 +481,7 @@ static bool first_static(struct ix_model *m, Dwarf_Die *die)
 
 static int scope_var(struct walk *w, Dwarf_Die *c, int tag, struct gs_enc *out, uint32_t *nv)
 {
-	const char *name = dw_die_name(c);
+	const char *name = var_name(c, ix_ahead_loc(w->m->ahead, dwarf_dieoffset(c)));
 	bool is_static = false;
 	size_t start = out->len;
 	int ret;
@@ -488,23 +540,86 @@ static int abstract_statics(struct walk *w, Dwarf_Die *die, const char *fqual, i
 	return ret;
 }
 
+struct param_span {
+	uint64_t origin;	/* DIE offset of the abstract parameter: declaration order */
+	size_t off, len;	/* its encoded record in the scope buffer */
+};
+
+static int cmp_param_span(const void *a, const void *b)
+{
+	const struct param_span *x = a, *y = b;
+
+	if (x->origin != y->origin)
+		return x->origin < y->origin ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * gcc lists an inlined instance's (and sometimes a clone's) formal parameters in
+ * reverse. The abstract origin declares them in source order, so its DIE offsets give
+ * the order: the first @n records from @start are reordered by them in place.
+ */
+static int order_params(struct gs_enc *out, size_t start, struct param_span *p, size_t n)
+{
+	bool sorted = true;
+	uint8_t *tmp;
+	size_t at = 0;
+
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = p[i - 1].origin <= p[i].origin;
+	if (sorted)
+		return 0;
+	qsort(p, n, sizeof(*p), cmp_param_span);
+	tmp = malloc(out->len - start);
+	if (!tmp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(tmp + at, out->buf + p[i].off, p[i].len);
+		at += p[i].len;
+	}
+	memcpy(out->buf + start, tmp, at);
+	free(tmp);
+	return 0;
+}
+
 /* Pass 1: parameters and variables, including those of blocks without pc ranges. */
 static int scope_vars(struct walk *w, Dwarf_Die *die, struct gs_enc *out, uint32_t *nv,
 		      int depth)
 {
-	Dwarf_Die c;
+	struct param_span params[32];
+	size_t nparams = 0, pstart = out->len;
+	bool in_order = true;	/* parameters all have origins and come first */
+	Dwarf_Die c, o;
 	int ret = 0;
 
 	if (depth > GS_SCOPE_MAX_DEPTH - 2 || dwarf_child(die, &c) != 0)
 		return 0;
 	do {
 		int tag = dwarf_tag(&c);
+		size_t before = out->len, pend;
 
 		if (tag == DW_TAG_formal_parameter || tag == DW_TAG_variable)
 			ret = scope_var(w, &c, tag, out, nv);
 		else if (tag == DW_TAG_lexical_block && !dw_die_has_pc(&c))
 			ret = scope_vars(w, &c, out, nv, depth + 1);
+		if (ret || out->len == before)
+			continue;
+		if (tag != DW_TAG_formal_parameter) {
+			if (!nparams)
+				in_order = false;	/* nothing to reorder */
+			continue;
+		}
+		pend = nparams ? params[nparams - 1].off + params[nparams - 1].len : pstart;
+		if (!in_order || nparams == sizeof(params) / sizeof(params[0]) || before != pend ||
+		    !dw_die_ref(&c, DW_AT_abstract_origin, &o)) {
+			in_order = false;
+			continue;
+		}
+		params[nparams++] = (struct param_span){ dwarf_dieoffset(&o), before,
+						       out->len - before };
 	} while (!ret && dwarf_siblingof(&c, &c) == 0);
+	if (!ret && in_order && nparams > 1)
+		ret = order_params(out, pstart, params, nparams);
 	return ret;
 }
 
@@ -753,8 +868,13 @@ int ix_walk(struct ix_model *m, Dwarf *dwarf)
 	Dwarf_Half version;
 	uint8_t unit_type;
 	Dwarf_Die cudie, subdie;
+	struct ix_ahead *ah = NULL;
+	size_t k = 0;
 	int ret = 0, rc;
 
+	/* no second thread is no loss but time */
+	if (ix_two_threads())
+		ix_ahead_start(dwarf, m->bias, &ah);
 	while ((rc = dwarf_get_units(dwarf, cu, &next, &version, &unit_type, &cudie, &subdie)) == 0) {
 		struct walk w = { .m = m };
 		Dwarf_Attribute a;
@@ -762,6 +882,9 @@ int ix_walk(struct ix_model *m, Dwarf *dwarf)
 		cu = next;
 		if (unit_type == DW_UT_type || unit_type == DW_UT_split_type)
 			continue;
+		if (k)
+			ix_ahead_release(ah, k - 1);
+		m->ahead = ix_ahead_get(ah, k++);
 		if (unit_type == DW_UT_skeleton && dwarf_tag(&subdie) == DW_TAG_compile_unit)
 			cudie = subdie;
 		if (version < 32)
@@ -778,6 +901,8 @@ int ix_walk(struct ix_model *m, Dwarf *dwarf)
 		if (ret)
 			break;
 	}
+	m->ahead = NULL;
+	ix_ahead_stop(ah);
 	if (!ret && rc < 0) {
 		fprintf(stderr, "indexer: malformed DWARF: %s\n", dwarf_errmsg(-1));
 		return -GS_ERR_BAD_DWARF;
@@ -919,10 +1044,15 @@ static int put_func(struct ix_model *m, uint32_t id)
 	return ret;
 }
 
+int ix_funcs_add_symbols(struct ix_model *m)
+{
+	return add_symbol_funcs(m);
+}
+
 int ix_funcs_finish(struct ix_model *m, bool have_dwarf)
 {
 	struct gs_enc v;
-	int ret = add_symbol_funcs(m);
+	int ret = 0;
 
 	for (size_t i = 0; i < m->nfuncs && !ret; i++)
 		ret = put_func(m, (uint32_t)(i + 1));

@@ -3,12 +3,15 @@
  * The model's tables into one LMDB file, atomically.
  *
  * Each table is sorted in LMDB's key order and appended (MDB_APPEND keeps pages full)
- * into a scratch environment next to the final file, in one write transaction with
- * no syncs (a crash only leaves a scratch file behind, never a visible index). The
- * scratch is then compacted with mdb_env_copyfd2(MDB_CP_COMPACT) into a temporary
- * file, fsync'd, and renamed over the final name: readers see the old module or the
- * new one, never half of one, and two indexers of one module each finish their own
- * copy and the last rename wins. No MDB_WRITEMAP: it would grow a huge sparse file.
+ * into a temporary environment next to the final file, in one write transaction.
+ * One write transaction into an empty environment frees no page, so the file is as
+ * compact as mdb_env_copy's MDB_CP_COMPACT would make it and needs no copy. Only the
+ * final data is synced, once (fdatasync via mdb_env_sync), and the file is then
+ * renamed over the final name: readers see the old module or the new one, never half
+ * of one, and two indexers of one module each finish their own file and the last
+ * rename wins. The directory is not synced: after a crash the rename may be lost,
+ * which costs a re-index, never a torn module. No MDB_WRITEMAP: it would grow a huge
+ * sparse file; no lock file: nobody else opens the temporary file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,20 +22,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 #include "indexer/internal.h"
 #include "indexer/writer.h"
 #include "shared/errors.h"
 
-static const uint8_t *sort_base;
-
 /* LMDB's default order: memcmp over the common length, then the shorter first. */
-static int cmp_kv(const void *a, const void *b)
+static int cmp_kv(const void *a, const void *b, void *base)
 {
 	const struct ix_kv *x = a, *y = b;
+	const uint8_t *data = base;
 	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(sort_base + x->off, sort_base + y->off, n);
+	int c = memcmp(data + x->off, data + y->off, n);
 
 	if (c)
 		return c;
@@ -41,19 +44,14 @@ static int cmp_kv(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;	/* first put wins */
 }
 
-static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static void sort_table(struct ix_table *t)
 {
 	bool sorted = true;
 
-	pthread_mutex_lock(&sort_lock);	/* qsort has no context argument */
-	sort_base = t->data.buf;
 	for (size_t i = 1; i < t->n && sorted; i++)	/* tables keyed by id are */
-		sorted = cmp_kv(&t->kv[i - 1], &t->kv[i]) < 0;
+		sorted = cmp_kv(&t->kv[i - 1], &t->kv[i], t->data.buf) < 0;
 	if (!sorted)
-		qsort(t->kv, t->n, sizeof(*t->kv), cmp_kv);
-	pthread_mutex_unlock(&sort_lock);
+		qsort_r(t->kv, t->n, sizeof(*t->kv), cmp_kv, t->data.buf);
 }
 
 static bool same_key(const struct ix_table *t, size_t i)
@@ -63,42 +61,74 @@ static bool same_key(const struct ix_table *t, size_t i)
 	return a->klen == b->klen && !memcmp(t->data.buf + a->off, t->data.buf + b->off, a->klen);
 }
 
+/* Sorts one table and hashes it as meta "checksums" says. */
+static uint64_t seal_table(struct ix_table *t)
+{
+	XXH3_state_t st;
+
+	sort_table(t);
+	XXH3_INITSTATE(&st);
+	XXH3_64bits_reset(&st);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ix_kv *kv = &t->kv[i];
+
+		if (i && same_key(t, i))
+			continue;
+		XXH3_64bits_update(&st, &kv->klen, 4);
+		XXH3_64bits_update(&st, t->data.buf + kv->off, kv->klen);
+		XXH3_64bits_update(&st, &kv->vlen, 4);
+		XXH3_64bits_update(&st, t->data.buf + kv->off + kv->klen, kv->vlen);
+	}
+	return XXH3_64bits_digest(&st);
+}
+
+/* Two threads take the tables in turn: sorting and hashing are most of the write. */
+struct seal_job {
+	struct ix_model *m;
+	uint64_t sums[GS_DB_COUNT];
+	pthread_mutex_t lock;
+	int next;
+};
+
+static void *seal_worker(void *arg)
+{
+	struct seal_job *j = arg;
+
+	for (;;) {
+		int db;
+
+		pthread_mutex_lock(&j->lock);
+		db = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (db >= GS_DB_COUNT)
+			return NULL;
+		if (db != GS_DB_META)
+			j->sums[db] = seal_table(&j->m->tables[db]);
+	}
+}
+
 /* Sorts every table and stores the per-table checksums in meta ("checksums"). */
 static int seal(struct ix_model *m, size_t *bytes_ret)
 {
+	struct seal_job j = { .m = m, .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct gs_enc sums;
 	size_t bytes = 0;
+	pthread_t th;
+	bool two;
 	int ret;
 
+	two = ix_two_threads() && pthread_create(&th, NULL, seal_worker, &j) == 0;
+	seal_worker(&j);
+	if (two)
+		pthread_join(th, NULL);
 	gs_enc_init(&sums);
 	gs_enc_u(&sums, GS_DB_COUNT - 1);
 	for (int db = 0; db < GS_DB_COUNT; db++) {
-		struct ix_table *t = &m->tables[db];
-		XXH3_state_t *st;
-
-		sort_table(t);
-		bytes += t->data.len + t->n * 16;
+		bytes += m->tables[db].data.len + m->tables[db].n * 16;
 		if (db == GS_DB_META)
 			continue;
-		st = XXH3_createState();
-		if (!st) {
-			gs_enc_deinit(&sums);
-			return -ENOMEM;
-		}
-		XXH3_64bits_reset(st);
-		for (size_t i = 0; i < t->n; i++) {
-			const struct ix_kv *kv = &t->kv[i];
-
-			if (i && same_key(t, i))
-				continue;
-			XXH3_64bits_update(st, &kv->klen, 4);
-			XXH3_64bits_update(st, t->data.buf + kv->off, kv->klen);
-			XXH3_64bits_update(st, &kv->vlen, 4);
-			XXH3_64bits_update(st, t->data.buf + kv->off + kv->klen, kv->vlen);
-		}
 		gs_enc_str(&sums, gs_db_names[db]);
-		gs_enc_u64le(&sums, XXH3_64bits_digest(st));
-		XXH3_freeState(st);
+		gs_enc_u64le(&sums, j.sums[db]);
 	}
 	ret = ix_table_put(&m->tables[GS_DB_META], "checksums", 9, sums.buf, sums.len);
 	gs_enc_deinit(&sums);
@@ -108,7 +138,7 @@ static int seal(struct ix_model *m, size_t *bytes_ret)
 	return ret;
 }
 
-static int fill_env(struct ix_model *m, MDB_env *env, const char *scratch)
+static int fill_env(struct ix_model *m, MDB_env *env)
 {
 	MDB_txn *txn;
 	int rc;
@@ -118,9 +148,12 @@ static int fill_env(struct ix_model *m, MDB_env *env, const char *scratch)
 		return rc;
 	for (int db = 0; db < GS_DB_COUNT && !rc; db++) {
 		struct ix_table *t = &m->tables[db];
+		MDB_cursor *cur = NULL;
 		MDB_dbi dbi;
 
 		rc = mdb_dbi_open(txn, gs_db_names[db], MDB_CREATE, &dbi);
+		if (!rc)
+			rc = mdb_cursor_open(txn, dbi, &cur);
 		for (size_t i = 0; i < t->n && !rc; i++) {
 			MDB_val k = { t->kv[i].klen, t->data.buf + t->kv[i].off };
 			MDB_val v = { t->kv[i].vlen, t->data.buf + t->kv[i].off + t->kv[i].klen };
@@ -131,8 +164,10 @@ static int fill_env(struct ix_model *m, MDB_env *env, const char *scratch)
 				rc = EINVAL;
 				break;
 			}
-			rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+			rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
 		}
+		if (cur)
+			mdb_cursor_close(cur);
 	}
 	if (rc) {
 		mdb_txn_abort(txn);
@@ -162,17 +197,6 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-
-	if (fd < 0)
-		return -errno;
-	fsync(fd);
-	close(fd);
-	return 0;
-}
-
 static int lmdb_ret(int rc)
 {
 	if (rc > 0)
@@ -184,12 +208,12 @@ static int lmdb_ret(int rc)
 
 int ix_write(struct ix_model *m, const char *path, uint64_t *size_ret)
 {
-	char dir[4096], scratch[4200], tmp[4200];
+	char dir[4096], tmp[4200];
 	const char *slash = strrchr(path, '/');
 	MDB_env *env = NULL;
 	size_t bytes;
 	struct stat st;
-	int fd = -1, rc, ret;
+	int rc, ret;
 
 	if (!slash || (size_t)(slash - path) >= sizeof(dir))
 		return -EINVAL;
@@ -201,8 +225,6 @@ int ix_write(struct ix_model *m, const char *path, uint64_t *size_ret)
 			gs_strerror(ret));
 		return ret;
 	}
-	snprintf(scratch, sizeof(scratch), "%s/.%s.scratch.%d.%lx", dir, slash + 1, getpid(),
-		 (unsigned long)pthread_self());
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%d.%lx", dir, slash + 1, getpid(),
 		 (unsigned long)pthread_self());
 	ret = seal(m, &bytes);
@@ -212,51 +234,34 @@ int ix_write(struct ix_model *m, const char *path, uint64_t *size_ret)
 	if (!rc)
 		rc = mdb_env_set_maxdbs(env, GS_DB_COUNT + 4);
 	if (!rc)
-		rc = mdb_env_set_mapsize(env, ((bytes * 4 + (64u << 20)) + 4095) & ~(size_t)4095);
+		rc = mdb_env_set_mapsize(env, ((bytes * 2 + (64u << 20)) + 4095) & ~(size_t)4095);
 	if (!rc)
-		rc = mdb_env_open(env, scratch, MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOMETASYNC |
+		rc = mdb_env_open(env, tmp, MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOMETASYNC |
 				  MDB_NOLOCK, 0644);
 	if (!rc)
-		rc = fill_env(m, env, scratch);
+		rc = fill_env(m, env);
+	/* the one sync: the data must be on disk before the name makes it visible */
+	if (!rc)
+		rc = mdb_env_sync(env, 1);
 	if (rc) {
 		ret = lmdb_ret(rc);
-		fprintf(stderr, "indexer: cannot write '%s': %s\n", scratch, mdb_strerror(rc));
-		goto err_scratch;
+		fprintf(stderr, "indexer: cannot write '%s': %s\n", tmp, mdb_strerror(rc));
+		goto err;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		fprintf(stderr, "indexer: cannot create '%s': %s\n", tmp, strerror(errno));
-		goto err_scratch;
-	}
-	rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
-	if (rc || fsync(fd)) {
-		ret = rc ? lmdb_ret(rc) : -errno;
-		fprintf(stderr, "indexer: cannot write '%s': %s\n", tmp,
-			rc ? mdb_strerror(rc) : strerror(errno));
-		goto err_tmp;
-	}
-	if (fstat(fd, &st) == 0 && size_ret)
+	if (stat(tmp, &st) == 0 && size_ret)
 		*size_ret = st.st_size;
-	close(fd);
-	fd = -1;
+	mdb_env_close(env);
+	env = NULL;
 	if (rename(tmp, path)) {
 		ret = -errno;
 		fprintf(stderr, "indexer: cannot rename '%s' to '%s': %s\n", tmp, path,
 			strerror(errno));
-		goto err_tmp;
+		goto err;
 	}
-	sync_dir(dir);
-	mdb_env_close(env);
-	unlink(scratch);
 	return 0;
-err_tmp:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-err_scratch:
+err:
 	if (env)
 		mdb_env_close(env);
-	unlink(scratch);
+	unlink(tmp);
 	return ret;
 }

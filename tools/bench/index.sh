@@ -20,6 +20,11 @@ dwarf_bytes() {
 		if ($(i + 1) == "KB") printf "%d\n", $i * 1000 }'
 }
 
+# Median of the numbers in FILE, one per line, with milliseconds.
+median3() {
+	sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
 # The separate debug file of $1 by build-id, or $1 itself.
 debug_file_of() {
 	local bid
@@ -39,13 +44,15 @@ bench_one() {
 	: >"$tmp/cpus"
 	for ((i = 0; i < runs; i++)); do
 		rm -rf "$cache"
-		/usr/bin/time -f '%e %U %S' -o "$tmp/time" "$GSI" --index-dir "$cache" "$bin" >/dev/null
-		read -r wall usr sys <"$tmp/time"
-		echo "$wall" >>"$tmp/walls"
+		t0=$(date +%s.%N)
+		/usr/bin/time -f '%U %S' -o "$tmp/time" "$GSI" --index-dir "$cache" "$bin" >/dev/null
+		t1=$(date +%s.%N)
+		read -r usr sys <"$tmp/time"
+		echo "$t1 - $t0" | bc >>"$tmp/walls"
 		echo "$usr + $sys" | bc >>"$tmp/cpus"
 	done
-	wall=$(median "$tmp/walls")
-	cpu=$(median "$tmp/cpus")
+	wall=$(median3 "$tmp/walls")
+	cpu=$(median3 "$tmp/cpus")
 	size=$(find "$cache" -name '*.gsidx' -printf '%s\n' | head -1)
 	dwarf=$(dwarf_bytes "$bin" "$cache")
 	t0=$(date +%s.%N)
