@@ -302,7 +302,9 @@ static int do_global(struct walk *w, Dwarf_Die *die, const char *prefix)
 	if (!dwarf_hasattr(die, DW_AT_location) && !dwarf_hasattr_integrate(die, DW_AT_const_value)) {
 		if (prefix && dwarf_hasattr(die, DW_AT_declaration))
 			return qual_record(w->m, die, join(prefix, name));
-		return 0;	/* an extern declaration: the definition has the location */
+		if (dwarf_hasattr(die, DW_AT_declaration) || dwarf_hasattr(die, DW_AT_external))
+			return 0;	/* an extern declaration: the definition has the location */
+		/* A static definition the compiler folded away: <optimized out>, as GDB says. */
 	}
 	qual = qual_lookup(w->m, die);
 	if (!qual && prefix)

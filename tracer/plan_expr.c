@@ -438,6 +438,12 @@ static int lookup_ident(struct pctx *c, const struct gs_expr *e, struct tval *ou
 		if (!gs_index_globals_by_name(c->mod->idx, e->str, &vars, &cnt) && cnt) {
 			found = &vars[0];
 			owner = c->mod;
+			for (size_t i = 0; i < cnt; i++) {	/* one that was not optimized away */
+				if (vars[i].loc.kind != GS_LOC_NONE) {
+					found = &vars[i];
+					break;
+				}
+			}
 		}
 	}
 	for (size_t m = 0; m < c->nmods && !found; m++) {
