@@ -74,6 +74,45 @@ static int qual_record(struct ix_model *m, Dwarf_Die *die, char *qual)
 }
 
 /* The qualified name recorded for @die or the declaration it completes. */
+/*
+ * The qualified name of a definition whose declaration (DW_AT_specification) the walk
+ * has not reached yet: clang emits `int ns::C::x = 1;` before class C. Built from the
+ * declaration's enclosing namespaces and classes. malloc'd, or NULL.
+ */
+static char *qual_from_spec(Dwarf_Die *die, const char *name)
+{
+	Dwarf_Die spec, *scopes = NULL;
+	char *qual = NULL;
+	int n;
+
+	if (!dw_die_ref(die, DW_AT_specification, &spec))
+		return NULL;
+	n = dwarf_getscopes_die(&spec, &scopes);
+	for (int i = n - 1; i >= 1; i--) {	/* outermost first; [0] is spec itself */
+		int tag = dwarf_tag(&scopes[i]);
+		const char *sn = dw_die_name(&scopes[i]);
+		char *next;
+
+		if (tag != DW_TAG_namespace && tag != DW_TAG_class_type &&
+		    tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
+			continue;
+		next = join(qual, sn ? sn : "(anonymous namespace)");
+		free(qual);
+		qual = next;
+		if (!qual)
+			break;
+	}
+	free(scopes);
+	if (!qual)
+		return NULL;
+	{
+		char *full = join(qual, name);
+
+		free(qual);
+		return full;
+	}
+}
+
 static const char *qual_lookup(struct ix_model *m, Dwarf_Die *die)
 {
 	Dwarf_Die cur = *die, next;
@@ -307,6 +346,8 @@ static int do_global(struct walk *w, Dwarf_Die *die, const char *prefix)
 		/* A static definition the compiler folded away: <optimized out>, as GDB says. */
 	}
 	qual = qual_lookup(w->m, die);
+	if (!qual)
+		qual = own = qual_from_spec(die, name);
 	if (!qual && prefix)
 		qual = own = join(prefix, name);
 	gs_enc_init(&var);
