@@ -56,6 +56,7 @@ struct options {
 	uint32_t ringbuf_bytes;
 	uint32_t bt_depth;
 	bool after_prologue;
+	bool keep_aslr;
 };
 
 struct session {
@@ -86,7 +87,9 @@ static void usage(FILE *f)
 "  -t, --target PATH         every process running PATH (executable or library),\n"
 "                            including ones started later; with -p, only that PID\n"
 "  -- PROGRAM [ARGS...]      launch PROGRAM with the probes armed before it runs;\n"
-"                            exit when it exits\n"
+"                            exit when it exits. As under GDB it runs without\n"
+"                            address randomization (--keep-aslr keeps it; globals\n"
+"                            of its libraries are then unknown)\n"
 "Script:\n"
 "  -s, --script TEXT         the script text\n"
 "      --script-file FILE    read the script from FILE\n"
@@ -122,7 +125,7 @@ static void usage(FILE *f)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_SCRIPT_FILE = 256, O_OUTPUT, O_MAX, O_TIMEOUT, O_DRY, O_INDEX_DIR, O_DEBUG_FILE,
-	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH, O_AFTER_PROLOGUE, O_NO_CACHE };
+	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH, O_AFTER_PROLOGUE, O_KEEP_ASLR, O_NO_CACHE };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "target", required_argument, NULL, 't' },
@@ -141,6 +144,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "no-bpf-cache", no_argument, NULL, O_NO_CACHE },
 		{ "backtrace-depth", required_argument, NULL, O_BTDEPTH },
 		{ "after-prologue", no_argument, NULL, O_AFTER_PROLOGUE },
+		{ "keep-aslr", no_argument, NULL, O_KEEP_ASLR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -196,6 +200,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case O_SINGLE: o->force_single = true; break;
 		case O_AFTER_PROLOGUE: o->after_prologue = true; break;
+		case O_KEEP_ASLR: o->keep_aslr = true; break;
 		case O_NO_CACHE: o->no_bpf_cache = true; break;
 		case O_BTDEPTH: {
 			long d = strtol(optarg, &end, 10);
@@ -575,7 +580,7 @@ int main(int argc, char **argv)
 
 	/* Target. */
 	if (o.launch_argv)
-		e = gs_target_init_launch(&target, o.launch_argv);
+		e = gs_target_init_launch(&target, o.launch_argv, o.keep_aslr);
 	else if (o.target_path)
 		e = gs_target_init_file(&target, o.target_path);
 	else
@@ -765,7 +770,8 @@ int main(int argc, char **argv)
 				break;
 			}
 			if (!target_alive(&target)) {
-				gs_loader_poll(loader, 0, on_event, &sess);	/* what is left */
+				if (!sess.stop)	/* what is left, unless --max-events is reached */
+					gs_loader_poll(loader, 0, on_event, &sess);
 				if (o.verbose || target.child)
 					fprintf(stderr, "ghostscope: target exited\n");
 				target.child = 0;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -163,8 +164,28 @@ static int find_program(const char *name, char *buf, size_t len)
 	return -ENOENT;
 }
 
-/* Asks the dynamic loader which libraries @prog maps (what ldd does). */
-static int add_loader_libs(struct gs_target *t, const char *prog)
+/* Turns address randomization off for this process's children (as GDB's run does). */
+static void no_aslr(void)
+{
+	int pers = personality(0xffffffff);
+
+	if (pers != -1)
+		personality(pers | ADDR_NO_RANDOMIZE);
+}
+
+static bool aslr_off(void)
+{
+	int pers = personality(0xffffffff);
+
+	return pers != -1 && (pers & ADDR_NO_RANDOMIZE);
+}
+
+/*
+ * Asks the dynamic loader which libraries @prog maps (what ldd does). Without address
+ * randomization it also says where: the same place the real run will map them, so
+ * their globals have known addresses before the program starts.
+ */
+static int add_loader_libs(struct gs_target *t, const char *prog, bool fixed)
 {
 	int pfd[2], status, err = 0;
 	char line[PATH_MAX + 64];
@@ -178,6 +199,8 @@ static int add_loader_libs(struct gs_target *t, const char *prog)
 		return -errno;
 	if (pid == 0) {
 		dup2(pfd[1], STDOUT_FILENO);
+		if (fixed)
+			no_aslr();
 		setenv("LD_TRACE_LOADED_OBJECTS", "1", 1);
 		execl(prog, prog, (char *)NULL);
 		_exit(127);
@@ -185,16 +208,28 @@ static int add_loader_libs(struct gs_target *t, const char *prog)
 	close(pfd[1]);
 	f = fdopen(pfd[0], "r");
 	while (f && fgets(line, sizeof(line), f)) {
-		char *arrow = strstr(line, "=> "), *p, real[PATH_MAX];
+		char *arrow = strstr(line, "=> "), *p, *paren, real[PATH_MAX];
+		unsigned long long base = 0;
 
 		p = arrow ? arrow + 3 : line;
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p != '/')
 			continue;
+		paren = strstr(p, "(0x");
+		if (paren)
+			base = strtoull(paren + 1, NULL, 16);
 		p[strcspn(p, " (\n")] = '\0';
-		if (realpath(p, real) && !err)
-			err = gs_target_add_module(t, real, false);
+		if (!realpath(p, real) || err)
+			continue;
+		err = gs_target_add_module(t, real, false);
+		if (!err && fixed && base) {	/* l_addr: the load bias of a library */
+			struct gs_target_module *m = find_module(t, real);
+
+			m->map_start = base;
+			m->map_off = 0;
+			m->has_map = true;
+		}
 	}
 	if (f)
 		fclose(f);
@@ -202,8 +237,10 @@ static int add_loader_libs(struct gs_target *t, const char *prog)
 	return err;
 }
 
-int gs_target_init_launch(struct gs_target *t, char *const argv[])
+int gs_target_init_launch(struct gs_target *t, char *const argv[], bool keep_aslr)
 {
+	bool fixed = !keep_aslr || aslr_off();
+
 	char prog[PATH_MAX];
 	int gate[2], err;
 	pid_t pid;
@@ -215,7 +252,7 @@ int gs_target_init_launch(struct gs_target *t, char *const argv[])
 		return err;
 	err = gs_target_add_module(t, prog, true);
 	if (!err)
-		err = add_loader_libs(t, prog);
+		err = add_loader_libs(t, prog, fixed);
 	if (err)
 		return err;
 	if (pipe2(gate, O_CLOEXEC))
@@ -234,6 +271,8 @@ int gs_target_init_launch(struct gs_target *t, char *const argv[])
 		/* Blocks until the tracer has armed every probe (or died). */
 		if (read(gate[0], &c, 1) != 0)
 			_exit(127);
+		if (fixed)
+			no_aslr();
 		execv(prog, argv);
 		fprintf(stderr, "ghostscope: cannot run '%s': %s\n", prog, strerror(errno));
 		_exit(127);

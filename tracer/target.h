@@ -45,9 +45,11 @@ int gs_target_init_file(struct gs_target *t, const char *path);
  * Forks @argv[0] (looked up in PATH) stopped before exec: the child waits on a pipe
  * until gs_target_release(). Modules are the program and the libraries the dynamic
  * loader would map (LD_TRACE_LOADED_OBJECTS), all by path (uprobes on a file apply to
- * every process that maps it later).
+ * every process that maps it later). Unless @keep_aslr, the program runs without
+ * address randomization, as under GDB, and the libraries' load addresses are known
+ * in advance (so are their globals).
  */
-int gs_target_init_launch(struct gs_target *t, char *const argv[]);
+int gs_target_init_launch(struct gs_target *t, char *const argv[], bool keep_aslr);
 /* Lets a launched child exec. */
 void gs_target_release(struct gs_target *t);
 void gs_target_deinit(struct gs_target *t);

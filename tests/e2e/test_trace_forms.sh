@@ -78,4 +78,7 @@ assert_contains "$OUT" "BPF instructions"
 # Launch mode: armed before the first instruction, exits with the program.
 OUT=$("$GS" --script-output plain -s 'trace checkout { print qty; }' -- "$D/shop" 2 0 2>"$T/err" | grep -v 'shop ready')
 assert_eq "$(printf 'qty = 3\nqty = 1\nqty = 3\nqty = 1')" "$OUT" "launch mode"
+# Launched without address randomization (as under GDB): a library's global is known.
+OUT=$("$GS" --script-output plain --max-events 1 -s 'trace checkout { print lib_counter; }' -- "$D/shop" 2 0 2>"$T/err" | grep -v 'shop ready')
+assert_eq "lib_counter = 77" "$OUT" "launch mode, library global"
 echo ok
