@@ -27,6 +27,6 @@ script='trace checkout {
     print "order {} for {} qty={}", o.id, o.cust.name, qty;
     if coupon != 0 && starts_with(coupon, "HALF") { print "coupon {}", coupon; } else { print "full price"; }
 }
-trace lib_apply { print o.cust; print lib_counter; }'
+trace lib_apply { print *o.cust; print lib_counter; }'
 echo "$script" | sed 's/^/    /'
 "$top/build/ghostscope" -p "$pid" --max-events 6 --timeout 10 -s "$script"
