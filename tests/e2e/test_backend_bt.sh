@@ -11,15 +11,10 @@ source "$(dirname "$0")/lib.sh"
 need_root_bpf
 command -v gdb >/dev/null || skip "needs gdb"
 B="$GS_TOP/tests/e2e/backend"
-LLVM_CONFIG=${LLVM_CONFIG:-llvm-config-16}
 
-make -s -C "$GS_TOP" build/obj/bpf/helpers_bc.o
-cc -O1 -g -D_GNU_SOURCE -I"$GS_TOP" -I"$($LLVM_CONFIG --includedir)" "$B/bt_driver.c" \
-	"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/codegen_layout.c" \
-	"$GS_TOP/tracer/codegen_lib.c" "$GS_TOP/tracer/loader.c" \
-	"$GS_TOP/indexer/cfi.c" "$GS_TOP/shared/elf.c" "$GS_TOP/shared/errors.c" \
-	"$GS_TOP/build/obj/bpf/helpers_bc.o" -o "$T/bt_driver" \
-	-L"$($LLVM_CONFIG --libdir)" $($LLVM_CONFIG --libs) -lbpf -ldw -lelf -lz -lstdc++ -lpthread
+source "$B/build.sh"
+backend_driver "$B/bt_driver.c" "$T/bt_driver" "$GS_TOP/indexer/cfi.c" "$GS_TOP/shared/elf.c" \
+	"$GS_TOP/shared/errors.c" -ldw
 
 # The address after "call <callee>" inside function <caller> of binary $1, as 0x...
 ret_addr() {

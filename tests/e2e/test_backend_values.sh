@@ -7,14 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 need_root_bpf
 B="$GS_TOP/tests/e2e/backend"
-LLVM_CONFIG=${LLVM_CONFIG:-llvm-config-16}
 
-make -s -C "$GS_TOP" build/obj/bpf/helpers_bc.o	# the embedded bitcode codegen.c links
-cc -O1 -g -D_GNU_SOURCE -I"$GS_TOP" -I"$($LLVM_CONFIG --includedir)" "$B/driver.c" \
-	"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/codegen_layout.c" \
-	"$GS_TOP/tracer/codegen_lib.c" "$GS_TOP/tracer/loader.c" \
-	"$GS_TOP/build/obj/bpf/helpers_bc.o" -o "$T/driver" \
-	-L"$($LLVM_CONFIG --libdir)" $($LLVM_CONFIG --libs) -lbpf -lelf -lz -lstdc++ -lpthread
+source "$B/build.sh"
+backend_driver "$B/driver.c" "$T/driver"
 cc -O0 -g "$B/target.c" -o "$T/target"
 
 out=$("$T/driver" dry)
