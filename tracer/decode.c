@@ -93,7 +93,7 @@ static size_t value_bytes(const struct gs_plan_arg *a, const struct rec_ref *r, 
 	const struct gs_type *t;
 
 	*p = r->data;
-	if (a->how == GS_ARG_OBJECT)
+	if (a->how == GS_ARG_OBJECT || a->how == GS_ARG_DUMP)
 		return r->hdr->len;
 	if (a->extra_ptr)
 		return 8;
