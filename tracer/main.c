@@ -57,6 +57,7 @@ struct options {
 	uint32_t bt_depth;
 	bool after_prologue;
 	bool keep_aslr;
+	uint32_t dump_cap;
 };
 
 struct session {
@@ -110,6 +111,7 @@ static void usage(FILE *f)
 "      --single-uprobes      do not use uprobe_multi links\n"
 "      --no-bpf-cache        compile the BPF programs even when the index holds them\n"
 "      --backtrace-depth N   frames per bt (1-128, default 128)\n"
+"      --mem-dump-cap BYTES  most bytes one {:x.N}/{:s.N} dump reads (default 256)\n"
 "      --after-prologue      always probe a function after its prologue (as GDB's\n"
 "                            'break FUNC'), even where its first instruction would\n"
 "                            avoid a single-step for the same values\n"
@@ -125,7 +127,7 @@ static void usage(FILE *f)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_SCRIPT_FILE = 256, O_OUTPUT, O_MAX, O_TIMEOUT, O_DRY, O_INDEX_DIR, O_DEBUG_FILE,
-	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH, O_AFTER_PROLOGUE, O_KEEP_ASLR, O_NO_CACHE };
+	       O_NO_AUTO, O_READY, O_RING, O_SINGLE, O_VERSION, O_BTDEPTH, O_AFTER_PROLOGUE, O_KEEP_ASLR, O_DUMP_CAP, O_NO_CACHE };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "target", required_argument, NULL, 't' },
@@ -145,6 +147,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "backtrace-depth", required_argument, NULL, O_BTDEPTH },
 		{ "after-prologue", no_argument, NULL, O_AFTER_PROLOGUE },
 		{ "keep-aslr", no_argument, NULL, O_KEEP_ASLR },
+		{ "mem-dump-cap", required_argument, NULL, O_DUMP_CAP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -201,6 +204,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case O_SINGLE: o->force_single = true; break;
 		case O_AFTER_PROLOGUE: o->after_prologue = true; break;
 		case O_KEEP_ASLR: o->keep_aslr = true; break;
+		case O_DUMP_CAP: {
+			long cap = strtol(optarg, &end, 0);
+
+			if (*end || cap < 1 || cap > 8192) {
+				fprintf(stderr, "ghostscope: --mem-dump-cap must be 1 to 8192 bytes\n");
+				return -EINVAL;
+			}
+			o->dump_cap = cap;
+			break;
+		}
 		case O_NO_CACHE: o->no_bpf_cache = true; break;
 		case O_BTDEPTH: {
 			long d = strtol(optarg, &end, 10);
@@ -609,7 +622,8 @@ int main(int argc, char **argv)
 	if (!mods || open_indexes(&o, &target, mods, dir))
 		goto out;
 	{
-		struct gs_plan_opts po = { .str_cap = 256, .mem_cap = 1024, .dump_cap = 256,
+		struct gs_plan_opts po = { .str_cap = 256, .mem_cap = 1024,
+					   .dump_cap = o.dump_cap ? o.dump_cap : 256,
 					   .bt_depth = o.bt_depth ? o.bt_depth : 128,
 					   .after_prologue = o.after_prologue };
 

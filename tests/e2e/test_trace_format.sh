@@ -24,4 +24,7 @@ true true
 5
 {literal} 0x0'
 assert_eq "$expected" "$OUT" "format specifiers"
+# A dump longer than --mem-dump-cap is cut there and marked.
+gs_run -p "$PID" --script-output plain --max-events 1 --mem-dump-cap 2 -s 'trace checkout { if qty == 3 { print "{:x.4}", o.cust.name; } }'
+assert_eq "61 6c <truncated>" "$OUT" "dump cap"
 echo ok
