@@ -226,6 +226,55 @@ err_free:
 	return ret;
 }
 
+/*
+ * Decodes record @id into @slot (an element of the output array) and says whether
+ * it is really called @name: name keys are hashes, so every hit is confirmed.
+ */
+typedef int (*name_dec_fn)(struct gs_index *idx, uint32_t id, void *slot, const char *name,
+			   bool *match);
+
+/*
+ * The records named @name through name table @db: an arena array of @elem_size
+ * elements filled by @dec, each id once. Returns 0, -ENOENT (outputs untouched), or
+ * a negative errno.
+ */
+static int by_name(struct gs_index *idx, enum gs_db db, const char *name, size_t elem_size,
+		   name_dec_fn dec, void **out_ret, size_t *cnt_ret)
+{
+	uint32_t *ids;
+	size_t n, cnt = 0;
+	char *out;
+	int ret = name_ids(idx, db, name, &ids, &n);
+
+	if (ret)
+		return ret;
+	out = n ? alloc(idx, n * elem_size) : NULL;
+	if (n && !out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false, match = false;
+
+		for (size_t j = 0; j < i; j++)
+			dup |= ids[j] == ids[i];
+		if (dup)
+			continue;
+		ret = dec(idx, ids[i], out + cnt * elem_size, name, &match);
+		if (ret)
+			goto out;
+		cnt += match;
+	}
+	if (cnt) {
+		*out_ret = out;
+		*cnt_ret = cnt;
+	}
+	ret = cnt ? 0 : -ENOENT;
+out:
+	free(ids);
+	return ret;
+}
+
 /* ---- decoders ---------------------------------------------------------------------- */
 
 static int dec_ranges(struct gs_index *idx, struct gs_dec *d, uint32_t *n_ret,
@@ -605,36 +654,20 @@ int gs_index_symbol_by_id(struct gs_index *idx, uint32_t id, const struct gs_sym
 	return 0;
 }
 
+static int sym_named(struct gs_index *idx, uint32_t id, void *slot, const char *name, bool *match)
+{
+	struct gs_symbol *s = slot;
+	int ret = dec_symbol(idx, id, s);
+
+	*match = !ret && !strcmp(s->name, name);
+	return ret;
+}
+
 int gs_index_symbols_by_name(struct gs_index *idx, const char *name,
 			     const struct gs_symbol **syms_ret, size_t *cnt_ret)
 {
-	uint32_t *ids;
-	size_t n, cnt = 0;
-	struct gs_symbol *out;
-	int ret = name_ids(idx, GS_DB_SYM_NAME, name, &ids, &n);
-
-	if (ret)
-		return ret;
-	out = n ? alloc(idx, n * sizeof(*out)) : NULL;
-	if (n && !out) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		ret = dec_symbol(idx, ids[i], &out[cnt]);
-		if (ret)
-			goto out;
-		if (!strcmp(out[cnt].name, name))
-			cnt++;
-	}
-	if (cnt) {	/* outputs are untouched on failure */
-		*syms_ret = out;
-		*cnt_ret = cnt;
-	}
-	ret = cnt ? 0 : -ENOENT;
-out:
-	free(ids);
-	return ret;
+	return by_name(idx, GS_DB_SYM_NAME, name, sizeof(struct gs_symbol), sym_named,
+		       (void **)syms_ret, cnt_ret);
 }
 
 /*
@@ -999,42 +1032,21 @@ int gs_index_inline_by_id(struct gs_index *idx, uint32_t seq, const struct gs_in
 	return 0;
 }
 
+static int inline_named(struct gs_index *idx, uint32_t id, void *slot, const char *name,
+			bool *match)
+{
+	struct gs_inline *in = slot;
+	int ret = dec_inline(idx, id, in);
+
+	*match = !ret && (eq(in->name, name) || eq(in->qual_name, name));
+	return ret;
+}
+
 int gs_index_inlines_by_name(struct gs_index *idx, const char *name,
 			     const struct gs_inline **inl_ret, size_t *cnt_ret)
 {
-	uint32_t *ids;
-	size_t n, cnt = 0;
-	struct gs_inline *out;
-	int ret = name_ids(idx, GS_DB_INLINE_NAME, name, &ids, &n);
-
-	if (ret)
-		return ret;
-	out = n ? alloc(idx, n * sizeof(*out)) : NULL;
-	if (n && !out) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-
-		for (size_t j = 0; j < i; j++)
-			dup |= ids[j] == ids[i];
-		if (dup)
-			continue;
-		ret = dec_inline(idx, ids[i], &out[cnt]);
-		if (ret)
-			goto out;
-		if (eq(out[cnt].name, name) || eq(out[cnt].qual_name, name))
-			cnt++;
-	}
-	if (cnt) {	/* outputs are untouched on failure */
-		*inl_ret = out;
-		*cnt_ret = cnt;
-	}
-	ret = cnt ? 0 : -ENOENT;
-out:
-	free(ids);
-	return ret;
+	return by_name(idx, GS_DB_INLINE_NAME, name, sizeof(struct gs_inline), inline_named,
+		       (void **)inl_ret, cnt_ret);
 }
 
 /* ---- files and lines --------------------------------------------------------------- */
@@ -1354,43 +1366,22 @@ int gs_index_global_by_id(struct gs_index *idx, uint32_t id, const struct gs_var
 	return 0;
 }
 
+static int global_named(struct gs_index *idx, uint32_t id, void *slot, const char *name,
+			bool *match)
+{
+	struct gs_var *v = slot;
+	const char *qual;
+	int ret = dec_global(idx, id, v, &qual);
+
+	*match = !ret && (eq(v->name, name) || eq(qual, name));
+	return ret;
+}
+
 int gs_index_globals_by_name(struct gs_index *idx, const char *name,
 			     const struct gs_var **vars_ret, size_t *cnt_ret)
 {
-	uint32_t *ids;
-	size_t n, cnt = 0;
-	struct gs_var *out;
-	int ret = name_ids(idx, GS_DB_GLOBAL_NAME, name, &ids, &n);
-
-	if (ret)
-		return ret;
-	out = n ? alloc(idx, n * sizeof(*out)) : NULL;
-	if (n && !out) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *qual;
-		bool dup = false;
-
-		for (size_t j = 0; j < i; j++)
-			dup |= ids[j] == ids[i];
-		if (dup)
-			continue;
-		ret = dec_global(idx, ids[i], &out[cnt], &qual);
-		if (ret)
-			goto out;
-		if (eq(out[cnt].name, name) || eq(qual, name))
-			cnt++;
-	}
-	if (cnt) {	/* outputs are untouched on failure */
-		*vars_ret = out;
-		*cnt_ret = cnt;
-	}
-	ret = cnt ? 0 : -ENOENT;
-out:
-	free(ids);
-	return ret;
+	return by_name(idx, GS_DB_GLOBAL_NAME, name, sizeof(struct gs_var), global_named,
+		       (void **)vars_ret, cnt_ret);
 }
 
 /* ---- call sites -------------------------------------------------------------------- */
@@ -1539,38 +1530,21 @@ int gs_index_type(struct gs_index *idx, uint32_t id, const struct gs_type **type
 	return 0;
 }
 
+static int type_named(struct gs_index *idx, uint32_t id, void *slot, const char *name,
+		      bool *match)
+{
+	const struct gs_type **t = slot;
+	int ret = gs_index_type(idx, id, t);
+
+	*match = !ret && eq((*t)->name, name);
+	return ret;
+}
+
 int gs_index_types_by_name(struct gs_index *idx, const char *name,
 			   const struct gs_type *const **types_ret, size_t *cnt_ret)
 {
-	uint32_t *ids;
-	size_t n, cnt = 0;
-	const struct gs_type **out;
-	int ret = name_ids(idx, GS_DB_TYPE_NAME, name, &ids, &n);
-
-	if (ret)
-		return ret;
-	out = n ? alloc(idx, n * sizeof(*out)) : NULL;
-	if (n && !out) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct gs_type *t;
-
-		ret = gs_index_type(idx, ids[i], &t);
-		if (ret)
-			goto out;
-		if (eq(t->name, name))
-			out[cnt++] = t;
-	}
-	if (cnt) {	/* outputs are untouched on failure */
-		*types_ret = out;
-		*cnt_ret = cnt;
-	}
-	ret = cnt ? 0 : -ENOENT;
-out:
-	free(ids);
-	return ret;
+	return by_name(idx, GS_DB_TYPE_NAME, name, sizeof(struct gs_type *), type_named,
+		       (void **)types_ret, cnt_ret);
 }
 
 /* ---- CFI --------------------------------------------------------------------------- */
