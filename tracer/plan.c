@@ -822,14 +822,19 @@ static void probe_clear(struct gs_probe *pr)
  * of single-stepping it: push, nop, jmp, jcc and call (about 1 us a hit here, against
  * about 17 us for a single-step). @what gets its mnemonic.
  */
-static bool insn_emulated(const char *path, uint64_t off, const char **what)
+static bool insn_emulated(struct pctx *c, const char *path, uint64_t off, const char **what)
 {
 	uint8_t b[4] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? pread(fd, b, sizeof(b), off) : -1;
+	ssize_t n;
 
-	if (fd >= 0)
-		close(fd);
+	/* One open file per module, not per probe: a pattern may resolve to 1000 pcs. */
+	if (c->insn_path != path) {
+		if (c->insn_fd >= 0)
+			close(c->insn_fd);
+		c->insn_fd = open(path, O_RDONLY | O_CLOEXEC);
+		c->insn_path = path;
+	}
+	n = c->insn_fd >= 0 ? pread(c->insn_fd, b, sizeof(b), off) : -1;
 	*what = "other";
 	if (n < 2)
 		return false;
@@ -865,9 +870,9 @@ static void choose_entry(struct pctx *c, const struct gs_trace *tr, struct pendi
 	    gs_index_func_by_addr(c->mod->idx, post, &f) || post != f->post_prologue_pc ||
 	    f->entry_pc == post || gs_index_vaddr_to_offset(c->mod->idx, f->entry_pc, &entry_off))
 		return;
-	pr->emulated = insn_emulated(pr->mod->path, post_off, &post_insn);
+	pr->emulated = insn_emulated(c, pr->mod->path, post_off, &post_insn);
 	pr->insn = post_insn;
-	if (pr->emulated || !insn_emulated(pr->mod->path, entry_off, &entry_insn))
+	if (pr->emulated || !insn_emulated(c, pr->mod->path, entry_off, &entry_insn))
 		return;
 	probe_clear(pr);
 	pr->vaddr = f->entry_pc;
@@ -938,7 +943,7 @@ int gs_plan_build(const struct gs_script *script, struct gs_plan_module *mods, s
 	struct gs_plan_opts defaults = { .str_cap = 256, .mem_cap = 1024, .dump_cap = 256,
 					 .bt_depth = 128 };
 	struct gs_plan *plan = calloc(1, sizeof(*plan));
-	struct pctx c = { .script = script, .mods = mods, .nmods = nmods };
+	struct pctx c = { .script = script, .mods = mods, .nmods = nmods, .insn_fd = -1 };
 	struct pending_save *pending = NULL;
 	size_t npending = 0;
 	uint32_t next_id = 1;
@@ -985,11 +990,13 @@ int gs_plan_build(const struct gs_script *script, struct gs_plan_module *mods, s
 			if (pr->ir)
 				choose_entry(&c, tr, &pending[npending]);
 			if (!pr->insn)
-				pr->emulated = insn_emulated(pr->mod->path, pr->file_offset, &pr->insn);
+				pr->emulated = insn_emulated(&c, pr->mod->path, pr->file_offset, &pr->insn);
 			npending++;
 		}
 		free(pcs.v);
 	}
+	if (c.insn_fd >= 0)
+		close(c.insn_fd);
 	if (!err)
 		err = add_hidden(plan, pending, npending, &next_id);
 	for (size_t i = 0; i < npending; i++)

@@ -94,6 +94,9 @@ struct pctx {
 	bool fn_clone;			/* it is a .constprop/.isra/.part clone */
 	unsigned int ev_regs[GS_IR_SAVE_MAX];
 	size_t nev;
+	/* The module file the probed instructions are read from (kept open). */
+	const char *insn_path;
+	int insn_fd;
 };
 
 /* Fills @dw's TLS fields for module @m (reads its PT_TLS once). */
