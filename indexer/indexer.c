@@ -234,6 +234,50 @@ static int put_cfi(struct ix_model *m, Elf *elf, Elf *debug_elf, uint64_t *ncfi)
 	return ret;
 }
 
+/*
+ * A stripped binary keeps only .dynsym; its separate debug file keeps the full
+ * .symtab (static functions, .cold parts). Adds the debug file's symbols that the
+ * binary lacks (same value and name), so that addresses in static code have names.
+ * @syms is sorted by cmp_sym; the result is too. The names stay in @dbg's memory.
+ */
+static int merge_debug_symbols(struct gs_elf *dbg, struct gs_symbol **syms, size_t *nsyms)
+{
+	struct gs_symbol *more = NULL, *all;
+	size_t nmore = 0, n = *nsyms;
+	int ret = gs_elf_symbols(dbg, &more, &nmore);
+
+	if (ret || !nmore)
+		goto out;
+	all = realloc(*syms, (n + nmore) * sizeof(*all));
+	if (!all) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nmore; i++) {
+		size_t lo = 0, hi = *nsyms;
+		bool dup = false;
+
+		while (lo < hi) {	/* first of the binary's symbols at this value */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (all[mid].value < more[i].value)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < *nsyms && all[lo].value == more[i].value && !dup; lo++)
+			dup = !strcmp(all[lo].name, more[i].name);
+		if (!dup)
+			all[n++] = more[i];
+	}
+	qsort(all, n, sizeof(*all), cmp_sym);
+	*syms = all;
+	*nsyms = n;
+out:
+	free(more);
+	return ret;
+}
+
 static void *lines_main(void *arg)
 {
 	return (void *)(intptr_t)ix_lines_finish(arg);
@@ -247,6 +291,8 @@ static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
 	struct gs_debuginfo *di = NULL;
 	struct gs_segment *segs = NULL;
 	struct gs_symbol *syms = NULL;
+	struct gs_elf *dbg_elf = NULL;	/* a separate debug file's .symtab */
+	const char *dbg_path;
 	size_t nsyms = 0;
 	char real[PATH_MAX];
 	pthread_t lines_th;
@@ -282,6 +328,14 @@ static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
 		goto out;
 	f.has_dwarf = di->dwarf != NULL;
 	f.debug_source = di->source;
+	dbg_path = strchr(di->source, ':');
+	if (dbg_path && di->debug_elf != gs_elf_handle(elf) && !gs_elf_open(dbg_path + 1, &dbg_elf)) {
+		ret = merge_debug_symbols(dbg_elf, &syms, &nsyms);
+		if (ret)
+			goto out;
+		m->syms = syms;
+		m->nsyms = nsyms;
+	}
 	f.dwarf_bytes = di->dwarf_bytes;
 	m->bias = di->bias;
 	phase("debuginfo");
@@ -336,6 +390,7 @@ out:
 	/* the model borrows libdw strings: free it before closing the debug info */
 	ix_model_deinit(m);
 	gs_debuginfo_close(di);
+	gs_elf_close(dbg_elf);
 	free(segs);
 	free(syms);
 	return ret;

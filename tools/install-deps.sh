@@ -8,7 +8,7 @@ PKGS=(
 	build-essential pkg-config make gcc g++ gdb binutils elfutils
 	libelf-dev libdw-dev libdebuginfod-dev liblmdb-dev lmdb-utils libxxhash-dev
 	libbpf-dev llvm-16-dev clang-16 libzstd-dev zlib1g-dev
-	libclang-rt-16-dev python3
+	libclang-rt-16-dev python3 python3.11-dbg
 )
 
 missing=()

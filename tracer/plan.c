@@ -391,6 +391,20 @@ static void diag_at(struct gs_diag *d, const struct gs_script *s, const struct g
 	gs_diag_set(d, s->origin, s->src, s->len, span->start, span->end, "%s", msg);
 }
 
+/*
+ * Where an inlined copy starts. GCC with LTO sometimes gives a copy a DW_AT_entry_pc
+ * outside its own ranges (the enclosing function's first address, where none of the
+ * copy's parameters exist yet); GDB then uses the start of the first range, and so do
+ * we.
+ */
+static uint64_t inline_entry(const struct gs_inline *inl)
+{
+	for (uint32_t r = 0; r < inl->nranges; r++)
+		if (inl->entry_pc >= inl->ranges[r].lo && inl->entry_pc < inl->ranges[r].hi)
+			return inl->entry_pc;
+	return inl->nranges ? inl->ranges[0].lo : inl->entry_pc;
+}
+
 static int resolve_func(const struct gs_script *script, const struct gs_pattern *p,
 			struct gs_plan_module *mods, size_t nmods, struct pc_list *pcs,
 			struct gs_diag *diag)
@@ -407,7 +421,7 @@ static int resolve_func(const struct gs_script *script, const struct gs_pattern 
 		}
 		if (pm->idx && !gs_index_inlines_by_name(pm->idx, p->func, &inl, &cnt)) {
 			for (size_t i = 0; i < cnt; i++)
-				pcs_add(pcs, pm, inl[i].entry_pc);
+				pcs_add(pcs, pm, inline_entry(&inl[i]));
 		}
 		if (pcs->n == before && pm->idx) {	/* no DWARF for it: the ELF symbol */
 			const struct gs_symbol *syms;
@@ -581,7 +595,8 @@ static char *describe_pc(struct gs_plan_module *pm, uint64_t pc)
 	struct gs_strbuf sb;
 
 	gs_strbuf_init(&sb);
-	if (pm->idx && !gs_index_func_by_addr(pm->idx, pc, &f)) {
+	/* A pc below the entry is in a split-off part (.cold): its symbol names it. */
+	if (pm->idx && !gs_index_func_by_addr(pm->idx, pc, &f) && pc >= f->entry_pc) {
 		if (pc == f->entry_pc)
 			gs_strbuf_addf(&sb, "%s", f->qual_name ? f->qual_name : f->name);
 		else

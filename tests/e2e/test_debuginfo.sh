@@ -104,4 +104,12 @@ if command -v python3 >/dev/null; then
 	kill "$http_pid" 2>/dev/null || true
 	GS_CLEANUP=
 fi
+# A fully stripped binary keeps only .dynsym: the static functions' names (and the .cold
+# parts' symbols) come from the debug file's .symtab, so addresses in them have names.
+objcopy --strip-all --add-gnu-debuglink="$T/debugfile" "$src" "$T/bin/shop-all"
+"$GSI" --index-dir "$T/idx-all" --debug-file "$T/debugfile" "$T/bin/shop-all" >/dev/null || fail "indexing the stripped copy"
+syms=$("$GSI" --index-dir "$T/idx-all" dump "$T/bin/shop-all" | awk '$1 == "symbol" { print $2 }')
+for s in base_pricer rare_path.cold main; do
+	grep -qx "$s" <<<"$syms" || fail "symbol '$s' missing from the index of a stripped binary"
+done
 echo "debug info found from every source"
