@@ -328,8 +328,17 @@ class ValueParser:
             fields = []
             self.ws()
             while not self.peek("}"):
+                at = self.i
                 fname = self.name()
                 self.ws()
+                if self.peek("{"):  # a C++ base-class subobject: Base { ... }
+                    self.i = at
+                    fields.append(["<base>", self.value()])
+                    self.ws()
+                    if self.peek(","):
+                        self.eat(",")
+                    self.ws()
+                    continue
                 if self.peek(":"):
                     self.eat(":")
                 else:

@@ -28,7 +28,7 @@ def is_plain_char(t):
 def enum_name(t, n):
     for f in t.fields():
         if f.enumval == n:
-            return f.name
+            return f.name.rsplit("::", 1)[-1]  # C++ qualifies: ns::Enum::Variant
     return None
 
 
@@ -67,7 +67,10 @@ def canon(v):
         if c in (gdb.TYPE_CODE_STRUCT, gdb.TYPE_CODE_UNION):
             fields = []
             for f in t.fields():
-                if f.is_base_class or not f.name or getattr(f, "artificial", False):
+                if f.is_base_class:
+                    fields.append(["<base>", canon(v[f])])
+                    continue
+                if not f.name or getattr(f, "artificial", False):
                     continue
                 if not hasattr(f, "bitpos"):  # static member
                     continue
