@@ -12,6 +12,8 @@
  * and never reads outside the value LMDB returned.
  */
 #include <errno.h>
+#include <fnmatch.h>
+#include <gelf.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -941,6 +943,103 @@ static size_t edit_distance(const char *a, const char *b, size_t cap)
 }
 
 /* Error path only ("did you mean"): this one reads every function record. */
+struct glob_names {
+	const char **v;
+	size_t n, cap;
+};
+
+static int glob_add(struct glob_names *g, const char *name)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 64;
+		const char **v = realloc(g->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		g->v = v;
+		g->cap = cap;
+	}
+	g->v[g->n++] = name;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every record of @db starts with its name; two names for FUNC and INLINE. */
+static int glob_scan(struct gs_index *idx, enum gs_db db, const char *glob, struct glob_names *g)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	if (!idx->have[db])
+		return 0;
+	rc = mdb_cursor_open(idx->txn, idx->dbi[db], &cur);
+	if (rc)
+		return lmdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !ret;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct gs_dec d;
+		const char *name, *qual = NULL;
+
+		gs_dec_init(&d, v.mv_data, v.mv_size);
+		name = gs_dec_str(&d);
+		if (db == GS_DB_SYM) {
+			gs_dec_u(&d);
+			gs_dec_u(&d);
+			if (gs_dec_u8(&d) != STT_FUNC)
+				continue;
+		} else {
+			qual = gs_dec_str(&d);
+		}
+		if (name && !fnmatch(glob, name, 0))
+			ret = glob_add(g, name);
+		else if (qual && !fnmatch(glob, qual, 0))
+			ret = glob_add(g, qual);
+	}
+	mdb_cursor_close(cur);
+	if (!ret && rc != MDB_NOTFOUND)
+		ret = lmdb_err(rc);
+	return ret;
+}
+
+int gs_index_func_glob(struct gs_index *idx, const char *glob, const char ***names_ret,
+		       size_t *cnt_ret)
+{
+	struct glob_names g = { 0 };
+	const struct gs_module_info *mi;
+	const char **out = NULL;
+	size_t n = 0;
+	int ret;
+
+	*names_ret = NULL;
+	*cnt_ret = 0;
+	ret = glob_scan(idx, GS_DB_FUNC, glob, &g);
+	if (!ret)
+		ret = glob_scan(idx, GS_DB_INLINE, glob, &g);
+	if (!ret && !gs_index_module(idx, &mi) && !mi->has_dwarf)
+		ret = glob_scan(idx, GS_DB_SYM, glob, &g);
+	if (ret || !g.n)
+		goto out;
+	qsort(g.v, g.n, sizeof(*g.v), cmp_str);
+	out = alloc(idx, g.n * sizeof(*out));
+	if (!out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < g.n; i++)
+		if (!n || strcmp(out[n - 1], g.v[i]))
+			out[n++] = g.v[i];
+	*names_ret = out;
+	*cnt_ret = n;
+out:
+	free(g.v);
+	return ret;
+}
+
 int gs_index_func_suggest(struct gs_index *idx, const char *name, const char **names_ret,
 			  size_t max, size_t *cnt_ret)
 {

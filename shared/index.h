@@ -129,6 +129,15 @@ int gs_index_funcs_by_name(struct gs_index *idx, const char *name,
 			   const struct gs_func *const **funcs_ret, size_t *cnt_ret);
 /* The out-of-line function whose ranges hold @pc. */
 int gs_index_func_by_addr(struct gs_index *idx, uint64_t pc, const struct gs_func **func_ret);
+/*
+ * Distinct names of functions and inlined functions (name or qualified name; ELF
+ * function symbols when the module has no DWARF) that match the shell wildcard
+ * pattern @glob ('*', '?', '[...]'), sorted. Each is a name gs_index_funcs_by_name and
+ * gs_index_inlines_by_name accept. A scan of the function tables: for patterns only.
+ * Returns 0 (also with no match: *cnt_ret = 0) or -errno; the array lives with @idx.
+ */
+int gs_index_func_glob(struct gs_index *idx, const char *glob, const char ***names_ret,
+		       size_t *cnt_ret);
 /* Function names within edit distance, for "did you mean" (up to @max). */
 int gs_index_func_suggest(struct gs_index *idx, const char *name, const char **names_ret,
 			  size_t max, size_t *cnt_ret);

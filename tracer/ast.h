@@ -45,6 +45,7 @@ struct gs_pattern {
 	enum gs_pattern_kind kind;
 	const char *text;	/* the whole pattern as written */
 	const char *func;	/* FUNC, FUNC_RETURN: name as written, may contain "::" */
+	bool glob;		/* FUNC, FUNC_RETURN: func has shell wildcards '*' '?' */
 	const char *file;	/* LINE: path or suffix as written */
 	uint32_t line;		/* LINE: >= 1 */
 	const char *module;	/* MODULE_ADDR: full path or suffix as written */

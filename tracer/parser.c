@@ -1540,19 +1540,26 @@ static int parse_block(struct parser *p, struct gs_block *block)
 
 /* --- probe patterns --- */
 
-static bool is_func_name(const char *s, size_t n)
+static bool is_ident_start(char c, bool glob)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       (glob && (c == '*' || c == '?'));
+}
+
+/*
+ * ident(::ident)*, each segment optionally '~'-prefixed (C++ destructors). With @glob,
+ * '*' and '?' may stand anywhere in a segment (shell wildcards over function names).
+ */
+static bool is_func_name(const char *s, size_t n, bool glob)
 {
 	size_t i = 0;
 
-	/* ident(::ident)*, each segment optionally '~'-prefixed (C++ destructors). */
 	for (;;) {
 		if (i < n && s[i] == '~')
 			i++;
-		if (i >= n || !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-				s[i] == '_'))
+		if (i >= n || !is_ident_start(s[i], glob))
 			return false;
-		while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-				 (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		while (i < n && (is_ident_start(s[i], glob) || (s[i] >= '0' && s[i] <= '9')))
 			i++;
 		if (i == n)
 			return true;
@@ -1560,6 +1567,11 @@ static bool is_func_name(const char *s, size_t n)
 			return false;
 		i += 2;
 	}
+}
+
+static bool has_wildcard(const char *s, size_t n)
+{
+	return memchr(s, '*', n) || memchr(s, '?', n);
 }
 
 /* A file or module path: letters, digits, / . - _ +; returns the first bad byte or n. */
@@ -1612,11 +1624,12 @@ static int parse_pattern(struct parser *p, const struct gs_token *t, struct gs_p
 			return perr(p, t->start, t->start + 1,
 				    "expected a function, file or module before ':'");
 		if (sn == 6 && !memcmp(suf, "return", 6)) {
-			if (!is_func_name(s, colon))
+			if (!is_func_name(s, colon, true))
 				return perr(p, t->start, t->start + colon, "invalid function name '%.*s'",
 					    (int)colon, s);
 			pat->kind = GS_PAT_FUNC_RETURN;
 			pat->func = gs_ast_strndup(sc, s, colon);
+			pat->glob = has_wildcard(s, colon);
 		} else if (sn > 2 && suf[0] == '0' && (suf[1] == 'x' || suf[1] == 'X')) {
 			if (gs_lex_int(suf, sn, &v))
 				return perr(p, t->start + colon + 1, t->end, "invalid address '%.*s'",
@@ -1648,7 +1661,7 @@ static int parse_pattern(struct parser *p, const struct gs_token *t, struct gs_p
 	} else if (s[0] >= '0' && s[0] <= '9') {
 		return perr(p, t->start, t->end,
 			    "invalid probe pattern '%.*s'; write addresses in hex (0x...)", (int)n, s);
-	} else if (!is_func_name(s, n)) {
+	} else if (!is_func_name(s, n, true)) {
 		if (memchr(s, '.', n) || memchr(s, '/', n))
 			return perr(p, t->start, t->end,
 				    "invalid function name '%.*s'; for a source line write FILE:LINE",
@@ -1657,6 +1670,7 @@ static int parse_pattern(struct parser *p, const struct gs_token *t, struct gs_p
 	} else {
 		pat->kind = GS_PAT_FUNC;
 		pat->func = pat->text;
+		pat->glob = has_wildcard(s, n);
 	}
 	if (!pat->text || (pat->kind == GS_PAT_FUNC_RETURN && !pat->func) ||
 	    (pat->kind == GS_PAT_MODULE_ADDR && !pat->module) ||

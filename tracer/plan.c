@@ -405,32 +405,50 @@ static uint64_t inline_entry(const struct gs_inline *inl)
 	return inl->nranges ? inl->ranges[0].lo : inl->entry_pc;
 }
 
+/* The pcs of function @name in @pm: its out-of-line bodies, its inlined copies. */
+static void resolve_func_name(struct gs_plan_module *pm, const char *name, struct pc_list *pcs)
+{
+	const struct gs_func *const *funcs;
+	const struct gs_inline *inl;
+	size_t cnt = 0, before = pcs->n;
+
+	if (!gs_index_funcs_by_name(pm->idx, name, &funcs, &cnt)) {
+		for (size_t i = 0; i < cnt; i++)
+			pcs_add(pcs, pm, funcs[i]->post_prologue_pc);
+	}
+	if (!gs_index_inlines_by_name(pm->idx, name, &inl, &cnt)) {
+		for (size_t i = 0; i < cnt; i++)
+			pcs_add(pcs, pm, inline_entry(&inl[i]));
+	}
+	if (pcs->n == before) {	/* no DWARF for it: the ELF symbol */
+		const struct gs_symbol *syms;
+
+		if (!gs_index_symbols_by_name(pm->idx, name, &syms, &cnt))
+			for (size_t i = 0; i < cnt; i++)
+				if (syms[i].type == STT_FUNC && syms[i].value)
+					pcs_add(pcs, pm, syms[i].value);
+	}
+}
+
 static int resolve_func(const struct gs_script *script, const struct gs_pattern *p,
 			struct gs_plan_module *mods, size_t nmods, struct pc_list *pcs,
 			struct gs_diag *diag)
 {
 	for (size_t m = 0; m < nmods; m++) {
 		struct gs_plan_module *pm = &mods[m];
-		const struct gs_func *const *funcs;
-		const struct gs_inline *inl;
-		size_t cnt = 0, before = pcs->n;
+		const char **names;
+		size_t cnt;
 
-		if (pm->idx && !gs_index_funcs_by_name(pm->idx, p->func, &funcs, &cnt)) {
-			for (size_t i = 0; i < cnt; i++)
-				pcs_add(pcs, pm, funcs[i]->post_prologue_pc);
+		if (!pm->idx)
+			continue;
+		if (!p->glob) {
+			resolve_func_name(pm, p->func, pcs);
+			continue;
 		}
-		if (pm->idx && !gs_index_inlines_by_name(pm->idx, p->func, &inl, &cnt)) {
-			for (size_t i = 0; i < cnt; i++)
-				pcs_add(pcs, pm, inline_entry(&inl[i]));
-		}
-		if (pcs->n == before && pm->idx) {	/* no DWARF for it: the ELF symbol */
-			const struct gs_symbol *syms;
-
-			if (!gs_index_symbols_by_name(pm->idx, p->func, &syms, &cnt))
-				for (size_t i = 0; i < cnt; i++)
-					if (syms[i].type == STT_FUNC && syms[i].value)
-						pcs_add(pcs, pm, syms[i].value);
-		}
+		if (gs_index_func_glob(pm->idx, p->func, &names, &cnt))
+			continue;
+		for (size_t i = 0; i < cnt; i++)
+			resolve_func_name(pm, names[i], pcs);
 	}
 	if (!pcs->n) {
 		struct gs_strbuf sb;
@@ -438,10 +456,11 @@ static int resolve_func(const struct gs_script *script, const struct gs_pattern 
 		size_t n = 0;
 
 		gs_strbuf_init(&sb);
-		gs_strbuf_addf(&sb, "no function '%s' in %s", p->func, nmods ? mods[0].path : "the target");
+		gs_strbuf_addf(&sb, p->glob ? "no function matches '%s' in %s" : "no function '%s' in %s",
+			       p->func, nmods ? mods[0].path : "the target");
 		if (nmods > 1)
 			gs_strbuf_addf(&sb, " or its %zu libraries", nmods - 1);
-		for (size_t m = 0; m < nmods && !n; m++)
+		for (size_t m = 0; m < nmods && !n && !p->glob; m++)
 			if (mods[m].idx)
 				gs_index_func_suggest(mods[m].idx, p->func, names, 5, &n);
 		for (size_t i = 0; i < n; i++)

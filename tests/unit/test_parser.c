@@ -103,6 +103,23 @@ bool test_parser__pattern_func(void)
 	       dump_is("trace ns::Foo::~Foo { }", "trace (func ns::Foo::~Foo)\n");
 }
 
+bool test_parser__pattern_glob(void)
+{
+	struct gs_script *s = parse_ok("trace ngx_http_*_handler { } trace f?o:return { } trace f { }");
+
+	ASSERT_TRUE(s);
+	ASSERT_EQ(s->traces[0]->pattern.kind, GS_PAT_FUNC);
+	ASSERT_TRUE(s->traces[0]->pattern.glob);
+	ASSERT_STREQ(s->traces[0]->pattern.func, "ngx_http_*_handler");
+	ASSERT_EQ(s->traces[1]->pattern.kind, GS_PAT_FUNC_RETURN);
+	ASSERT_TRUE(s->traces[1]->pattern.glob);
+	ASSERT_STREQ(s->traces[1]->pattern.func, "f?o");
+	ASSERT_TRUE(!s->traces[2]->pattern.glob);
+	gs_script_free(s);
+	return dump_is("trace *alloc* { }", "trace (func *alloc*)\n") &&
+	       dump_is("trace ns::*::get { }", "trace (func ns::*::get)\n");
+}
+
 bool test_parser__pattern_return(void)
 {
 	return dump_is("trace checkout:return { }", "trace (return checkout)\n") &&
