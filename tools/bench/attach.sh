@@ -118,11 +118,40 @@ done
 tbl_add armed "many.c:$line (inlined, $NFUNC copies)" "ghostscope" "$ia" "one trace statement"
 tbl_add detach "many.c:$line (inlined, $NFUNC copies)" "ghostscope" "$id" "one trace statement"
 
+# Functions matched by one wildcard pattern: the generated program's f* (1000 functions)
+# and nginx's ngx_http_*_handler; bpftrace with the same wildcard.
+ngx=$(nginx_build)
+gs_ok && { "$GSI" --index-dir "$GS_IDX" "$ngx" >>"$LOG" 2>&1 || log "indexing '$ngx' failed"; }
+for spec in "f* ($NFUNC functions)|$prog|f*|print x;" \
+	    "nginx ngx_http_*_handler|$ngx|ngx_http_*_handler|print \"{}\", \$pc;"; do
+	IFS='|' read -r label bin pat body <<<"$spec"
+	ga=$(samples "pat-$pat.gs.armed"); gd=$(samples "pat-$pat.gs.detach")
+	ba=$(samples "pat-$pat.bt.armed"); bd=$(samples "pat-$pat.bt.detach")
+	btruns=$RUNS; [[ $pat == "f*" ]] && btruns=$BT_BIG_RUNS
+	for r in $(seq "$RUNS"); do
+		if gs_ok; then
+			armed_detach BENCH_READY "$ga" "$gd" "$GS" -t "$bin" -s "trace $pat { $body }" \
+				--ready-marker BENCH_READY || true
+		fi
+		if [ "$r" -le "$btruns" ]; then
+			BPFTRACE_MAX_PROBES=4096 armed_detach BENCH_READY "$ba" "$bd" bpftrace -B line \
+				-e "uprobe:$bin:$pat { } BEGIN { printf(\"BENCH_READY\\n\"); }" || true
+		fi
+	done
+	npcs=$("$GS" -t "$bin" --dry-run -s "trace $pat { $body }" 2>/dev/null | grep -c '^probe ' || true)
+	btnote=""; [ "$btruns" -lt "$RUNS" ] && btnote="$btruns run(s): single uprobes detach slowly"
+	tbl_add armed "pattern $label" "ghostscope" "$ga" "one trace statement, $npcs pcs"
+	tbl_add armed "pattern $label" "bpftrace" "$ba" "$btnote"
+	tbl_add detach "pattern $label" "ghostscope" "$gd" "one trace statement, $npcs pcs"
+	tbl_add detach "pattern $label" "bpftrace" "$bd" "$btnote"
+done
+
 section_begin "Attach scaling (measure 3)"
 section_add <<EOF
 A generated program with $NFUNC noinline functions \`f0..f999\` (gcc -O2 -g); N trace
-statements \`trace fI { print x; }\` in one \`--script-file\` (the tracer has no name
-patterns), bpftrace with the same N uprobes. "Armed": start until \`--ready-marker\` /
+statements \`trace fI { print x; }\` in one \`--script-file\`, bpftrace with the same N
+uprobes; then one wildcard trace statement (\`trace f* { }\`, and nginx's
+\`ngx_http_*_handler\`) against bpftrace's same wildcard. "Armed": start until \`--ready-marker\` /
 bpftrace's BEGIN output; "detach": SIGINT until the process exits. The last row traces one
 source line of an always-inline helper that has $NFUNC copies. Times in ms.
 
