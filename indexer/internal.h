@@ -55,16 +55,42 @@ struct ix_kv {
 	size_t off;		/* key bytes, then value bytes, in the table's data */
 	uint32_t klen, vlen;
 };
+/* One entry of a name or address table, before it is chunked (ix_table_seal). */
+struct ix_key_ent {
+	uint64_t key;		/* name hash or address */
+	uint32_t id;
+	uint64_t len;		/* "func_addr": the range's length */
+};
 struct ix_table {
 	struct ix_kv *kv;
 	size_t n, cap;
 	struct gs_enc data;
+	struct ix_key_ent *ents;	/* name/address tables: entries until sealed */
+	size_t nents, capents;
+	bool sealed;		/* chunked: later name/address puts are ignored */
 };
+/* One key/value; ignored (0) once the table is sealed. -ENOMEM. */
 int ix_table_put(struct ix_table *t, const void *key, size_t klen, const void *val, size_t vlen);
-/* Key "xxh(name) BE64, id BE32" with an empty value; NULL or "" names are skipped. */
+/*
+ * Record @id (ids 1, 2, 3... in order) of a record table (schema.h "record table":
+ * GS_REC_CHUNK records to a key). -EINVAL when ids come out of order.
+ */
+int ix_table_put_rec(struct ix_table *t, uint32_t id, const void *val, size_t vlen);
+/*
+ * Name and address tables (schema.h "name table", "address table") are chunked, so
+ * their entries are collected first and ix_table_seal() turns them into keys once the
+ * table is complete; entries put after that are ignored (the symbol tables are sealed
+ * from the model's symbols by ix_funcs_finish, before indexer.c's own puts).
+ */
+/* A name entry: XXH3-64(name) and @id; NULL or "" names are skipped. -ENOMEM. */
 int ix_table_put_name(struct ix_table *t, const char *name, uint32_t id);
-/* Key "addr BE64, id BE32" with @val. */
+/* An address entry; @val must be empty (kept for indexer.c's symbol puts). */
 int ix_table_put_addr(struct ix_table *t, uint64_t addr, uint32_t id, const void *val, size_t vlen);
+/* An address entry with a length ("func_addr"). */
+int ix_table_put_range(struct ix_table *t, uint64_t lo, uint32_t id, uint64_t len);
+enum ix_table_kind { IX_TABLE_NAMES, IX_TABLE_ADDRS, IX_TABLE_RANGES };
+/* Sorts the collected entries into chunked keys. 0 or -ENOMEM. Idempotent. */
+int ix_table_seal(struct ix_table *t, enum ix_table_kind kind);
 
 /* ---- work done ahead on a second thread (ahead.c) ---------------------------------- */
 
@@ -143,6 +169,8 @@ struct ix_callsite {
 struct ix_type {
 	uint8_t kind, encoding, flags;
 	const char *name;
+	const char *qual;		/* C++ "ns::Class::name" from the walk, or NULL */
+	uint64_t die;			/* DIE offset of the DIE it was encoded from */
 	uint64_t size;
 	uint32_t target;
 	size_t rest_off, rest_len;	/* members.., enumerators.., dims.., params.. */
@@ -150,6 +178,12 @@ struct ix_type {
 
 struct ix_model {
 	struct ix_table tables[GS_DB_COUNT];
+
+	const char **strs;		/* the module's string table: strs[i] has id i */
+	size_t nstrs, capstrs;
+	struct ix_map str_by_hash;
+	char **strs_owned;		/* copies made by ix_enc_sref_as */
+	size_t nstrs_owned, capstrs_owned;
 
 	struct ix_func *funcs;		/* funcs[i] has id i + 1 */
 	size_t nfuncs, capfuncs;
@@ -192,6 +226,22 @@ struct ix_model {
 
 void ix_model_init(struct ix_model *m);
 void ix_model_deinit(struct ix_model *m);
+
+/*
+ * A string reference (schema.h "sref"): u 0 for NULL, else its id in the module's
+ * string table + 1, the string added if new. Callers on the walk's thread only; @s
+ * must live until the write (libdw, libelf or model memory). -ENOMEM.
+ */
+int ix_enc_sref(struct ix_model *m, struct gs_enc *out, const char *s);
+/* The reference ix_enc_sref would write for @s, without writing it. -ENOMEM. */
+int ix_sref(struct ix_model *m, const char *s, uint64_t *ref_ret);
+/* The same, copying a new @s (so it may be short-lived). */
+int ix_sref_dup(struct ix_model *m, const char *s, uint64_t *ref_ret);
+/* "u 1" when @s equals @ref (both non-NULL), else ix_enc_sref's value + 1; a new @s is
+ * copied, so it may be short-lived. */
+int ix_enc_sref_as(struct ix_model *m, struct gs_enc *out, const char *s, const char *ref);
+/* The "str" table, GS_STR_CHUNK strings to a key; after the last ix_enc_sref. */
+int ix_strs_finish(struct ix_model *m);
 
 /* Id of the file at full path @path (made absolute against @comp_dir), added if new. */
 uint32_t ix_file_id(struct ix_model *m, const char *path, const char *comp_dir);
@@ -248,5 +298,8 @@ int dw_die_ranges(Dwarf_Die *die, Dwarf_Addr bias, struct gs_range **r_ret, uint
 /* Entry pc: DW_AT_entry_pc, DW_AT_low_pc, else the first range. */
 bool dw_die_entry(Dwarf_Die *die, const struct gs_range *r, uint32_t nr, Dwarf_Addr bias,
 		  uint64_t *pc_ret);
+
+/* indexer.c: at the start of an indexing thread, huge pages for its malloc arena. */
+void ix_heap_advise_thread(void);
 
 #endif /* GS_INDEXER_INTERNAL_H */

@@ -216,6 +216,8 @@ static int finish_buckets(struct ix_model *m)
 	for (size_t i = 0; i < m->nstmts && !ret;) {
 		uint32_t file = m->stmts[i].file, bucket = m->stmts[i].line / GS_LINE_BUCKET;
 		size_t nlines = 0;
+		uint64_t prev = 0;	/* these run on across the lines of the bucket */
+		uint32_t prev_func = 0, prev_line = 0;
 		uint8_t key[8];
 
 		gs_enc_reset(&body);
@@ -223,19 +225,29 @@ static int finish_buckets(struct ix_model *m)
 		       m->stmts[i].line / GS_LINE_BUCKET == bucket) {
 			uint32_t line = m->stmts[i].line;
 			size_t j, cnt = 0;
-			uint64_t prev = 0;
 
 			for (j = i; j < m->nstmts && m->stmts[j].file == file &&
 			     m->stmts[j].line == line; j++)
 				cnt += j == i || m->stmts[j].addr != m->stmts[j - 1].addr;
-			gs_enc_u(&body, line % GS_LINE_BUCKET);
-			gs_enc_u(&body, cnt);
+			/* "u (line - previous line of the bucket - 1) << 3 | min(n, 7), [u n]" */
+			gs_enc_u(&body, (uint64_t)(line % GS_LINE_BUCKET - prev_line) << 3 |
+					(cnt < 7 ? cnt : 7));
+			if (cnt >= 7)
+				gs_enc_u(&body, cnt);
+			prev_line = line % GS_LINE_BUCKET + 1;
 			for (size_t k = i; k < j; k++) {
 				if (k > i && m->stmts[k].addr == m->stmts[k - 1].addr)
 					continue;
-				gs_enc_u(&body, m->stmts[k].addr - prev);
-				gs_enc_u(&body, func_at(fr, nfr, m->stmts[k].addr));
+				int64_t d = (int64_t)(m->stmts[k].addr - prev);
+				uint32_t f = func_at(fr, nfr, m->stmts[k].addr);
+				uint64_t zz = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+
+				/* zigzag address delta, low bit "a function id follows" */
+				gs_enc_u(&body, zz << 1 | (f != prev_func));
+				if (f != prev_func)
+					gs_enc_u(&body, f);
 				prev = m->stmts[k].addr;
+				prev_func = f;
 			}
 			nlines++;
 			i = j;
@@ -282,12 +294,29 @@ static int finish_rows(struct ix_model *m)
 		for (; j < m->nlines && (cnt < GS_LINE_CHUNK || m->lines[j].addr == prev); j++) {
 			const struct ix_line *l = &m->lines[j];
 
-			gs_enc_u8(&body, l->flags | (l->file != file ? GS_LINE_F_FILE : 0));
-			gs_enc_u(&body, l->addr - prev);
+			int64_t dl = (int64_t)l->line - line;
+			uint64_t da = l->addr - prev;
+			uint8_t rare = (l->flags & GS_LINE_PROLOGUE_END ? GS_LINE_R_PROLOGUE : 0) |
+				       (l->flags & GS_LINE_END_SEQUENCE ? GS_LINE_R_END : 0) |
+				       (l->file != file ? GS_LINE_R_FILE : 0);
+			bool small_l = dl >= -7 && dl <= 7, small_a = da < GS_LINE_ADDR_ESC;
+			bool small_c = l->column < GS_LINE_COL_ESC;
+
+			/* schema.h "line chunk": most rows take two bytes */
+			gs_enc_u8(&body, (uint8_t)((l->flags & GS_LINE_IS_STMT) | (rare ? 2 : 0) |
+						   (small_c ? l->column : GS_LINE_COL_ESC) << 2));
+			if (rare)
+				gs_enc_u8(&body, rare);
+			gs_enc_u8(&body, (uint8_t)((small_a ? da : GS_LINE_ADDR_ESC) |
+						   (small_l ? dl + 8 : 0) << 4));
+			if (!small_a)
+				gs_enc_u(&body, da);
+			if (!small_l)
+				gs_enc_s(&body, dl);
 			if (l->file != file)
 				gs_enc_u(&body, l->file);
-			gs_enc_s(&body, (int64_t)l->line - line);
-			gs_enc_u(&body, l->column);
+			if (!small_c)
+				gs_enc_u(&body, l->column);
 			prev = l->addr;
 			file = l->file;
 			line = l->line;
@@ -328,5 +357,7 @@ int ix_lines_finish(struct ix_model *m)
 			ret = ix_table_put_name(&m->tables[GS_DB_FILE_BASE],
 						base ? base + 1 : m->files[i], (uint32_t)(i + 1));
 	}
+	if (!ret)
+		ret = ix_table_seal(&m->tables[GS_DB_FILE_BASE], IX_TABLE_NAMES);
 	return ret;
 }

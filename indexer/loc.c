@@ -174,16 +174,50 @@ static int convert(struct ix_model *m, Dwarf_Attribute *attr, const Dwarf_Op *op
 	return ret;
 }
 
+/*
+ * schema.h "expr": a lone DW_OP_regN is one byte (0x40 + N), a lone DW_OP_bregN with
+ * offset 0 one byte (0x20 + N), with another offset a byte (0x60 + N) and the offset;
+ * otherwise "u (nops << 1 | has blob)" whose first byte is never in 0x20..0x7f, ops
+ * (u8 atom, gs_op_arity() x s operand), [u len, blob].
+ */
 static void enc_ops(struct gs_enc *out, struct ops *o)
 {
-	gs_enc_u(out, o->n);
-	for (size_t i = 0; i < o->n; i++) {
-		gs_enc_u8(out, o->v[i].atom);
-		gs_enc_s(out, (int64_t)o->v[i].n1);
-		gs_enc_s(out, (int64_t)o->v[i].n2);
+	uint64_t head = (uint64_t)o->n << 1 | (o->blob.len != 0);
+
+	if (o->n == 1 && !o->blob.len && o->v[0].atom >= DW_OP_reg0 && o->v[0].atom <= DW_OP_reg31) {
+		gs_enc_u8(out, (uint8_t)(GS_EXPR_REG + o->v[0].atom - DW_OP_reg0));
+		return;
 	}
-	gs_enc_u(out, o->blob.len);
-	gs_enc_bytes(out, o->blob.buf, o->blob.len);
+	if (o->n == 1 && !o->blob.len && o->v[0].atom >= DW_OP_breg0 &&
+	    o->v[0].atom <= DW_OP_breg31 && o->v[0].n1 == 0) {
+		gs_enc_u8(out, (uint8_t)(GS_EXPR_BREG0 + o->v[0].atom - DW_OP_breg0));
+		return;
+	}
+	if (o->n == 1 && !o->blob.len && o->v[0].atom >= DW_OP_breg0 &&
+	    o->v[0].atom <= DW_OP_breg31) {
+		gs_enc_u8(out, (uint8_t)(GS_EXPR_BREG + o->v[0].atom - DW_OP_breg0));
+		gs_enc_s(out, (int64_t)o->v[0].n1);
+		return;
+	}
+	if (head >= GS_EXPR_BREG0 && head < 0x80) {	/* two bytes, to stay out of the way */
+		gs_enc_u8(out, (uint8_t)(0x80 | head));
+		gs_enc_u8(out, 0);
+	} else {
+		gs_enc_u(out, head);
+	}
+	for (size_t i = 0; i < o->n; i++) {
+		int arity = gs_op_arity(o->v[i].atom);
+
+		gs_enc_u8(out, o->v[i].atom);
+		if (arity > 0)
+			gs_enc_s(out, (int64_t)o->v[i].n1);
+		if (arity > 1)
+			gs_enc_s(out, (int64_t)o->v[i].n2);
+	}
+	if (o->blob.len) {
+		gs_enc_u(out, o->blob.len);
+		gs_enc_bytes(out, o->blob.buf, o->blob.len);
+	}
 }
 
 /* One expression into @out ("expr" layout). */
@@ -227,9 +261,10 @@ int ix_loc_attr(struct ix_model *m, Dwarf_Attribute *attr, struct gs_enc *out, u
 {
 	Dwarf_Addr base, lo, hi;
 	Dwarf_Op *ops;
-	size_t n, cnt = 0, kind_at, cnt_at;
+	size_t n, cnt = 0;
 	uint64_t prev = 0;
 	ptrdiff_t off = 0;
+	struct gs_enc ents;
 	int ret = 0;
 
 	if (!attr) {
@@ -244,10 +279,7 @@ int ix_loc_attr(struct ix_model *m, Dwarf_Attribute *attr, struct gs_enc *out, u
 		gs_enc_u8(out, GS_LOC_EXPR);
 		return enc_expr(m, attr, ops, n, out, what);
 	}
-	kind_at = out->len;
-	gs_enc_u8(out, GS_LOC_LIST);
-	cnt_at = out->len;
-	gs_enc_u32le(out, 0);		/* patched below */
+	gs_enc_init(&ents);		/* the count goes first, as a varint */
 	while ((off = dwarf_getlocations(attr, off, &base, &lo, &hi, &ops, &n)) > 0) {
 		/*
 		 * Keep empty ranges [x, x): gcc's location views put a variable's value on
@@ -255,21 +287,27 @@ int ix_loc_attr(struct ix_model *m, Dwarf_Attribute *attr, struct gs_enc *out, u
 		 */
 		if (hi < lo || n == 0)
 			continue;
-		gs_enc_s(out, (int64_t)(lo + m->bias - prev));
-		gs_enc_u(out, hi - lo);
+		/* "u (hi - lo) << 1 | gap, [s lo - previous hi]": entries often touch; the
+		 * first always has its lo (walk.c rebases it in scope trees) */
+		gs_enc_u(&ents, (hi - lo) << 1 | (!cnt || lo + m->bias != prev));
+		if (!cnt || lo + m->bias != prev)
+			gs_enc_s(&ents, (int64_t)(lo + m->bias - prev));
 		prev = hi + m->bias;
-		ret = enc_expr(m, attr, ops, n, out, what);
+		ret = enc_expr(m, attr, ops, n, &ents, what);
 		if (ret)
-			return ret;
+			goto out;
 		cnt++;
 	}
 	if (!cnt) {			/* an empty list: optimized out everywhere */
-		out->len = kind_at;
 		gs_enc_u8(out, GS_LOC_NONE);
 	} else {
-		gs_enc_patch_u32le(out, cnt_at, (uint32_t)cnt);
+		gs_enc_u8(out, GS_LOC_LIST);
+		gs_enc_u(out, cnt);
+		gs_enc_bytes(out, ents.buf, ents.len);
 	}
-	return 0;
+out:
+	gs_enc_deinit(&ents);
+	return ret;
 }
 
 static int enc_const(Dwarf_Attribute *a, struct gs_enc *out)
@@ -343,8 +381,7 @@ int ix_loc_expr_attr(struct ix_model *m, Dwarf_Attribute *attr, struct gs_enc *o
 	unsigned int what = 0;
 
 	if (!attr || dwarf_getlocation(attr, &ops, &n)) {
-		gs_enc_u(out, 0);
-		gs_enc_u(out, 0);
+		gs_enc_u(out, 0);	/* no ops, no blob */
 		return 0;
 	}
 	return enc_expr(m, attr, ops, n, out, &what);

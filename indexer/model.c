@@ -106,7 +106,7 @@ int ix_map_put(struct ix_map *m, uint64_t key, uint64_t val)
 
 /* ---- tables ------------------------------------------------------------------------ */
 
-int ix_table_put(struct ix_table *t, const void *key, size_t klen, const void *val, size_t vlen)
+static int put_kv(struct ix_table *t, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct ix_kv *kv = IX_PUSH(t->kv, t->n, t->cap);
 
@@ -120,24 +120,252 @@ int ix_table_put(struct ix_table *t, const void *key, size_t klen, const void *v
 	return 0;
 }
 
+int ix_table_put(struct ix_table *t, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	return t->sealed ? 0 : put_kv(t, key, klen, val, vlen);
+}
+
+int ix_table_put_rec(struct ix_table *t, uint32_t id, const void *val, size_t vlen)
+{
+	uint32_t chunk = (id - 1) / GS_REC_CHUNK;
+	struct gs_enc len;
+	uint8_t key[4];
+	int ret;
+
+	if (t->sealed)
+		return 0;
+	gs_key_put32(key, chunk);
+	gs_enc_init(&len);
+	gs_enc_u(&len, vlen);
+	if ((id - 1) % GS_REC_CHUNK == 0) {
+		ret = id ? put_kv(t, key, 4, len.buf, len.len) : -EINVAL;
+	} else if (!t->n || t->kv[t->n - 1].klen != 4 ||
+		   memcmp(t->data.buf + t->kv[t->n - 1].off, key, 4) ||
+		   t->kv[t->n - 1].off + 4 + t->kv[t->n - 1].vlen != t->data.len) {
+		ret = -EINVAL;	/* ids must come in order, each table written here only */
+	} else {
+		gs_enc_bytes(&t->data, len.buf, len.len);
+		t->kv[t->n - 1].vlen += (uint32_t)len.len;
+		ret = 0;
+	}
+	gs_enc_deinit(&len);
+	if (!ret) {
+		gs_enc_bytes(&t->data, val, vlen);
+		t->kv[t->n - 1].vlen += (uint32_t)vlen;
+	}
+	return ret;
+}
+
+static int put_ent(struct ix_table *t, uint64_t key, uint32_t id, uint64_t len)
+{
+	struct ix_key_ent *e;
+
+	if (t->sealed)
+		return 0;
+	e = IX_PUSH(t->ents, t->nents, t->capents);
+	if (!e)
+		return -ENOMEM;
+	e->key = key;
+	e->id = id;
+	e->len = len;
+	return 0;
+}
+
 int ix_table_put_name(struct ix_table *t, const char *name, uint32_t id)
 {
-	uint8_t key[12];
-
 	if (!name || !*name)
 		return 0;
-	gs_key_put64(key, gs_name_hash(name));
-	gs_key_put32(key + 8, id);
-	return ix_table_put(t, key, sizeof(key), NULL, 0);
+	return put_ent(t, gs_name_hash(name), id, 0);
 }
 
 int ix_table_put_addr(struct ix_table *t, uint64_t addr, uint32_t id, const void *val, size_t vlen)
 {
-	uint8_t key[12];
+	if (vlen)
+		return -EINVAL;
+	return put_ent(t, addr, id, 0);
+}
 
-	gs_key_put64(key, addr);
-	gs_key_put32(key + 8, id);
-	return ix_table_put(t, key, sizeof(key), val, vlen);
+int ix_table_put_range(struct ix_table *t, uint64_t lo, uint32_t id, uint64_t len)
+{
+	return put_ent(t, lo, id, len);
+}
+
+static int cmp_key_ent(const void *a, const void *b)
+{
+	const struct ix_key_ent *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Name chunk: groups of one hash until the value ends, "u16le low 16 bits of the hash,
+ * u n, n x u (id - previous id)"; a chunk ends only where the hash changes, so every
+ * id of a hash is in the chunk a seek lands on (and the reader confirms the name).
+ */
+static size_t name_chunk(const struct ix_key_ent *e, size_t n, struct gs_enc *v)
+{
+	size_t i = 0;
+
+	while (i < n && (i < GS_KEY_CHUNK || e[i].key == e[i - 1].key)) {
+		size_t j = i;
+		uint32_t prev = 0;
+
+		while (j < n && e[j].key == e[i].key)
+			j++;
+		gs_enc_u8(v, (uint8_t)e[i].key);
+		gs_enc_u8(v, (uint8_t)(e[i].key >> 8));
+		gs_enc_u(v, j - i);
+		for (size_t k = i; k < j; k++) {
+			gs_enc_u(v, e[k].id - prev);
+			prev = e[k].id;
+		}
+		i = j;
+	}
+	return i;
+}
+
+/*
+ * Address chunk: entries until the value ends, "u addr - previous, s id - previous
+ * (0 first), u id[, u len]"; a chunk ends only where the address changes, so keys stay
+ * unique. Ids mostly rise with addresses: their deltas are small.
+ */
+static size_t addr_chunk(const struct ix_key_ent *e, size_t n, struct gs_enc *v, bool len)
+{
+	size_t i;
+
+	for (i = 0; i < n && (i < GS_KEY_CHUNK || e[i].key == e[i - 1].key); i++) {
+		gs_enc_u(v, e[i].key - (i ? e[i - 1].key : e[0].key));
+		gs_enc_s(v, (int64_t)e[i].id - (i ? e[i - 1].id : 0));
+		if (len)
+			gs_enc_u(v, e[i].len);
+	}
+	return i;
+}
+
+int ix_table_seal(struct ix_table *t, enum ix_table_kind kind)
+{
+	struct gs_enc v;
+	size_t n = 0;
+	int ret = 0;
+
+	if (t->sealed)
+		return 0;
+	t->sealed = true;
+	/* drop exact duplicates (a name that is both the name and the symbol) */
+	qsort(t->ents, t->nents, sizeof(*t->ents), cmp_key_ent);
+	for (size_t i = 0; i < t->nents; i++)
+		if (!n || cmp_key_ent(&t->ents[n - 1], &t->ents[i]))
+			t->ents[n++] = t->ents[i];
+	gs_enc_init(&v);
+	for (size_t i = 0; i < n && !ret;) {
+		uint8_t key[8];
+		size_t used;
+
+		gs_enc_reset(&v);
+		if (kind == IX_TABLE_NAMES)
+			used = name_chunk(t->ents + i, n - i, &v);
+		else
+			used = addr_chunk(t->ents + i, n - i, &v, kind == IX_TABLE_RANGES);
+		gs_key_put64(key, t->ents[i].key);
+		ret = put_kv(t, key, 8, v.buf, v.len);
+		i += used;
+	}
+	gs_enc_deinit(&v);
+	free(t->ents);
+	t->ents = NULL;
+	t->nents = t->capents = 0;
+	return ret;
+}
+
+/* ---- strings ---------------------------------------------------------------------- */
+
+/* Id + 1 of @s in the string table (0 for NULL), added (copied with @copy) if new. */
+static int str_ref(struct ix_model *m, const char *s, bool copy, uint64_t *ref_ret)
+{
+	uint64_t h, id;
+	const char **slot;
+
+	*ref_ret = 0;
+	if (!s)
+		return 0;
+	h = gs_name_hash(s);
+	if (ix_map_get(&m->str_by_hash, h, &id) && !strcmp(m->strs[id], s)) {
+		*ref_ret = id + 1;
+		return 0;
+	}
+	if (copy) {
+		char **own = IX_PUSH(m->strs_owned, m->nstrs_owned, m->capstrs_owned);
+
+		if (!own || !(*own = strdup(s))) {
+			if (own)
+				m->nstrs_owned--;
+			return -ENOMEM;
+		}
+		s = *own;
+	}
+	slot = IX_PUSH(m->strs, m->nstrs, m->capstrs);
+	if (!slot)
+		return -ENOMEM;
+	*slot = s;
+	*ref_ret = m->nstrs;
+	/* a (rare) hash collision only loses the sharing */
+	return ix_map_get(&m->str_by_hash, h, &id) ? 0 : ix_map_put(&m->str_by_hash, h, m->nstrs - 1);
+}
+
+int ix_sref(struct ix_model *m, const char *s, uint64_t *ref_ret)
+{
+	return str_ref(m, s, false, ref_ret);
+}
+
+int ix_sref_dup(struct ix_model *m, const char *s, uint64_t *ref_ret)
+{
+	return str_ref(m, s, true, ref_ret);
+}
+
+int ix_enc_sref(struct ix_model *m, struct gs_enc *out, const char *s)
+{
+	uint64_t ref;
+	int ret = str_ref(m, s, false, &ref);
+
+	if (!ret)
+		gs_enc_u(out, ref);
+	return ret;
+}
+
+int ix_enc_sref_as(struct ix_model *m, struct gs_enc *out, const char *s, const char *ref)
+{
+	uint64_t r;
+	int ret;
+
+	if (s && ref && (s == ref || !strcmp(s, ref))) {
+		gs_enc_u(out, 1);
+		return 0;
+	}
+	ret = str_ref(m, s, true, &r);
+	if (!ret)
+		gs_enc_u(out, r ? r + 1 : 0);
+	return ret;
+}
+
+int ix_strs_finish(struct ix_model *m)
+{
+	struct gs_enc v;
+	int ret = 0;
+
+	gs_enc_init(&v);
+	for (size_t i = 0; i < m->nstrs && !ret; i += GS_STR_CHUNK) {
+		uint8_t key[4];
+
+		gs_enc_reset(&v);
+		for (size_t j = i; j < m->nstrs && j < i + GS_STR_CHUNK; j++)
+			gs_enc_bytes(&v, m->strs[j], strlen(m->strs[j]) + 1);
+		gs_key_put32(key, (uint32_t)(i / GS_STR_CHUNK));
+		ret = ix_table_put(&m->tables[GS_DB_STR], key, 4, v.buf, v.len);
+	}
+	gs_enc_deinit(&v);
+	return ret;
 }
 
 /* ---- files ------------------------------------------------------------------------- */
@@ -231,6 +459,7 @@ void ix_model_deinit(struct ix_model *m)
 		return;
 	for (int i = 0; i < GS_DB_COUNT; i++) {
 		free(m->tables[i].kv);
+		free(m->tables[i].ents);
 		gs_enc_deinit(&m->tables[i].data);
 	}
 	for (size_t i = 0; i < m->nfuncs; i++) {
@@ -239,6 +468,11 @@ void ix_model_deinit(struct ix_model *m)
 		free(m->funcs[i].qual_owned);
 	}
 	free(m->funcs);
+	free(m->strs);
+	for (size_t i = 0; i < m->nstrs_owned; i++)
+		free(m->strs_owned[i]);
+	free(m->strs_owned);
+	ix_map_deinit(&m->str_by_hash);
 	for (size_t i = 0; i < m->nfiles; i++)
 		free(m->files[i]);
 	free(m->files);

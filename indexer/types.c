@@ -462,13 +462,17 @@ static void encode_children(struct ix_model *m, Dwarf_Die *die, uint8_t kind, bo
 
 			if ((ct == DW_TAG_member || ct == DW_TAG_inheritance) &&
 			    !dwarf_hasattr(&c, DW_AT_declaration) && kind != GS_TYPE_ENUM) {
-				gs_enc_str(&mem, ct == DW_TAG_member ? dwarf_diename(&c) : NULL);
+				/* member and enumerator names repeat across types: string
+				 * table references (the walk's thread, before ix_strs_finish) */
+				if (ix_enc_sref(m, &mem, ct == DW_TAG_member ? dwarf_diename(&c) : NULL))
+					break;
 				gs_enc_u(&mem, ix_type_of(m, &c));
 				gs_enc_u(&mem, member_bit_offset(&c));
 				gs_enc_u(&mem, udata(&c, DW_AT_bit_size, &w) ? w : 0);
 				nmem++;
 			} else if (ct == DW_TAG_enumerator) {
-				gs_enc_str(&en, dwarf_diename(&c));
+				if (ix_enc_sref(m, &en, dwarf_diename(&c)))
+					break;
 				gs_enc_s(&en, enumerator_value(&c, enum_signed));
 				nen++;
 			} else if (ct == DW_TAG_subrange_type && kind == GS_TYPE_ARRAY) {
@@ -497,6 +501,24 @@ static void encode_children(struct ix_model *m, Dwarf_Die *die, uint8_t kind, bo
 	gs_enc_deinit(&params);
 }
 
+/* C++ spells a class without its tag keyword and qualifies it with its scopes. */
+static bool is_cxx_unit(Dwarf_Die *die)
+{
+	Dwarf_Die cu;
+
+	if (!dwarf_diecu(die, &cu, NULL, NULL))
+		return false;
+	switch (dwarf_srclang(&cu)) {
+	case DW_LANG_C_plus_plus:
+	case DW_LANG_C_plus_plus_03:
+	case DW_LANG_C_plus_plus_11:
+	case DW_LANG_C_plus_plus_14:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void encode_type(struct ix_model *m, Dwarf_Die *die, uint32_t id)
 {
 	int tag = dwarf_tag(die);
@@ -509,6 +531,8 @@ static void encode_type(struct ix_model *m, Dwarf_Die *die, uint32_t id)
 
 	if (dwarf_hasattr(die, DW_AT_declaration))
 		flags |= GS_TYPE_F_DECL;
+	if (is_cxx_unit(die))
+		flags |= GS_TYPE_F_CXX;
 	if (udata(die, DW_AT_encoding, &w))
 		encoding = (uint8_t)w;
 	if (type_ref(die, DW_AT_type, &t)) {
@@ -549,6 +573,8 @@ static void encode_type(struct ix_model *m, Dwarf_Die *die, uint32_t id)
 	ty->encoding = encoding;
 	ty->flags = flags;
 	ty->name = dwarf_diename(die);
+	ty->qual = NULL;
+	ty->die = dwarf_dieoffset(die);
 	ty->size = size;
 	ty->target = target;
 	ty->rest_off = m->type_data.len;
@@ -584,10 +610,10 @@ uint32_t ix_type_id(struct ix_model *m, Dwarf_Die *die)
 	return (uint32_t)id;
 }
 
-/* Kind and name as one key, for declaration -> definition. */
+/* Kind and (qualified) name as one key, for declaration -> definition. */
 static uint64_t kind_name_key(const struct ix_type *t)
 {
-	return gs_name_hash(t->name) * 31 + t->kind;
+	return gs_name_hash(t->qual ? t->qual : t->name) * 31 + t->kind;
 }
 
 int ix_types_finish(struct ix_model *m)
@@ -597,6 +623,17 @@ int ix_types_finish(struct ix_model *m)
 	int ret = 0;
 
 	ix_map_init(&defs);
+	/* The walk has recorded the scopes of every type declared in a namespace or class. */
+	for (size_t i = 0; i < m->ntypes; i++) {
+		struct ix_type *t = &m->types[i];
+		uint64_t q;
+
+		if ((t->flags & GS_TYPE_F_CXX) && t->name && ix_map_get(&m->qual_by_die, t->die, &q) &&
+		    strcmp(m->quals[q], t->name)) {
+			t->qual = m->quals[q];
+			t->flags |= GS_TYPE_F_QUAL;
+		}
+	}
 	for (size_t i = 0; i < m->ntypes; i++) {
 		const struct ix_type *t = &m->types[i];
 		uint64_t k, prev;
@@ -630,6 +667,8 @@ int ix_types_finish(struct ix_model *m)
 		gs_enc_u8(&v, t->encoding);
 		gs_enc_u8(&v, t->flags);
 		gs_enc_str(&v, t->name);
+		if (t->flags & GS_TYPE_F_QUAL)
+			gs_enc_str(&v, t->qual);
 		gs_enc_u(&v, t->size);
 		gs_enc_u(&v, t->target);
 		gs_enc_bytes(&v, m->type_data.buf + t->rest_off, t->rest_len);
@@ -638,8 +677,13 @@ int ix_types_finish(struct ix_model *m)
 		if (!ret)
 			ret = ix_table_put_name(&m->tables[GS_DB_TYPE_NAME], t->name,
 						(uint32_t)(i + 1));
+		if (!ret && t->qual)
+			ret = ix_table_put_name(&m->tables[GS_DB_TYPE_NAME], t->qual,
+						(uint32_t)(i + 1));
 	}
 	gs_enc_deinit(&v);
+	if (!ret)
+		ret = ix_table_seal(&m->tables[GS_DB_TYPE_NAME], IX_TABLE_NAMES);
 out:
 	ix_map_deinit(&defs);
 	return ret;

@@ -20,6 +20,7 @@
  * range of its function's body and its symbol becomes an alias of the function.
  */
 #include <dwarf.h>
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +29,32 @@
 #include "indexer/internal.h"
 #include "shared/errors.h"
 
+/*
+ * A scope record's variable templates (schema.h "scope record"): name, type and
+ * declaration once, so that the copies of a variable in each inlined instance cost a
+ * template index. Reset per function.
+ */
+struct var_tmpl {
+	uint64_t name;		/* string reference */
+	uint32_t type, file, line;
+};
+struct rec_dict {
+	struct ix_map tmpl_by_hash;
+	struct var_tmpl *tmpls;
+	size_t ntmpls, captmpls;
+};
+
 struct walk {
 	struct ix_model *m;
+	struct rec_dict dict;
 	Dwarf_Die cu;
 	const char *comp_dir;
 	Dwarf_Files *files;
 	size_t nfiles;
 	uint32_t func_id;
 	const char *func_qual;
+	uint64_t scope_base;	/* first lo of the scope being encoded (0 at the root) */
+	uint64_t loc_base;	/* the function's first lo: location lists start from it */
 };
 
 static int scope_vars(struct walk *w, Dwarf_Die *die, struct gs_enc *out, uint32_t *nv,
@@ -254,21 +273,49 @@ static bool static_addr(struct ix_model *m, Dwarf_Die *die, uint64_t *addr_ret)
 	return la->is_static;
 }
 
+/*
+ * A global's qualified name (schema.h "global"): u 0 none, 1 the name itself, 2 then
+ * u F for "<qualified name of function F>::<name>" (a static local of F), else the
+ * string id + 3.
+ */
+static int enc_global_qual(struct ix_model *m, struct gs_enc *out, const char *name,
+			   const char *qual, uint32_t func)
+{
+	const char *fq = func ? m->funcs[func - 1].qual : NULL;
+	size_t n = fq ? strlen(fq) : 0;
+	uint64_t ref;
+	int ret;
+
+	if (!qual || !strcmp(qual, name)) {
+		gs_enc_u(out, qual ? 1 : 0);
+		return 0;
+	}
+	if (fq && !strncmp(qual, fq, n) && !strncmp(qual + n, "::", 2) &&
+	    !strcmp(qual + n + 2, name)) {
+		gs_enc_u(out, 2);
+		gs_enc_u(out, func);
+		return 0;
+	}
+	ret = ix_sref_dup(m, qual, &ref);
+	if (!ret)
+		gs_enc_u(out, ref + 2);
+	return ret;
+}
+
 static int put_global(struct walk *w, Dwarf_Die *die, const char *name, const char *qual,
-		      const struct gs_enc *var)
+		      const struct gs_enc *var, uint32_t qual_func)
 {
 	struct ix_model *m = w->m;
 	struct gs_enc v;
-	uint8_t key[4];
 	uint32_t id = (uint32_t)++m->nglobals;
 	uint64_t addr;
 	int ret;
 
 	gs_enc_init(&v);
-	gs_enc_str(&v, qual ? qual : name);
 	gs_enc_bytes(&v, var->buf, var->len);
-	gs_key_put32(key, id);
-	ret = ix_table_put(&m->tables[GS_DB_GLOBAL], key, 4, v.buf, v.len);
+	ret = enc_global_qual(m, &v, name, qual ? qual : name, qual_func);
+	if (!ret)
+		ret = ix_table_put_rec(&m->tables[GS_DB_GLOBAL], id, v.buf, v.len);
 	gs_enc_deinit(&v);
 	if (!ret)
 		ret = ix_table_put_name(&m->tables[GS_DB_GLOBAL_NAME], name, id);
@@ -279,9 +326,82 @@ static int put_global(struct walk *w, Dwarf_Die *die, const char *name, const ch
 	return ret;
 }
 
-/* One variable record (schema.h "var record") into @out; *static_ret when at an address. */
+/* Template index of (name, type, declaration), added if new. */
+static int dict_tmpl(struct ix_model *m, struct rec_dict *d, const char *name, uint32_t type,
+		     uint32_t file, uint32_t line, uint32_t *idx_ret)
+{
+	struct var_tmpl t, *slot;
+	uint64_t h, idx;
+	int ret;
+
+	memset(&t, 0, sizeof(t));
+	ret = ix_sref(m, name, &t.name);
+	if (ret)
+		return ret;
+	t.type = type;
+	t.file = file;
+	t.line = line;
+	h = (t.name * 0x9e3779b97f4a7c15ull) ^
+	    ((uint64_t)t.type << 40 | (uint64_t)t.file << 20 | t.line) * 0xff51afd7ed558ccdull;
+	if (ix_map_get(&d->tmpl_by_hash, h, &idx) && !memcmp(&d->tmpls[idx], &t, sizeof(t))) {
+		*idx_ret = (uint32_t)idx;
+		return 0;
+	}
+	slot = IX_PUSH(d->tmpls, d->ntmpls, d->captmpls);
+	if (!slot)
+		return -ENOMEM;
+	*slot = t;
+	*idx_ret = (uint32_t)(d->ntmpls - 1);
+	return ix_map_get(&d->tmpl_by_hash, h, &idx) ? 0 : ix_map_put(&d->tmpl_by_hash, h, d->ntmpls - 1);
+}
+
+/* Empties the dictionary, keeping its memory for the next function. */
+static void dict_reset(struct rec_dict *d)
+{
+	if (d->tmpl_by_hash.cap)
+		memset(d->tmpl_by_hash.used, 0, d->tmpl_by_hash.cap);
+	d->tmpl_by_hash.cnt = 0;
+	d->ntmpls = 0;
+}
+
+static void dict_deinit(struct rec_dict *d)
+{
+	ix_map_deinit(&d->tmpl_by_hash);
+	free(d->tmpls);
+	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * "u ntmpls, ntmpls x (sref name, u type, u zigzag(decl_line - previous) << 1 |
+ * decl_file changed, [u decl_file])": declarations mostly follow each other.
+ */
+static void dict_enc(const struct rec_dict *d, struct gs_enc *out)
+{
+	uint32_t file = 0, line = 0;
+
+	gs_enc_u(out, d->ntmpls);
+	for (size_t i = 0; i < d->ntmpls; i++) {
+		const struct var_tmpl *t = &d->tmpls[i];
+		int64_t dl = (int64_t)t->line - line;
+		uint64_t zz = ((uint64_t)dl << 1) ^ (uint64_t)(dl >> 63);
+
+		gs_enc_u(out, t->name);
+		gs_enc_u(out, t->type);
+		gs_enc_u(out, zz << 1 | (t->file != file));
+		if (t->file != file)
+			gs_enc_u(out, t->file);
+		file = t->file;
+		line = t->line;
+	}
+}
+
+/*
+ * One variable record into @out; *static_ret when at an address. With @dict (scope
+ * trees) name, type and declaration are a template index, else (globals) they are
+ * written out (schema.h "var record").
+ */
 static int encode_var(struct walk *w, Dwarf_Die *die, uint8_t kind, struct gs_enc *out,
-		      bool *static_ret)
+		      bool *static_ret, struct rec_dict *dict)
 {
 	const struct ix_loc_ahead *la;
 	const uint8_t *lbuf;
@@ -315,13 +435,49 @@ static int encode_var(struct walk *w, Dwarf_Die *die, uint8_t kind, struct gs_en
 		      (la ? la->is_static : ix_loc_static_addr(w->m, die, &addr));
 	if (kind == GS_VAR_LOCAL && *static_ret)
 		kind = GS_VAR_STATIC_LOCAL;
-	gs_enc_str(out, var_name(die, la));
-	gs_enc_u(out, var_type(w, die, la));
-	gs_enc_u8(out, kind);
-	gs_enc_u8(out, flags);
-	gs_enc_u(out, decl_file(w, die));
-	gs_enc_u(out, la ? la->decl_line : decl_line(die));
-	gs_enc_bytes(out, lbuf, llen);
+	if (!llen || lbuf[0] > GS_LOC_CONST) {
+		ret = -EINVAL;	/* ix_loc_var always writes a kind byte first */
+		goto out;
+	}
+	/* kind, flags and the location's kind share one byte (schema.h "var record") */
+	gs_enc_u8(out, (uint8_t)(kind | flags << 2 | lbuf[0] << 5));
+	if (dict) {
+		uint32_t t;
+
+		ret = dict_tmpl(w->m, dict, var_name(die, la), var_type(w, die, la),
+				decl_file(w, die), la ? la->decl_line : decl_line(die), &t);
+		if (ret)
+			goto out;
+		gs_enc_u(out, t);
+	} else {
+		ret = ix_enc_sref(w->m, out, var_name(die, la));
+		if (ret)
+			goto out;
+		gs_enc_u(out, var_type(w, die, la));
+		gs_enc_u(out, decl_file(w, die));
+		gs_enc_u(out, la ? la->decl_line : decl_line(die));
+	}
+	if (dict && lbuf[0] == GS_LOC_LIST) {
+		/* in a scope tree the first entry's lo is from the function's first lo */
+		struct gs_dec d;
+		uint64_t n, lg;
+		int64_t lo;
+
+		gs_dec_init(&d, lbuf + 1, llen - 1);
+		n = gs_dec_u(&d);
+		lg = gs_dec_u(&d);
+		lo = gs_dec_s(&d);
+		if (d.err || !(lg & 1)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		gs_enc_u(out, n);
+		gs_enc_u(out, lg);
+		gs_enc_s(out, (int64_t)((uint64_t)lo - w->loc_base));
+		gs_enc_bytes(out, d.p, (size_t)(d.end - d.p));
+	} else {
+		gs_enc_bytes(out, lbuf + 1, llen - 1);
+	}
 	w->m->nvars++;
 out:
 	gs_enc_deinit(&loc);
@@ -351,9 +507,9 @@ static int do_global(struct walk *w, Dwarf_Die *die, const char *prefix)
 	if (!qual && prefix)
 		qual = own = join(prefix, name);
 	gs_enc_init(&var);
-	ret = encode_var(w, die, GS_VAR_GLOBAL, &var, &is_static);
+	ret = encode_var(w, die, GS_VAR_GLOBAL, &var, &is_static, NULL);
 	if (!ret)
-		ret = put_global(w, die, name, qual, &var);
+		ret = put_global(w, die, name, qual, &var, 0);
 	gs_enc_deinit(&var);
 	free(own);
 	return ret;
@@ -428,11 +584,16 @@ static int do_call_site(struct walk *w, Dwarf_Die *die)
 
 /* ---- scopes ------------------------------------------------------------------------ */
 
-static void enc_ranges(struct gs_enc *out, const struct gs_range *r, uint32_t n)
+/*
+ * "u n, n x (s lo - @base, u hi - lo)": @base is the parent scope's first lo in scope
+ * trees, the entry pc in function and inline records, so that lo takes a byte or two.
+ */
+static void enc_ranges(struct gs_enc *out, const struct gs_range *r, uint32_t n,
+			     uint64_t base)
 {
 	gs_enc_u(out, n);
 	for (uint32_t i = 0; i < n; i++) {
-		gs_enc_u(out, r[i].lo);
+		gs_enc_s(out, (int64_t)(r[i].lo - base));
 		gs_enc_u(out, r[i].hi - r[i].lo);
 	}
 }
@@ -444,22 +605,23 @@ static int put_inline(struct walk *w, Dwarf_Die *die, const char *name, const ch
 	uint32_t id = (uint32_t)++m->ninlines;
 	uint64_t entry = 0, col = 0;
 	struct gs_enc v;
-	uint8_t key[4];
 	int ret;
 
 	dw_die_entry(die, r, nr, m->bias, &entry);
 	dw_die_udata(die, DW_AT_call_column, &col);
 	gs_enc_init(&v);
-	gs_enc_str(&v, name);
-	gs_enc_str(&v, qual && strcmp(qual, name) ? qual : NULL);
+	ret = ix_enc_sref(m, &v, name);
+	if (!ret)
+		ret = ix_enc_sref(m, &v, qual && strcmp(qual, name) ? qual : NULL);
 	gs_enc_u(&v, w->func_id);
-	gs_enc_u(&v, entry);
-	enc_ranges(&v, r, nr);
+	/* from the entry of the function it is inlined into: a byte or two */
+	gs_enc_s(&v, (int64_t)(entry - m->funcs[w->func_id - 1].entry));
+	enc_ranges(&v, r, nr, entry);
 	gs_enc_u(&v, cfile);
 	gs_enc_u(&v, cline);
 	gs_enc_u(&v, col);
-	gs_key_put32(key, id);
-	ret = ix_table_put(&m->tables[GS_DB_INLINE], key, 4, v.buf, v.len);
+	if (!ret)
+		ret = ix_table_put_rec(&m->tables[GS_DB_INLINE], id, v.buf, v.len);
 	gs_enc_deinit(&v);
 	if (!ret)
 		ret = ix_table_put_name(&m->tables[GS_DB_INLINE_NAME], name, id);
@@ -468,7 +630,11 @@ static int put_inline(struct walk *w, Dwarf_Die *die, const char *name, const ch
 	return ret;
 }
 
-/* A scope record (schema.h "scope tree") for @die into @out. */
+/*
+ * A scope record (schema.h "scope tree") for @die into @out. Variables and child
+ * scopes go to buffers of their own first so that their counts, written before them,
+ * can be varints.
+ */
 static int encode_scope(struct walk *w, Dwarf_Die *die, uint8_t kind, const char *name,
 			const struct gs_range *r, uint32_t nr, uint32_t cfile, uint32_t cline,
 			struct gs_enc *out, int depth)
@@ -476,33 +642,48 @@ static int encode_scope(struct walk *w, Dwarf_Die *die, uint8_t kind, const char
 	Dwarf_Attribute fb;
 	unsigned int what = 0;
 	uint32_t nv = 0, nk = 0;
-	size_t at;
+	uint64_t base = w->scope_base;
+	struct gs_enc part;
 	int ret;
 
-	gs_enc_u8(out, kind);
-	gs_enc_str(out, name);
-	enc_ranges(out, r, nr);
-	gs_enc_u(out, cfile);
-	gs_enc_u(out, cline);
-	ret = ix_loc_attr(w->m, kind == GS_SCOPE_FUNC && dwarf_attr(die, DW_AT_frame_base, &fb)
-			  ? &fb : NULL, out, &what);
+	/* kind and range count in one byte, then the ranges without their count */
+	gs_enc_u(out, (uint64_t)nr << 2 | kind);
+	if (kind == GS_SCOPE_INLINE) {	/* the root's name is its function's */
+		ret = ix_enc_sref(w->m, out, name);
+		if (ret)
+			return ret;
+	}
+	for (uint32_t i = 0; i < nr; i++) {
+		gs_enc_s(out, (int64_t)(r[i].lo - base));
+		gs_enc_u(out, r[i].hi - r[i].lo);
+	}
+	if (kind == GS_SCOPE_INLINE) {
+		gs_enc_u(out, cfile);
+		gs_enc_u(out, cline);
+	}
+	if (kind == GS_SCOPE_FUNC) {
+		ret = ix_loc_attr(w->m, dwarf_attr(die, DW_AT_frame_base, &fb) ? &fb : NULL,
+				  out, &what);
+		if (ret)
+			return ret;
+	}
+	gs_enc_init(&part);
+	ret = scope_vars(w, die, &part, &nv, depth);
 	if (ret)
-		return ret;
-	/* Two passes over the children, variables then scopes, so that both lists are
-	 * contiguous in one buffer; the counts are patched in place. */
-	at = out->len;
-	gs_enc_u32le(out, 0);
-	ret = scope_vars(w, die, out, &nv, depth);
+		goto out;
+	gs_enc_u(out, nv);
+	gs_enc_bytes(out, part.buf, part.len);
+	gs_enc_reset(&part);
+	w->scope_base = nr ? r[0].lo : 0;	/* what the reader sees as the parent */
+	ret = scope_kids(w, die, &part, &nk, depth);
+	w->scope_base = base;
 	if (ret)
-		return ret;
-	gs_enc_patch_u32le(out, at, nv);
-	at = out->len;
-	gs_enc_u32le(out, 0);
-	ret = scope_kids(w, die, out, &nk, depth);
-	if (ret)
-		return ret;
-	gs_enc_patch_u32le(out, at, nk);
-	return 0;
+		goto out;
+	gs_enc_u(out, nk);
+	gs_enc_bytes(out, part.buf, part.len);
+out:
+	gs_enc_deinit(&part);
+	return ret;
 }
 
 /*
@@ -526,13 +707,12 @@ static int scope_var(struct walk *w, Dwarf_Die *c, int tag, struct gs_enc *out, 
 {
 	const char *name = var_name(c, ix_ahead_loc(w->m->ahead, dwarf_dieoffset(c)));
 	bool is_static = false;
-	size_t start = out->len;
 	int ret;
 
 	if (!name || (dwarf_hasattr(c, DW_AT_declaration) && !dwarf_hasattr(c, DW_AT_location)))
 		return 0;
 	ret = encode_var(w, c, tag == DW_TAG_formal_parameter ? GS_VAR_PARAM : GS_VAR_LOCAL,
-			 out, &is_static);
+			 out, &is_static, &w->dict);
 	if (ret)
 		return ret;
 	(*nv)++;
@@ -540,9 +720,12 @@ static int scope_var(struct walk *w, Dwarf_Die *c, int tag, struct gs_enc *out, 
 		struct gs_enc one;
 		char *qual = join(w->func_qual, name);
 
+		/* the global record spells the name out: encode it again, uncounted */
 		gs_enc_init(&one);
-		gs_enc_bytes(&one, out->buf + start, out->len - start);
-		ret = put_global(w, c, name, qual, &one);
+		ret = encode_var(w, c, GS_VAR_LOCAL, &one, &is_static, NULL);
+		w->m->nvars--;
+		if (!ret)
+			ret = put_global(w, c, name, qual, &one, w->func_id);
 		gs_enc_deinit(&one);
 		free(qual);
 	}
@@ -572,10 +755,10 @@ static int abstract_statics(struct walk *w, Dwarf_Die *die, const char *fqual, i
 			char *qual = join(fqual, dw_die_name(&c));
 
 			gs_enc_init(&var);
-			ret = encode_var(w, &c, GS_VAR_STATIC_LOCAL, &var, &is_static);
+			ret = encode_var(w, &c, GS_VAR_STATIC_LOCAL, &var, &is_static, NULL);
 			w->m->nvars--;	/* counted with the scopes that use it */
 			if (!ret && is_static)
-				ret = put_global(w, &c, dw_die_name(&c), qual, &var);
+				ret = put_global(w, &c, dw_die_name(&c), qual, &var, 0);
 			gs_enc_deinit(&var);
 			free(qual);
 		}
@@ -768,7 +951,7 @@ static int do_function(struct walk *w, Dwarf_Die *die, const char *prefix)
 	struct ix_func *f;
 	const char *name = dw_die_name(die), *q;
 	struct gs_range *r;
-	struct gs_enc scope;
+	struct gs_enc scope, rec;
 	uint32_t nr, id;
 	uint64_t entry, hi = 0, inl;
 	uint8_t key[4];
@@ -826,11 +1009,18 @@ static int do_function(struct walk *w, Dwarf_Die *die, const char *prefix)
 	w->func_id = id;
 	w->func_qual = m->funcs[id - 1].qual;
 	gs_enc_init(&scope);
+	gs_enc_init(&rec);
+	w->scope_base = 0;
+	w->loc_base = m->funcs[id - 1].ranges[0].lo;
+	dict_reset(&w->dict);
 	ret = encode_scope(w, die, GS_SCOPE_FUNC, name, m->funcs[id - 1].ranges, nr, 0, 0, &scope, 0);
 	if (!ret) {
+		dict_enc(&w->dict, &rec);
+		gs_enc_bytes(&rec, scope.buf, scope.len);
 		gs_key_put32(key, id);
-		ret = ix_table_put(&m->tables[GS_DB_SCOPE], key, 4, scope.buf, scope.len);
+		ret = ix_table_put(&m->tables[GS_DB_SCOPE], key, 4, rec.buf, rec.len);
 	}
+	gs_enc_deinit(&rec);
 	gs_enc_deinit(&scope);
 	w->func_id = 0;
 	w->func_qual = NULL;
@@ -867,6 +1057,12 @@ static int walk_container(struct walk *w, Dwarf_Die *die, const char *prefix, in
 		case DW_TAG_base_type:
 			if (name && depth == 0)
 				ix_type_id(w->m, &c);
+			/* C++ scopes: ix_types_finish names the type "ns::Class::name" */
+			if (name && prefix && !dwarf_hasattr(&c, DW_AT_specification)) {
+				ret = qual_record(w->m, &c, join(prefix, name));
+				if (ret)
+					return ret;
+			}
 			if (name && tag != DW_TAG_typedef && tag != DW_TAG_base_type &&
 			    tag != DW_TAG_enumeration_type && dwarf_haschildren(&c)) {
 				np = join(prefix, name);
@@ -941,6 +1137,7 @@ int ix_walk(struct ix_model *m, Dwarf *dwarf)
 		ret = ix_lines_cu(m, &cudie, w.comp_dir);
 		if (!ret)
 			ret = walk_container(&w, &cudie, NULL, 0);
+		dict_deinit(&w.dict);
 		if (ret)
 			break;
 	}
@@ -1044,26 +1241,28 @@ static int put_func(struct ix_model *m, uint32_t id)
 	const struct ix_func *f = &m->funcs[id - 1];
 	struct ix_table *names = &m->tables[GS_DB_FUNC_NAME];
 	struct gs_enc v;
-	uint8_t key[4];
 	int ret;
 
 	gs_enc_init(&v);
-	gs_enc_str(&v, f->name);
-	gs_enc_str(&v, f->qual && strcmp(f->qual, f->name) ? f->qual : NULL);
-	gs_enc_str(&v, f->linkage);
-	gs_enc_str(&v, f->symbol);
+	ret = ix_enc_sref(m, &v, f->name);
+	if (!ret)
+		ret = ix_enc_sref(m, &v, f->qual && strcmp(f->qual, f->name) ? f->qual : NULL);
+	if (!ret)
+		ret = ix_enc_sref(m, &v, f->linkage);
+	if (!ret)
+		ret = ix_enc_sref_as(m, &v, f->symbol, f->name);
 	gs_enc_u(&v, f->entry);
-	gs_enc_u(&v, f->post_prologue);
-	enc_ranges(&v, f->ranges, f->nranges);
+	gs_enc_s(&v, (int64_t)(f->post_prologue - f->entry));
+	enc_ranges(&v, f->ranges, f->nranges, f->entry);
 	gs_enc_u(&v, f->decl_file);
 	gs_enc_u(&v, f->decl_line);
 	gs_enc_u(&v, f->ret_type);
 	gs_enc_u(&v, f->flags);
 	gs_enc_u(&v, f->naliases);
-	for (uint32_t i = 0; i < f->naliases; i++)
-		gs_enc_str(&v, f->aliases[i]);
-	gs_key_put32(key, id);
-	ret = ix_table_put(&m->tables[GS_DB_FUNC], key, 4, v.buf, v.len);
+	for (uint32_t i = 0; i < f->naliases && !ret; i++)
+		ret = ix_enc_sref_as(m, &v, f->aliases[i], f->symbol);
+	if (!ret)
+		ret = ix_table_put_rec(&m->tables[GS_DB_FUNC], id, v.buf, v.len);
 	gs_enc_deinit(&v);
 	if (!ret)
 		ret = ix_table_put_name(names, f->name, id);
@@ -1075,15 +1274,9 @@ static int put_func(struct ix_model *m, uint32_t id)
 		ret = ix_table_put_name(names, f->symbol, id);
 	for (uint32_t i = 0; i < f->naliases && !ret; i++)
 		ret = ix_table_put_name(names, f->aliases[i], id);
-	for (uint32_t i = 0; i < f->nranges && !ret; i++) {
-		struct gs_enc hi;
-
-		gs_enc_init(&hi);
-		gs_enc_u(&hi, f->ranges[i].hi);
-		ret = ix_table_put_addr(&m->tables[GS_DB_FUNC_ADDR], f->ranges[i].lo, id,
-					hi.buf, hi.len);
-		gs_enc_deinit(&hi);
-	}
+	for (uint32_t i = 0; i < f->nranges && !ret; i++)
+		ret = ix_table_put_range(&m->tables[GS_DB_FUNC_ADDR], f->ranges[i].lo, id,
+					 f->ranges[i].hi - f->ranges[i].lo);
 	return ret;
 }
 
@@ -1092,28 +1285,137 @@ int ix_funcs_add_symbols(struct ix_model *m)
 	return add_symbol_funcs(m);
 }
 
-int ix_funcs_finish(struct ix_model *m, bool have_dwarf)
+static int cmp_callsite(const void *a, const void *b)
+{
+	const struct ix_callsite *x = a, *y = b;
+
+	if (x->return_pc != y->return_pc)
+		return x->return_pc < y->return_pc ? -1 : 1;
+	return x->params_off < y->params_off ? -1 : x->params_off > y->params_off;
+}
+
+/*
+ * Call sites in return-pc order, GS_CALLSITE_CHUNK to a key: "u n, n x (u (return pc -
+ * previous (the key's pc first)) << 3 | min(nparams, 7), [u nparams if 7], s caller -
+ * previous (0 first), u target, params)".
+ */
+static int put_callsites(struct ix_model *m)
 {
 	struct gs_enc v;
 	int ret = 0;
 
-	for (size_t i = 0; i < m->nfuncs && !ret; i++)
-		ret = put_func(m, (uint32_t)(i + 1));
+	qsort(m->cs, m->ncs, sizeof(*m->cs), cmp_callsite);
 	gs_enc_init(&v);
-	for (size_t i = 0; i < m->ncs && !ret; i++) {
-		const struct ix_callsite *cs = &m->cs[i];
-		uint64_t target = 0;
+	for (size_t i = 0; i < m->ncs && !ret; i += GS_CALLSITE_CHUNK) {
+		size_t n = m->ncs - i < GS_CALLSITE_CHUNK ? m->ncs - i : GS_CALLSITE_CHUNK;
+		uint64_t prev = m->cs[i].return_pc;
+		uint32_t caller = 0;
 		uint8_t key[8];
 
-		if (cs->target_off)
-			ix_map_get(&m->func_by_die, cs->target_off, &target);
 		gs_enc_reset(&v);
-		gs_enc_u(&v, cs->caller);
-		gs_enc_u(&v, target);
-		gs_enc_bytes(&v, m->cs_data.buf + cs->params_off, cs->params_len);
-		gs_key_put64(key, cs->return_pc);
+		gs_enc_u(&v, n);
+		for (size_t j = i; j < i + n; j++) {
+			const struct ix_callsite *cs = &m->cs[j];
+			uint64_t target = 0;
+
+			if (cs->target_off)
+				ix_map_get(&m->func_by_die, cs->target_off, &target);
+			struct gs_dec d;
+			uint64_t np;
+
+			/* the parameter count (first in params) goes with the pc delta */
+			gs_dec_init(&d, m->cs_data.buf + cs->params_off, cs->params_len);
+			np = gs_dec_u(&d);
+			if (d.err || np > 6) {
+				gs_enc_u(&v, (cs->return_pc - prev) << 3 | 7);
+				gs_enc_u(&v, np);
+			} else {
+				gs_enc_u(&v, (cs->return_pc - prev) << 3 | np);
+			}
+			prev = cs->return_pc;
+			gs_enc_s(&v, (int64_t)cs->caller - caller);
+			caller = cs->caller;
+			gs_enc_u(&v, target);
+			gs_enc_bytes(&v, d.p, (size_t)(d.end - d.p));
+		}
+		gs_key_put64(key, m->cs[i].return_pc);
 		ret = ix_table_put(&m->tables[GS_DB_CALLSITE], key, 8, v.buf, v.len);
 	}
 	gs_enc_deinit(&v);
+	return ret;
+}
+
+/*
+ * The symbol tables (records, names, addresses) from the model's symbols, ids by
+ * position + 1, then sealed: the chunked tables need all their entries at once.
+ */
+static int put_symbol_keys(struct ix_model *m)
+{
+	struct ix_table *names = &m->tables[GS_DB_SYM_NAME], *addrs = &m->tables[GS_DB_SYM_ADDR];
+	struct ix_table *recs = &m->tables[GS_DB_SYM];
+	struct ix_table *all[] = { names, addrs, recs };
+	struct gs_enc v;
+	int ret = 0;
+
+	/* built whole here (a second call rebuilds them) */
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		all[i]->n = all[i]->nents = 0;
+		gs_enc_reset(&all[i]->data);
+	}
+	gs_enc_init(&v);
+	for (size_t i = 0; i < m->nsyms && !ret; i++) {
+		const struct gs_symbol *s = &m->syms[i], *p = i % GS_REC_CHUNK ? s - 1 : NULL;
+		/* the .dynsym copy of a .symtab symbol follows it: a "twin" of one byte */
+		bool twin = p && p->name && s->name && !strcmp(p->name, s->name) &&
+			    p->value == s->value && p->size == s->size;
+
+		gs_enc_reset(&v);
+		gs_enc_u8(&v, (uint8_t)((s->type & 0xf) | (s->dynamic ? 0x10 : 0) | (twin ? 0x20 : 0)));
+		if (!twin) {
+			ret = ix_enc_sref(m, &v, s->name);
+			gs_enc_s(&v, (int64_t)(s->value - (p ? p->value : 0)));
+			gs_enc_u(&v, s->size);
+		}
+		gs_enc_u8(&v, s->bind);
+		if (!ret)
+			ret = ix_table_put_rec(recs, (uint32_t)(i + 1), v.buf, v.len);
+		if (!ret)
+			ret = ix_table_put_name(names, s->name, (uint32_t)(i + 1));
+		/* not STT_TLS: its value is an offset in the TLS block, not an address */
+		if (!ret && (s->type == STT_FUNC || s->type == STT_OBJECT || s->type == STT_GNU_IFUNC))
+			ret = ix_table_put_addr(addrs, s->value, (uint32_t)(i + 1), NULL, 0);
+	}
+	gs_enc_deinit(&v);
+	if (!ret)
+		ret = ix_table_seal(names, IX_TABLE_NAMES);
+	if (!ret)
+		ret = ix_table_seal(addrs, IX_TABLE_ADDRS);
+	recs->sealed = true;
+	return ret;
+}
+
+int ix_funcs_finish(struct ix_model *m, bool have_dwarf)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < m->nfuncs && !ret; i++)
+		ret = put_func(m, (uint32_t)(i + 1));
+	if (!ret)
+		ret = put_callsites(m);
+	/* the walk is over: the name and address tables it filled are complete */
+	if (!ret)
+		ret = ix_table_seal(&m->tables[GS_DB_FUNC_NAME], IX_TABLE_NAMES);
+	if (!ret)
+		ret = ix_table_seal(&m->tables[GS_DB_FUNC_ADDR], IX_TABLE_RANGES);
+	if (!ret)
+		ret = ix_table_seal(&m->tables[GS_DB_INLINE_NAME], IX_TABLE_NAMES);
+	if (!ret)
+		ret = ix_table_seal(&m->tables[GS_DB_GLOBAL_NAME], IX_TABLE_NAMES);
+	if (!ret)
+		ret = ix_table_seal(&m->tables[GS_DB_GLOBAL_ADDR], IX_TABLE_ADDRS);
+	if (!ret)
+		ret = put_symbol_keys(m);
+	if (!ret)		/* the last string reference is written */
+		ret = ix_strs_finish(m);
 	return ret;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Varint encoder and bounds-checked decoder for index records (see enc.h). */
+#include <dwarf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,4 +259,36 @@ uint64_t gs_dec_u64le(struct gs_dec *d)
 	uint64_t lo = gs_dec_u32le(d);
 
 	return lo | (uint64_t)gs_dec_u32le(d) << 32;
+}
+
+int gs_op_arity(uint8_t atom)
+{
+	if ((atom >= DW_OP_lit0 && atom <= DW_OP_lit31) || (atom >= DW_OP_reg0 && atom <= DW_OP_reg31))
+		return 0;
+	if (atom >= DW_OP_breg0 && atom <= DW_OP_breg31)
+		return 1;
+	switch (atom) {
+	case DW_OP_deref: case DW_OP_dup: case DW_OP_drop: case DW_OP_over: case DW_OP_swap:
+	case DW_OP_rot: case DW_OP_xderef: case DW_OP_abs: case DW_OP_and: case DW_OP_div:
+	case DW_OP_minus: case DW_OP_mod: case DW_OP_mul: case DW_OP_neg: case DW_OP_not:
+	case DW_OP_or: case DW_OP_plus: case DW_OP_shl: case DW_OP_shr: case DW_OP_shra:
+	case DW_OP_xor: case DW_OP_eq: case DW_OP_ge: case DW_OP_gt: case DW_OP_le:
+	case DW_OP_lt: case DW_OP_ne: case DW_OP_nop: case DW_OP_push_object_address:
+	case DW_OP_form_tls_address: case DW_OP_GNU_push_tls_address:
+	case DW_OP_call_frame_cfa: case DW_OP_stack_value: case DW_OP_GNU_uninit:
+		return 0;
+	case DW_OP_addr: case DW_OP_const1u: case DW_OP_const1s: case DW_OP_const2u:
+	case DW_OP_const2s: case DW_OP_const4u: case DW_OP_const4s: case DW_OP_const8u:
+	case DW_OP_const8s: case DW_OP_constu: case DW_OP_consts: case DW_OP_pick:
+	case DW_OP_plus_uconst: case DW_OP_skip: case DW_OP_bra: case DW_OP_regx:
+	case DW_OP_fbreg: case DW_OP_piece: case DW_OP_deref_size: case DW_OP_xderef_size:
+	case DW_OP_call2: case DW_OP_call4: case DW_OP_call_ref: case DW_OP_addrx:
+	case DW_OP_constx: case DW_OP_entry_value: case DW_OP_GNU_entry_value:
+	case DW_OP_convert: case DW_OP_GNU_convert: case DW_OP_reinterpret:
+	case DW_OP_GNU_reinterpret: case DW_OP_GNU_parameter_ref: case DW_OP_GNU_addr_index:
+	case DW_OP_GNU_const_index:
+		return 1;
+	default:
+		return 2;
+	}
 }

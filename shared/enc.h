@@ -56,4 +56,11 @@ const uint8_t *gs_dec_bytes(struct gs_dec *d, size_t len);
 uint32_t gs_dec_u32le(struct gs_dec *d);
 uint64_t gs_dec_u64le(struct gs_dec *d);
 
+/*
+ * How many operands an index "expr" op stores (0, 1 or 2), by DW_OP_* atom: stack,
+ * literal and register ops none, most others one (n2 is 0 for them), the rest and
+ * unknown atoms two. The writer (indexer/loc.c) and reader (shared/index.c) share it.
+ */
+int gs_op_arity(uint8_t atom);
+
 #endif /* GS_SHARED_ENC_H */

@@ -11,6 +11,7 @@
  * Every record is hostile input: a decode failure anywhere answers -GS_ERR_CORRUPT
  * and never reads outside the value LMDB returned.
  */
+#include <dwarf.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <gelf.h>
@@ -36,7 +37,8 @@ struct arena_blk {
 	max_align_t data[];
 };
 
-static void *arena_alloc(struct arena_blk **head, size_t len)
+/* Uninitialized: for buffers filled at once (copies of whole tables). */
+static void *arena_alloc_raw(struct arena_blk **head, size_t len)
 {
 	struct arena_blk *b = *head;
 
@@ -53,7 +55,14 @@ static void *arena_alloc(struct arena_blk **head, size_t len)
 		*head = b;
 	}
 	b->used += len;
-	return memset((char *)b->data + b->used - len, 0, len);
+	return (char *)b->data + b->used - len;
+}
+
+static void *arena_alloc(struct arena_blk **head, size_t len)
+{
+	void *p = arena_alloc_raw(head, len);
+
+	return p ? memset(p, 0, len) : NULL;
 }
 
 static void arena_free(struct arena_blk *b)
@@ -125,8 +134,16 @@ static void idcache_deinit(struct idcache *c)
 
 /* ---- the index --------------------------------------------------------------------- */
 
+enum { GS_STR_CACHE = 64 };	/* string chunks remembered */
+struct str_slot {
+	uint32_t chunk;
+	const char *data;	/* NULL: empty slot */
+	size_t len;
+};
+
 struct gs_index {
 	MDB_env *env;
+	struct str_slot strc[GS_STR_CACHE];
 	MDB_txn *txn;
 	MDB_dbi dbi[GS_DB_COUNT];
 	bool have[GS_DB_COUNT];
@@ -137,6 +154,9 @@ struct gs_index {
 	const struct gs_cfi_entry *cfi_ents;
 	size_t cfi_nrows, cfi_nents;
 	bool cfi_loaded;
+	uint64_t cs_first;		/* the call-site chunk decoded last */
+	struct gs_call_site *cs_v;
+	size_t cs_n;
 };
 
 static int lmdb_err(int rc)
@@ -167,65 +187,201 @@ static int get(struct gs_index *idx, enum gs_db db, const void *key, size_t klen
 	return lmdb_err(mdb_get(idx->txn, idx->dbi[db], &k, val));
 }
 
+/* Tables whose keys hold GS_REC_CHUNK records each (schema.h "record table"). */
+static bool rec_table(enum gs_db db)
+{
+	return db == GS_DB_SYM || db == GS_DB_FUNC || db == GS_DB_INLINE || db == GS_DB_GLOBAL;
+}
+
+/* The next record of a record-table chunk ("u len, bytes" until the value ends). */
+static bool next_rec(struct gs_dec *chunk, MDB_val *rec)
+{
+	if (chunk->p >= chunk->end || chunk->err)
+		return false;
+	rec->mv_size = gs_dec_count(chunk, 1);
+	rec->mv_data = (void *)gs_dec_bytes(chunk, rec->mv_size);
+	return !chunk->err && rec->mv_size;
+}
+
+/* Record @id of @db: one get, and for record tables a skip over up to 15 records. */
 static int get_id(struct gs_index *idx, enum gs_db db, uint32_t id, MDB_val *val)
 {
 	uint8_t key[4];
+	struct gs_dec d;
+	MDB_val chunk;
+	int ret;
 
-	gs_key_put32(key, id);
-	return get(idx, db, key, 4, val);
+	if (!rec_table(db)) {
+		gs_key_put32(key, id);
+		return get(idx, db, key, 4, val);
+	}
+	if (!id)
+		return -ENOENT;
+	gs_key_put32(key, (id - 1) / GS_REC_CHUNK);
+	ret = get(idx, db, key, 4, &chunk);
+	if (ret)
+		return ret;
+	gs_dec_init(&d, chunk.mv_data, chunk.mv_size);
+	for (uint32_t i = 0; i <= (id - 1) % GS_REC_CHUNK; i++)
+		if (!next_rec(&d, val))
+			return d.err ? -GS_ERR_CORRUPT : -ENOENT;
+	return 0;
 }
 
 /*
- * Ids of the keys "xxh(name) BE64, id BE32" in @db: a short range scan. Fills a
- * malloc'd array the caller frees.
+ * String @ref of the module's string table (schema.h "sref": 0 is NULL, else id + 1):
+ * one get of its chunk (the last few chunks are remembered) and a scan to the string.
+ * NULL with *@bad set when the reference or the table is damaged.
+ */
+static const char *str_at(struct gs_index *idx, uint64_t ref, bool *bad)
+{
+	uint32_t chunk, k;
+	struct str_slot *slot;
+	const char *p, *end;
+
+	if (!ref)
+		return NULL;
+	if (ref - 1 > UINT32_MAX) {
+		*bad = true;
+		return NULL;
+	}
+	chunk = (uint32_t)((ref - 1) / GS_STR_CHUNK);
+	k = (uint32_t)((ref - 1) % GS_STR_CHUNK);
+	slot = &idx->strc[chunk % GS_STR_CACHE];
+	if (!slot->data || slot->chunk != chunk) {
+		uint8_t key[4];
+		MDB_val v;
+
+		gs_key_put32(key, chunk);
+		if (get(idx, GS_DB_STR, key, 4, &v) || !v.mv_size ||
+		    ((const char *)v.mv_data)[v.mv_size - 1]) {
+			*bad = true;
+			return NULL;
+		}
+		slot->chunk = chunk;
+		slot->data = v.mv_data;
+		slot->len = v.mv_size;
+	}
+	p = slot->data;
+	end = p + slot->len;
+	for (; k && p < end; k--)
+		p += strlen(p) + 1;
+	if (p >= end) {
+		*bad = true;
+		return NULL;
+	}
+	return p;
+}
+
+/* A string reference in a record. */
+static const char *dec_sref(struct gs_index *idx, struct gs_dec *d)
+{
+	bool bad = false;
+	const char *s = str_at(idx, gs_dec_u(d), &bad);
+
+	d->err |= bad;
+	return d->err ? NULL : s;
+}
+
+/* ix_enc_sref_as's reference: u 0 NULL, u 1 @same, else the string id + 2. */
+static const char *dec_sref_as(struct gs_index *idx, struct gs_dec *d, const char *same)
+{
+	uint64_t r = gs_dec_u(d);
+	bool bad = false;
+	const char *s = r < 2 ? (r ? same : NULL) : str_at(idx, r - 1, &bad);
+
+	d->err |= bad;
+	return d->err ? NULL : s;
+}
+
+/*
+ * Positions a new cursor on the chunk of @db whose first key is the greatest <= @key.
+ * Returns 0 (@cur_ret open, @k/@v the chunk), -ENOENT (no such chunk, no cursor), or
+ * a negative errno.
+ */
+static int chunk_at(struct gs_index *idx, enum gs_db db, uint64_t key, MDB_cursor **cur_ret,
+		    MDB_val *k, MDB_val *v)
+{
+	uint8_t kb[8];
+	MDB_cursor *cur;
+	int rc;
+
+	if (!idx->have[db])
+		return -ENOENT;
+	gs_key_put64(kb, key);
+	k->mv_size = 8;
+	k->mv_data = kb;
+	rc = mdb_cursor_open(idx->txn, idx->dbi[db], &cur);
+	if (rc)
+		return lmdb_err(rc);
+	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, k, v, MDB_LAST);
+	else if (rc == 0 && (k->mv_size != 8 || gs_key_get64(k->mv_data) != key))
+		rc = mdb_cursor_get(cur, k, v, MDB_PREV);
+	if (rc == 0 && (k->mv_size != 8 || gs_key_get64(k->mv_data) > key))
+		rc = MDB_NOTFOUND;	/* every chunk starts after @key */
+	if (rc) {
+		mdb_cursor_close(cur);
+		return rc == MDB_NOTFOUND ? -ENOENT : lmdb_err(rc);
+	}
+	*cur_ret = cur;
+	return 0;
+}
+
+/*
+ * Ids named @name in name table @db (schema.h "name table"): one seek and one chunk.
+ * Fills a malloc'd array the caller frees.
  */
 static int name_ids(struct gs_index *idx, enum gs_db db, const char *name, uint32_t **ids_ret,
 		    size_t *cnt_ret)
 {
-	uint8_t prefix[12];
-	MDB_cursor *cur = NULL;
-	MDB_val k = { sizeof(prefix), prefix }, v;
+	uint64_t h = gs_name_hash(name);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct gs_dec d;
 	uint32_t *ids = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, ret = 0;
+	size_t cnt = 0;
+	int ret;
 
 	*ids_ret = NULL;
 	*cnt_ret = 0;
-	if (!idx->have[db])
-		return 0;
-	gs_key_put64(prefix, gs_name_hash(name));
-	gs_key_put32(prefix + 8, 0);
-	rc = mdb_cursor_open(idx->txn, idx->dbi[db], &cur);
-	if (rc)
-		return lmdb_err(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 12 || memcmp(k.mv_data, prefix, 8))
-			break;
-		if (cnt == cap) {
-			uint32_t *n = reallocarray(ids, cap ? cap * 2 : 8, sizeof(*ids));
+	ret = chunk_at(idx, db, h, &cur, &k, &v);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	gs_dec_init(&d, v.mv_data, v.mv_size);
+	/* Only 16 bits of each hash are stored: a (rare) other group with the same bits is
+	 * also taken, and the caller's name compare drops it. */
+	while (d.p < d.end && !d.err) {
+		const uint8_t *lo = gs_dec_bytes(&d, 2);
+		bool want = lo && (lo[0] | lo[1] << 8) == (uint16_t)h;
+		uint32_t n = gs_dec_count(&d, 1), id = 0;
 
-			if (!n) {
+		if (want && n) {
+			uint32_t *nids = reallocarray(ids, cnt + n, sizeof(*ids));
+
+			if (!nids) {
 				ret = -ENOMEM;
-				goto err_free;
+				break;
 			}
-			ids = n;
-			cap = cap ? cap * 2 : 8;
+			ids = nids;
 		}
-		ids[cnt++] = gs_key_get32((const uint8_t *)k.mv_data + 8);
-	}
-	if (rc && rc != MDB_NOTFOUND) {
-		ret = lmdb_err(rc);
-		goto err_free;
+		for (uint32_t i = 0; i < n; i++) {
+			id += gs_dec_u32(&d);
+			if (want && !d.err)
+				ids[cnt++] = id;
+		}
 	}
 	mdb_cursor_close(cur);
+	if (!ret && d.err)
+		ret = -GS_ERR_CORRUPT;
+	if (ret) {
+		free(ids);
+		return ret;
+	}
 	*ids_ret = ids;
 	*cnt_ret = cnt;
 	return 0;
-err_free:
-	free(ids);
-	mdb_cursor_close(cur);
-	return ret;
 }
 
 /*
@@ -279,7 +435,8 @@ out:
 
 /* ---- decoders ---------------------------------------------------------------------- */
 
-static int dec_ranges(struct gs_index *idx, struct gs_dec *d, uint32_t *n_ret,
+/* "u n, n x (s lo - @base, u hi - lo)" */
+static int dec_ranges(struct gs_index *idx, struct gs_dec *d, uint64_t base, uint32_t *n_ret,
 		      const struct gs_range **r_ret)
 {
 	uint32_t n = gs_dec_count(d, 2);
@@ -288,7 +445,7 @@ static int dec_ranges(struct gs_index *idx, struct gs_dec *d, uint32_t *n_ret,
 	if (n && !r)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
-		r[i].lo = gs_dec_u(d);
+		r[i].lo = base + (uint64_t)gs_dec_s(d);
 		r[i].hi = r[i].lo + gs_dec_u(d);
 	}
 	*n_ret = n;
@@ -296,32 +453,67 @@ static int dec_ranges(struct gs_index *idx, struct gs_dec *d, uint32_t *n_ret,
 	return d->err ? -GS_ERR_CORRUPT : 0;
 }
 
+/* schema.h "expr": a lone reg/breg in one byte, else "u (nops << 1 | has blob), ops
+ * (u8 atom, gs_op_arity() x s), [u len, blob]" */
 static int dec_expr(struct gs_index *idx, struct gs_dec *d, struct gs_locexpr *e)
 {
-	uint32_t n = gs_dec_count(d, 3);
-	struct gs_op *ops = n ? alloc(idx, n * sizeof(*ops)) : NULL;
+	uint64_t head, n;
+	struct gs_op *ops;
 
+	memset(e, 0, sizeof(*e));
+	if (d->p < d->end && *d->p >= GS_EXPR_BREG0 && *d->p < 0x80) {	/* a lone reg/breg */
+		uint8_t b = gs_dec_u8(d);
+
+		ops = alloc(idx, sizeof(*ops));
+		if (!ops)
+			return -ENOMEM;
+		if (b < GS_EXPR_REG)
+			ops->atom = DW_OP_breg0 + (b - GS_EXPR_BREG0);
+		else if (b < GS_EXPR_BREG)
+			ops->atom = DW_OP_reg0 + (b - GS_EXPR_REG);
+		else
+			ops->atom = DW_OP_breg0 + (b - GS_EXPR_BREG);
+		ops->n1 = b >= GS_EXPR_BREG ? (uint64_t)gs_dec_s(d) : 0;
+		ops->n2 = 0;
+		e->nops = 1;
+		e->ops = ops;
+		return d->err ? -GS_ERR_CORRUPT : 0;
+	}
+	head = gs_dec_u(d);
+	n = head >> 1;
+
+	if (n > (uint64_t)(d->end - d->p))
+		return -GS_ERR_CORRUPT;
+	ops = n ? alloc(idx, n * sizeof(*ops)) : NULL;
 	if (n && !ops)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
+		int arity;
+
 		ops[i].atom = gs_dec_u8(d);
-		ops[i].n1 = (uint64_t)gs_dec_s(d);
-		ops[i].n2 = (uint64_t)gs_dec_s(d);
+		arity = gs_op_arity(ops[i].atom);
+		ops[i].n1 = arity > 0 ? (uint64_t)gs_dec_s(d) : 0;
+		ops[i].n2 = arity > 1 ? (uint64_t)gs_dec_s(d) : 0;
 	}
-	e->nops = n;
+	e->nops = (uint32_t)n;
 	e->ops = ops;
-	e->blob_len = gs_dec_count(d, 1);
+	e->blob_len = head & 1 ? gs_dec_count(d, 1) : 0;
 	e->blob = e->blob_len ? gs_dec_bytes(d, e->blob_len) : NULL;
 	return d->err ? -GS_ERR_CORRUPT : 0;
 }
 
-static int dec_loc(struct gs_index *idx, struct gs_dec *d, struct gs_location *loc)
+/*
+ * A location whose kind byte was already read (var records pack it with flags); a
+ * list's first lo is from @base (scope trees: the function's first lo; else 0).
+ */
+static int dec_loc_body(struct gs_index *idx, struct gs_dec *d, uint8_t kind, uint64_t base,
+			struct gs_location *loc)
 {
 	struct gs_loc_entry *ents;
 	int ret = 0;
 
 	memset(loc, 0, sizeof(*loc));
-	loc->kind = gs_dec_u8(d);
+	loc->kind = kind;
 	switch (loc->kind) {
 	case GS_LOC_NONE:
 		break;
@@ -329,17 +521,17 @@ static int dec_loc(struct gs_index *idx, struct gs_dec *d, struct gs_location *l
 		ret = dec_expr(idx, d, &loc->expr);
 		break;
 	case GS_LOC_LIST: {
-		uint64_t prev = 0;
+		uint64_t prev = base;
 
-		loc->nentries = gs_dec_u32le(d);
-		if (loc->nentries > (size_t)(d->end - d->p) / 4)
-			return -GS_ERR_CORRUPT;
+		loc->nentries = gs_dec_count(d, 2);
 		ents = loc->nentries ? alloc(idx, loc->nentries * sizeof(*ents)) : NULL;
 		if (loc->nentries && !ents)
 			return -ENOMEM;
 		for (uint32_t i = 0; i < loc->nentries && !ret; i++) {
-			ents[i].lo = prev + (uint64_t)gs_dec_s(d);
-			ents[i].hi = ents[i].lo + gs_dec_u(d);
+			uint64_t lg = gs_dec_u(d);
+
+			ents[i].lo = prev + (lg & 1 ? (uint64_t)gs_dec_s(d) : 0);
+			ents[i].hi = ents[i].lo + (lg >> 1);
 			prev = ents[i].hi;
 			ret = dec_expr(idx, d, &ents[i].expr);
 		}
@@ -359,59 +551,141 @@ static int dec_loc(struct gs_index *idx, struct gs_dec *d, struct gs_location *l
 	return d->err ? -GS_ERR_CORRUPT : 0;
 }
 
-static int dec_var(struct gs_index *idx, struct gs_dec *d, struct gs_var *v)
+static int dec_loc(struct gs_index *idx, struct gs_dec *d, struct gs_location *loc)
 {
-	v->name = gs_dec_str(d);
-	v->type_id = gs_dec_u32(d);
-	v->kind = gs_dec_u8(d);
-	v->flags = gs_dec_u8(d);
-	v->decl_file = gs_dec_u32(d);
-	v->decl_line = gs_dec_u32(d);
-	if (d->err || v->kind > GS_VAR_STATIC_LOCAL)
-		return -GS_ERR_CORRUPT;
-	return dec_loc(idx, d, &v->loc);
+	return dec_loc_body(idx, d, gs_dec_u8(d), 0, loc);
 }
 
-static int dec_scope(struct gs_index *idx, struct gs_dec *d, struct gs_scope *s,
-		     const struct gs_scope *parent, int depth)
+/* "u8 kind | flags << 2 | location kind << 5, str name, u type, u decl_file, u decl_line,
+ * location without its kind byte" */
+static int dec_var(struct gs_index *idx, struct gs_dec *d, struct gs_var *v)
+{
+	uint8_t head = gs_dec_u8(d);
+
+	v->kind = head & 3;
+	v->flags = head >> 2 & 7;
+	v->name = dec_sref(idx, d);
+	v->type_id = gs_dec_u32(d);
+	v->decl_file = gs_dec_u32(d);
+	v->decl_line = gs_dec_u32(d);
+	if (d->err || head & 0x80)
+		return -GS_ERR_CORRUPT;
+	return dec_loc_body(idx, d, head >> 5 & 3, 0, &v->loc);
+}
+
+/* A scope record's dictionary: strings and variable templates. */
+struct scope_dict {
+	struct gs_var *tmpls;	/* name, type_id, decl_file, decl_line filled */
+	uint32_t ntmpls;
+	uint64_t loc_base;	/* the function's first lo, once its ranges are read */
+	const char *func_name;	/* the root's name */
+};
+
+/*
+ * "u nstrs, strs, u ntmpls, ntmpls x (u name + 1, u type, u zigzag(decl_line -
+ * previous) << 1 | file changed, [u decl_file])"
+ */
+static int dec_dict(struct gs_index *idx, struct gs_dec *d, struct scope_dict *sd)
+{
+	uint32_t file = 0, line = 0;
+
+	sd->ntmpls = gs_dec_count(d, 4);
+	sd->tmpls = sd->ntmpls ? alloc(idx, sd->ntmpls * sizeof(*sd->tmpls)) : NULL;
+	if (sd->ntmpls && !sd->tmpls)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < sd->ntmpls; i++) {
+		uint64_t w, zz;
+
+		memset(&sd->tmpls[i], 0, sizeof(sd->tmpls[i]));
+		sd->tmpls[i].name = dec_sref(idx, d);
+		sd->tmpls[i].type_id = gs_dec_u32(d);
+		w = gs_dec_u(d);
+		zz = w >> 1;
+		line += (uint32_t)((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1));
+		if (w & 1)
+			file = gs_dec_u32(d);
+		sd->tmpls[i].decl_file = file;
+		sd->tmpls[i].decl_line = line;
+	}
+	return d->err ? -GS_ERR_CORRUPT : 0;
+}
+
+/* A scope tree's variable: "u8 head (as in var record), u template, location rest" */
+static int dec_scope_var(struct gs_index *idx, struct gs_dec *d, const struct scope_dict *sd,
+			 struct gs_var *v)
+{
+	uint8_t head = gs_dec_u8(d);
+	uint32_t t = gs_dec_u32(d);
+
+	if (d->err || head & 0x80 || t >= sd->ntmpls)
+		return -GS_ERR_CORRUPT;
+	*v = sd->tmpls[t];
+	v->kind = head & 3;
+	v->flags = head >> 2 & 7;
+	return dec_loc_body(idx, d, head >> 5 & 3, sd->loc_base, &v->loc);
+}
+
+/*
+ * "u8 kind, [u name (string + 1) unless a block], ranges from the parent's first lo,
+ * [u call_file, u call_line for an inline], [location frame_base for the function],
+ * u nvars, vars, u nchildren, children"
+ */
+static int dec_scope(struct gs_index *idx, struct gs_dec *d, struct scope_dict *sd,
+		     struct gs_scope *s, const struct gs_scope *parent, int depth)
 {
 	struct gs_var *vars;
 	struct gs_scope *kids;
+	uint64_t base = parent && parent->nranges ? parent->ranges[0].lo : 0, head;
+	struct gs_range *ranges;
 	int ret;
 
 	if (depth > GS_SCOPE_MAX_DEPTH)
 		return -GS_ERR_CORRUPT;
+	memset(s, 0, sizeof(*s));
 	s->parent = parent;
-	s->kind = gs_dec_u8(d);
-	s->name = gs_dec_str(d);
-	if (s->kind > GS_SCOPE_INLINE)
+	head = gs_dec_u(d);
+	s->kind = head & 3;
+	if (s->kind > GS_SCOPE_INLINE || head >> 2 > (uint64_t)(d->end - d->p) / 2)
 		return -GS_ERR_CORRUPT;
-	ret = dec_ranges(idx, d, &s->nranges, &s->ranges);
-	if (ret)
-		return ret;
-	s->call_file = gs_dec_u32(d);
-	s->call_line = gs_dec_u32(d);
-	ret = dec_loc(idx, d, &s->frame_base);
-	if (ret)
-		return ret;
-	s->nvars = gs_dec_u32le(d);
-	if (s->nvars > (size_t)(d->end - d->p) / 8)
-		return -GS_ERR_CORRUPT;
+	if (s->kind == GS_SCOPE_FUNC) {
+		s->name = sd->func_name;
+	} else if (s->kind == GS_SCOPE_INLINE) {
+		s->name = dec_sref(idx, d);
+	}
+	s->nranges = (uint32_t)(head >> 2);
+	ranges = s->nranges ? alloc(idx, s->nranges * sizeof(*ranges)) : NULL;
+	if (s->nranges && !ranges)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->nranges; i++) {
+		ranges[i].lo = base + (uint64_t)gs_dec_s(d);
+		ranges[i].hi = ranges[i].lo + gs_dec_u(d);
+	}
+	s->ranges = ranges;
+	if (!parent)
+		sd->loc_base = s->nranges ? s->ranges[0].lo : 0;
+	if (s->kind == GS_SCOPE_INLINE) {
+		s->call_file = gs_dec_u32(d);
+		s->call_line = gs_dec_u32(d);
+	}
+	if (s->kind == GS_SCOPE_FUNC) {
+		ret = dec_loc(idx, d, &s->frame_base);
+		if (ret)
+			return ret;
+	}
+	s->nvars = gs_dec_count(d, 2);
 	vars = s->nvars ? alloc(idx, s->nvars * sizeof(*vars)) : NULL;
 	if (s->nvars && !vars)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < s->nvars; i++)
-		if ((ret = dec_var(idx, d, &vars[i])))
+		if ((ret = dec_scope_var(idx, d, sd, &vars[i])))
 			return ret;
 	s->vars = vars;
-	s->nchildren = gs_dec_u32le(d);
-	if (s->nchildren > (size_t)(d->end - d->p) / 8)
-		return -GS_ERR_CORRUPT;
+	s->nchildren = gs_dec_count(d, 3);
 	kids = s->nchildren ? alloc(idx, s->nchildren * sizeof(*kids)) : NULL;
 	if (s->nchildren && !kids)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < s->nchildren; i++)
-		if ((ret = dec_scope(idx, d, &kids[i], s, depth + 1)))
+		if ((ret = dec_scope(idx, d, sd, &kids[i], s, depth + 1)))
 			return ret;
 	s->children = kids;
 	return d->err ? -GS_ERR_CORRUPT : 0;
@@ -619,36 +893,62 @@ int gs_index_vaddr_to_offset(struct gs_index *idx, uint64_t vaddr, uint64_t *off
 
 /* ---- symbols ----------------------------------------------------------------------- */
 
+/*
+ * The next record of a "sym" chunk over *@s, the previous one (zeroed at the chunk's
+ * start): "u8 type | dynamic << 4 | twin << 5, [str name, s value - previous, u size
+ * unless a twin], u8 bind"; a twin repeats the previous name, value and size.
+ */
+static int sym_next(struct gs_index *idx, struct gs_dec *chunk, struct gs_symbol *s)
+{
+	MDB_val r;
+	struct gs_dec d;
+	uint8_t head;
+
+	if (!next_rec(chunk, &r))
+		return chunk->err ? -GS_ERR_CORRUPT : -ENOENT;
+	gs_dec_init(&d, r.mv_data, r.mv_size);
+	head = gs_dec_u8(&d);
+	s->type = head & 0xf;
+	s->dynamic = head & 0x10;
+	if (head & 0x20) {
+		if (!s->name)
+			return -GS_ERR_CORRUPT;
+	} else {
+		s->name = dec_sref(idx, &d);
+		s->value += (uint64_t)gs_dec_s(&d);
+		s->size = gs_dec_u(&d);
+	}
+	s->bind = gs_dec_u8(&d);
+	return d.err || !s->name || head & 0xc0 ? -GS_ERR_CORRUPT : 0;
+}
+
 static int dec_symbol(struct gs_index *idx, uint32_t id, struct gs_symbol *s)
 {
 	struct gs_dec d;
+	uint8_t key[4];
 	MDB_val v;
-	int ret = get_id(idx, GS_DB_SYM, id, &v);
+	int ret;
 
+	if (!id)
+		return -ENOENT;
+	gs_key_put32(key, (id - 1) / GS_REC_CHUNK);
+	ret = get(idx, GS_DB_SYM, key, 4, &v);
 	if (ret)
-		return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
+		return ret;
+	memset(s, 0, sizeof(*s));
 	gs_dec_init(&d, v.mv_data, v.mv_size);
-	s->name = gs_dec_str(&d);
-	s->value = gs_dec_u(&d);
-	s->size = gs_dec_u(&d);
-	s->type = gs_dec_u8(&d);
-	s->bind = gs_dec_u8(&d);
-	s->dynamic = gs_dec_u8(&d);
-	return d.err || !s->name ? -GS_ERR_CORRUPT : 0;
+	for (uint32_t i = 0; i <= (id - 1) % GS_REC_CHUNK && !ret; i++)
+		ret = sym_next(idx, &d, s);
+	return ret;
 }
 
 int gs_index_symbol_by_id(struct gs_index *idx, uint32_t id, const struct gs_symbol **sym_ret)
 {
 	struct gs_symbol *s = alloc(idx, sizeof(*s));
-	uint8_t key[4];
-	MDB_val k = { 4, key }, v;
 	int ret;
 
 	if (!s)
 		return -ENOMEM;
-	gs_key_put32(key, id);
-	if (!idx->have[GS_DB_SYM] || mdb_get(idx->txn, idx->dbi[GS_DB_SYM], &k, &v))
-		return -ENOENT;
 	ret = dec_symbol(idx, id, s);
 	if (ret)
 		return ret;
@@ -676,35 +976,80 @@ int gs_index_symbols_by_name(struct gs_index *idx, const char *name,
  * Walks keys "addr BE64, id BE32" of @db backwards from the last one with addr <= @pc,
  * at most @limit keys, calling @fn until it returns non-zero (1 = found).
  */
+struct addr_ent {
+	uint64_t lo, len;
+	uint32_t id;
+};
+
+/* One address chunk (schema.h "address table") into a malloc'd array. */
+static int addr_chunk(MDB_val *k, MDB_val *v, bool with_len, struct addr_ent **ents_ret,
+		      size_t *cnt_ret)
+{
+	struct addr_ent *e = NULL;
+	size_t n = 0, cap = 0;
+	struct gs_dec d;
+	uint64_t lo = gs_key_get64(k->mv_data);
+
+	gs_dec_init(&d, v->mv_data, v->mv_size);
+	while (d.p < d.end && !d.err) {
+		if (n == cap) {
+			struct addr_ent *ne = reallocarray(e, cap ? cap * 2 : 64, sizeof(*e));
+
+			if (!ne) {
+				free(e);
+				return -ENOMEM;
+			}
+			e = ne;
+			cap = cap ? cap * 2 : 64;
+		}
+		lo += gs_dec_u(&d);
+		e[n].lo = lo;
+		e[n].id = (n ? e[n - 1].id : 0) + (uint32_t)gs_dec_s(&d);
+		e[n].len = with_len ? gs_dec_u(&d) : 0;
+		n++;
+	}
+	if (d.err) {
+		free(e);
+		return -GS_ERR_CORRUPT;
+	}
+	*ents_ret = e;
+	*cnt_ret = n;
+	return 0;
+}
+
+/*
+ * Calls @fn on the entries of address table @db with lo <= @pc, greatest first, at
+ * most @limit of them, until it returns non-zero (1: found, stop with 0; negative:
+ * that error). -ENOENT when none answered.
+ */
 static int scan_back(struct gs_index *idx, enum gs_db db, uint64_t pc, int limit,
-		     int (*fn)(struct gs_index *, uint64_t lo, uint32_t id, MDB_val *v, void *),
+		     int (*fn)(struct gs_index *, uint64_t lo, uint32_t id, uint64_t len, void *),
 		     void *arg)
 {
-	uint8_t key[12];
-	MDB_val k = { 12, key }, v;
 	MDB_cursor *cur;
-	int rc, ret = -ENOENT;
+	MDB_val k, v;
+	int rc, ret = chunk_at(idx, db, pc, &cur, &k, &v);
 
-	if (!idx->have[db])
-		return -ENOENT;
-	gs_key_put64(key, pc);
-	gs_key_put32(key + 8, UINT32_MAX);
-	rc = mdb_cursor_open(idx->txn, idx->dbi[db], &cur);
-	if (rc)
-		return lmdb_err(rc);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	if (rc == MDB_NOTFOUND)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	else if (rc == 0 && gs_key_get64(k.mv_data) > pc)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-	for (; rc == 0 && limit-- > 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
-		int r;
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (rc = 0; rc == 0 && limit > 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+		struct addr_ent *e;
+		size_t n;
+		int r = k.mv_size == 8 ? addr_chunk(&k, &v, db == GS_DB_FUNC_ADDR, &e, &n)
+				       : -GS_ERR_CORRUPT;
 
-		if (k.mv_size != 12) {
-			ret = -GS_ERR_CORRUPT;
+		if (r) {
+			ret = r;
 			break;
 		}
-		r = fn(idx, gs_key_get64(k.mv_data), gs_key_get32((uint8_t *)k.mv_data + 8), &v, arg);
+		for (size_t i = n; i > 0 && limit > 0 && !r; i--) {
+			if (e[i - 1].lo > pc)
+				continue;
+			limit--;
+			r = fn(idx, e[i - 1].lo, e[i - 1].id, e[i - 1].len, arg);
+		}
+		free(e);
 		if (r) {
 			ret = r > 0 ? 0 : r;
 			break;
@@ -721,7 +1066,7 @@ struct sym_at {
 	struct gs_symbol sym;
 };
 
-static int sym_at_fn(struct gs_index *idx, uint64_t lo, uint32_t id, MDB_val *v, void *arg)
+static int sym_at_fn(struct gs_index *idx, uint64_t lo, uint32_t id, uint64_t len, void *arg)
 {
 	struct sym_at *a = arg;
 	int ret = dec_symbol(idx, id, &a->sym);
@@ -777,13 +1122,13 @@ static int dec_func(struct gs_index *idx, uint32_t id, struct func_rec **fr_ret)
 		return -ENOMEM;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
 	fr->f.id = id;
-	fr->f.name = gs_dec_str(&d);
-	fr->f.qual_name = gs_dec_str(&d);
-	fr->f.linkage = gs_dec_str(&d);
-	fr->f.symbol = gs_dec_str(&d);
+	fr->f.name = dec_sref(idx, &d);
+	fr->f.qual_name = dec_sref(idx, &d);
+	fr->f.linkage = dec_sref(idx, &d);
+	fr->f.symbol = dec_sref_as(idx, &d, fr->f.name);
 	fr->f.entry_pc = gs_dec_u(&d);
-	fr->f.post_prologue_pc = gs_dec_u(&d);
-	ret = dec_ranges(idx, &d, &fr->f.nranges, &fr->f.ranges);
+	fr->f.post_prologue_pc = fr->f.entry_pc + (uint64_t)gs_dec_s(&d);
+	ret = dec_ranges(idx, &d, fr->f.entry_pc, &fr->f.nranges, &fr->f.ranges);
 	if (ret)
 		return ret;
 	fr->f.decl_file = gs_dec_u32(&d);
@@ -795,7 +1140,7 @@ static int dec_func(struct gs_index *idx, uint32_t id, struct func_rec **fr_ret)
 	if (fr->naliases && !fr->aliases)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < fr->naliases; i++)
-		fr->aliases[i] = gs_dec_str(&d);
+		fr->aliases[i] = dec_sref_as(idx, &d, fr->f.symbol);
 	if (d.err || !fr->f.name)
 		return -GS_ERR_CORRUPT;
 	if (!fr->f.qual_name)
@@ -885,17 +1230,11 @@ struct func_at {
 	uint32_t id;
 };
 
-static int func_at_fn(struct gs_index *idx, uint64_t lo, uint32_t id, MDB_val *v, void *arg)
+static int func_at_fn(struct gs_index *idx, uint64_t lo, uint32_t id, uint64_t len, void *arg)
 {
 	struct func_at *a = arg;
-	struct gs_dec d;
-	uint64_t hi;
 
-	gs_dec_init(&d, v->mv_data, v->mv_size);
-	hi = gs_dec_u(&d);
-	if (d.err)
-		return -GS_ERR_CORRUPT;
-	if (a->pc >= lo && a->pc < hi) {
+	if (a->pc >= lo && a->pc - lo < len) {
 		a->id = id;
 		return 1;
 	}
@@ -969,6 +1308,23 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Every record of @db starts with its name; two names for FUNC and INLINE. */
+/* One record of the func or inline table against @glob. */
+static int glob_rec(struct gs_index *idx, const MDB_val *v, const char *glob,
+		    struct glob_names *g)
+{
+	struct gs_dec d;
+	const char *name, *qual;
+
+	gs_dec_init(&d, v->mv_data, v->mv_size);
+	name = dec_sref(idx, &d);
+	qual = dec_sref(idx, &d);
+	if (name && !fnmatch(glob, name, 0))
+		return glob_add(g, name);
+	if (qual && !fnmatch(glob, qual, 0))
+		return glob_add(g, qual);
+	return 0;
+}
+
 static int glob_scan(struct gs_index *idx, enum gs_db db, const char *glob, struct glob_names *g)
 {
 	MDB_cursor *cur;
@@ -982,29 +1338,28 @@ static int glob_scan(struct gs_index *idx, enum gs_db db, const char *glob, stru
 		return lmdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !ret;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct gs_dec d;
-		const char *name, *qual = NULL;
+		struct gs_dec chunk;
+		MDB_val r;
 
-		gs_dec_init(&d, v.mv_data, v.mv_size);
-		name = gs_dec_str(&d);
+		gs_dec_init(&chunk, v.mv_data, v.mv_size);
 		if (db == GS_DB_SYM) {
-			gs_dec_u(&d);
-			gs_dec_u(&d);
-			if (gs_dec_u8(&d) != STT_FUNC)
-				continue;
-		} else {
-			qual = gs_dec_str(&d);
+			struct gs_symbol sym = { 0 };
+			const char *last = NULL;
+
+			while (!ret && !sym_next(idx, &chunk, &sym))
+				if (sym.type == STT_FUNC && sym.name != last && !fnmatch(glob, sym.name, 0))
+					ret = glob_add(g, last = sym.name);
+			continue;
 		}
-		if (name && !fnmatch(glob, name, 0))
-			ret = glob_add(g, name);
-		else if (qual && !fnmatch(glob, qual, 0))
-			ret = glob_add(g, qual);
+		while (!ret && next_rec(&chunk, &r))
+			ret = glob_rec(idx, &r, glob, g);
 	}
 	mdb_cursor_close(cur);
 	if (!ret && rc != MDB_NOTFOUND)
 		ret = lmdb_err(rc);
 	return ret;
 }
+
 
 int gs_index_func_glob(struct gs_index *idx, const char *glob, const char ***names_ret,
 		       size_t *cnt_ret)
@@ -1040,6 +1395,37 @@ out:
 	return ret;
 }
 
+/* Ranks one func record's name into the "did you mean" list; returns the new count. */
+static size_t suggest_add(struct gs_index *idx, const char *name, const MDB_val *v, size_t cap,
+			  const char **names_ret, size_t *dist, size_t max, size_t cnt)
+{
+	struct gs_dec d;
+	const char *fn;
+	size_t dd, pos;
+
+	gs_dec_init(&d, v->mv_data, v->mv_size);
+	fn = dec_sref(idx, &d);
+	if (!fn)
+		return cnt;
+	dd = edit_distance(name, fn, cap);
+	if (dd > cap)
+		return cnt;
+	for (size_t i = 0; i < cnt; i++)
+		if (!strcmp(names_ret[i], fn))
+			return cnt;
+	for (pos = cnt; pos > 0 && dist[pos - 1] > dd; pos--)
+		;
+	if (pos >= max)
+		return cnt;
+	if (cnt < max)
+		cnt++;
+	memmove(&names_ret[pos + 1], &names_ret[pos], (cnt - 1 - pos) * sizeof(char *));
+	memmove(&dist[pos + 1], &dist[pos], (cnt - 1 - pos) * sizeof(size_t));
+	names_ret[pos] = fn;
+	dist[pos] = dd;
+	return cnt;
+}
+
 int gs_index_func_suggest(struct gs_index *idx, const char *name, const char **names_ret,
 			  size_t max, size_t *cnt_ret)
 {
@@ -1059,40 +1445,22 @@ int gs_index_func_suggest(struct gs_index *idx, const char *name, const char **n
 		return lmdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct gs_dec d;
-		const char *fn;
-		size_t dd, pos;
-		bool dup = false;
+		struct gs_dec chunk;
+		MDB_val r;
 
-		gs_dec_init(&d, v.mv_data, v.mv_size);
-		fn = gs_dec_str(&d);
-		if (!fn)
-			continue;
-		dd = edit_distance(name, fn, cap);
-		if (dd > cap)
-			continue;
-		for (size_t i = 0; i < cnt; i++)
-			dup |= !strcmp(names_ret[i], fn);
-		if (dup)
-			continue;
-		for (pos = cnt; pos > 0 && dist[pos - 1] > dd; pos--)
-			;
-		if (pos >= max)
-			continue;
-		if (cnt < max)
-			cnt++;
-		memmove(&names_ret[pos + 1], &names_ret[pos], (cnt - 1 - pos) * sizeof(char *));
-		memmove(&dist[pos + 1], &dist[pos], (cnt - 1 - pos) * sizeof(size_t));
-		names_ret[pos] = fn;
-		dist[pos] = dd;
+		gs_dec_init(&chunk, v.mv_data, v.mv_size);
+		while (next_rec(&chunk, &r))
+			cnt = suggest_add(idx, name, &r, cap, names_ret, dist, max, cnt);
 	}
 	mdb_cursor_close(cur);
 	*cnt_ret = cnt;
 	return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
 }
 
+
 static int dec_inline(struct gs_index *idx, uint32_t seq, struct gs_inline *in)
 {
+	const struct gs_func *f;
 	struct gs_dec d;
 	MDB_val v;
 	int ret = get_id(idx, GS_DB_INLINE, seq, &v);
@@ -1100,11 +1468,14 @@ static int dec_inline(struct gs_index *idx, uint32_t seq, struct gs_inline *in)
 	if (ret)
 		return ret;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
-	in->name = gs_dec_str(&d);
-	in->qual_name = gs_dec_str(&d);
+	in->name = dec_sref(idx, &d);
+	in->qual_name = dec_sref(idx, &d);
 	in->func_id = gs_dec_u32(&d);
-	in->entry_pc = gs_dec_u(&d);
-	ret = dec_ranges(idx, &d, &in->nranges, &in->ranges);
+	ret = d.err ? -GS_ERR_CORRUPT : gs_index_func_by_id(idx, in->func_id, &f);
+	if (ret)
+		return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
+	in->entry_pc = f->entry_pc + (uint64_t)gs_dec_s(&d);
+	ret = dec_ranges(idx, &d, in->entry_pc, &in->nranges, &in->ranges);
 	if (ret)
 		return ret;
 	in->call_file = gs_dec_u32(&d);
@@ -1217,7 +1588,8 @@ int gs_index_line_addrs(struct gs_index *idx, uint32_t file_id, uint32_t line,
 	struct gs_line_addr *out;
 	struct gs_dec d;
 	MDB_val v;
-	uint32_t nlines;
+	uint32_t nlines, func = 0, l = 0;
+	uint64_t addr = 0;	/* these run on across the lines of a bucket */
 	int ret;
 
 	gs_key_put32(key, file_id);
@@ -1228,24 +1600,31 @@ int gs_index_line_addrs(struct gs_index *idx, uint32_t file_id, uint32_t line,
 	gs_dec_init(&d, v.mv_data, v.mv_size);
 	nlines = gs_dec_count(&d, 2);
 	for (uint32_t i = 0; i < nlines && !d.err; i++) {
-		uint32_t l = gs_dec_u32(&d), n = gs_dec_count(&d, 2);
-		uint64_t addr = 0;
+		uint32_t h = gs_dec_u32(&d), n = h & 7 ? h & 7 : 0;
+		bool want;
 
-		if (l != line % GS_LINE_BUCKET) {
-			for (uint32_t j = 0; j < n; j++) {
-				gs_dec_u(&d);
-				gs_dec_u(&d);
-			}
-			continue;
-		}
-		out = n ? alloc(idx, n * sizeof(*out)) : NULL;
-		if (n && !out)
+		if ((h & 7) == 7)
+			n = gs_dec_count(&d, 1);
+		l += h >> 3;
+		want = l == line % GS_LINE_BUCKET;
+		l++;
+
+		out = want && n ? alloc(idx, n * sizeof(*out)) : NULL;
+		if (want && n && !out)
 			return -ENOMEM;
 		for (uint32_t j = 0; j < n; j++) {
-			addr += gs_dec_u(&d);
-			out[j].addr = addr;
-			out[j].func_id = gs_dec_u32(&d);
+			uint64_t w = gs_dec_u(&d), zz = w >> 1;
+
+			addr += (uint64_t)((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1));
+			if (w & 1)
+				func = gs_dec_u32(&d);
+			if (want) {
+				out[j].addr = addr;
+				out[j].func_id = func;
+			}
 		}
+		if (!want)
+			continue;
 		if (d.err)
 			return -GS_ERR_CORRUPT;
 		*addrs_ret = out;
@@ -1268,18 +1647,20 @@ static int line_chunk(MDB_val *k, MDB_val *v,
 		return -GS_ERR_CORRUPT;
 	addr = gs_key_get64(k->mv_data);
 	gs_dec_init(&d, v->mv_data, v->mv_size);
-	n = gs_dec_count(&d, 4);
+	n = gs_dec_count(&d, 2);
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t fl = gs_dec_u8(&d);
+		uint8_t h = gs_dec_u8(&d), rare = h & 2 ? gs_dec_u8(&d) : 0, al = gs_dec_u8(&d);
 		int r;
 
-		addr += gs_dec_u(&d);
+		addr += (al & 15) == GS_LINE_ADDR_ESC ? gs_dec_u(&d) : (al & 15);
 		row.addr = addr;
-		if (fl & GS_LINE_F_FILE)
+		row.line += al >> 4 ? (uint32_t)((al >> 4) - 8) : (uint32_t)gs_dec_s(&d);
+		if (rare & GS_LINE_R_FILE)
 			row.file_id = gs_dec_u32(&d);
-		row.line += (uint32_t)gs_dec_s(&d);
-		row.column = (uint16_t)gs_dec_u32(&d);
-		row.flags = fl & ~GS_LINE_F_FILE;
+		row.column = (uint16_t)(h >> 2 == GS_LINE_COL_ESC ? gs_dec_u32(&d) : h >> 2);
+		row.flags = (h & 1 ? GS_LINE_IS_STMT : 0) |
+			    (rare & GS_LINE_R_PROLOGUE ? GS_LINE_PROLOGUE_END : 0) |
+			    (rare & GS_LINE_R_END ? GS_LINE_END_SEQUENCE : 0);
 		if (d.err)
 			return -GS_ERR_CORRUPT;
 		r = fn(&row, arg);
@@ -1365,6 +1746,8 @@ int gs_index_line_foreach(struct gs_index *idx, int (*fn)(const struct gs_line_r
 int gs_index_scope_tree(struct gs_index *idx, uint32_t func_id, const struct gs_scope **root_ret)
 {
 	struct gs_scope *root = idcache_get(&idx->scopes, func_id);
+	const struct gs_func *f;
+	struct scope_dict sd;
 	struct gs_dec d;
 	MDB_val v;
 	int ret;
@@ -1373,14 +1756,20 @@ int gs_index_scope_tree(struct gs_index *idx, uint32_t func_id, const struct gs_
 		*root_ret = root;
 		return 0;
 	}
-	ret = get_id(idx, GS_DB_SCOPE, func_id, &v);
+	ret = gs_index_func_by_id(idx, func_id, &f);
+	if (!ret)
+		ret = get_id(idx, GS_DB_SCOPE, func_id, &v);
 	if (ret)
 		return ret;
+	memset(&sd, 0, sizeof(sd));
+	sd.func_name = f->name;
 	root = alloc(idx, sizeof(*root));
 	if (!root)
 		return -ENOMEM;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
-	ret = dec_scope(idx, &d, root, NULL, 0);
+	ret = dec_dict(idx, &d, &sd);
+	if (!ret)
+		ret = dec_scope(idx, &d, &sd, root, NULL, 0);
 	if (ret)
 		return ret;
 	idcache_put(&idx->scopes, func_id, root);
@@ -1430,6 +1819,35 @@ int gs_index_scope_chain(struct gs_index *idx, uint64_t pc, const struct gs_scop
 
 /* ---- globals ----------------------------------------------------------------------- */
 
+/* schema.h "global" qualified name: 0 none, 1 @name, 2 + u F "F's qual::@name", id + 3 */
+static const char *dec_global_qual(struct gs_index *idx, struct gs_dec *d, const char *name)
+{
+	uint64_t r = gs_dec_u(d);
+	const struct gs_func *f;
+	bool bad = false;
+	const char *s;
+	char *q;
+
+	if (r < 2 || d->err)
+		return r == 1 ? name : NULL;
+	if (r > 2) {
+		s = str_at(idx, r - 2, &bad);
+		d->err |= bad;
+		return s;
+	}
+	if (gs_index_func_by_id(idx, gs_dec_u32(d), &f) || !name) {
+		d->err = true;
+		return NULL;
+	}
+	q = alloc(idx, strlen(f->qual_name) + 2 + strlen(name) + 1);
+	if (!q) {
+		d->err = true;
+		return NULL;
+	}
+	sprintf(q, "%s::%s", f->qual_name, name);
+	return q;
+}
+
 static int dec_global(struct gs_index *idx, uint32_t id, struct gs_var *var,
 		      const char **qual_ret)
 {
@@ -1440,11 +1858,11 @@ static int dec_global(struct gs_index *idx, uint32_t id, struct gs_var *var,
 	if (ret)
 		return ret;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
-	*qual_ret = gs_dec_str(&d);
 	ret = dec_var(idx, &d, var);
 	if (ret)
 		return ret;
-	return var->name ? 0 : -GS_ERR_CORRUPT;
+	*qual_ret = dec_global_qual(idx, &d, var->name);
+	return var->name && !d.err ? 0 : -GS_ERR_CORRUPT;
 }
 
 int gs_index_global_by_id(struct gs_index *idx, uint32_t id, const struct gs_var **var_ret,
@@ -1485,65 +1903,123 @@ int gs_index_globals_by_name(struct gs_index *idx, const char *name,
 
 /* ---- call sites -------------------------------------------------------------------- */
 
-int gs_index_call_site(struct gs_index *idx, uint64_t return_pc,
-		       const struct gs_call_site **cs_ret)
-{
-	struct gs_call_site *cs;
-	struct gs_call_param *ps;
-	struct gs_dec d;
-	uint8_t key[8];
-	MDB_val v;
-	int ret;
-
-	gs_key_put64(key, return_pc);
-	ret = get(idx, GS_DB_CALLSITE, key, 8, &v);
-	if (ret)
-		return ret;
-	cs = alloc(idx, sizeof(*cs));
-	if (!cs)
-		return -ENOMEM;
-	gs_dec_init(&d, v.mv_data, v.mv_size);
-	cs->return_pc = return_pc;
-	cs->caller_func_id = gs_dec_u32(&d);
-	cs->target_func_id = gs_dec_u32(&d);
-	cs->nparams = gs_dec_count(&d, 4);
-	ps = cs->nparams ? alloc(idx, cs->nparams * sizeof(*ps)) : NULL;
-	if (cs->nparams && !ps)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < cs->nparams; i++) {
-		ret = dec_expr(idx, &d, &ps[i].location);
-		if (!ret)
-			ret = dec_expr(idx, &d, &ps[i].value);
-		if (ret)
-			return ret;
-	}
-	cs->params = ps;
-	if (d.err)
-		return -GS_ERR_CORRUPT;
-	*cs_ret = cs;
-	return 0;
-}
-
-int gs_index_call_site_from(struct gs_index *idx, uint64_t pc, const struct gs_call_site **cs_ret)
+/*
+ * Decodes the call-site chunk whose first return pc is the greatest <= @pc (or, when
+ * none is, the first chunk; with @after, the first chunk starting after @pc), caching
+ * it: a dump walks the chunks in order and decodes each once. -ENOENT when there is
+ * no such chunk.
+ */
+static int cs_chunk(struct gs_index *idx, uint64_t pc, bool after)
 {
 	uint8_t key[8];
 	MDB_val k = { 8, key }, v;
 	MDB_cursor *cur;
-	int rc;
+	struct gs_call_site *sites;
+	struct gs_dec d;
+	uint64_t first, prev;
+	uint32_t n, caller = 0;
+	int rc, ret = 0;
 
 	if (!idx->have[GS_DB_CALLSITE])
 		return -ENOENT;
-	gs_key_put64(key, pc);
+	if (after && pc == UINT64_MAX)
+		return -ENOENT;
+	gs_key_put64(key, after ? pc + 1 : pc);
 	rc = mdb_cursor_open(idx->txn, idx->dbi[GS_DB_CALLSITE], &cur);
 	if (rc)
 		return lmdb_err(rc);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	/* with @after the key SET_RANGE found is the one; else step back to <= @pc */
+	if (!after && (rc == MDB_NOTFOUND ||
+		       (rc == 0 && (k.mv_size != 8 || gs_key_get64(k.mv_data) != pc)))) {
+		int r2 = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+
+		if (r2 == MDB_NOTFOUND && rc == 0)	/* before the first chunk */
+			r2 = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		rc = r2;
+	}
 	mdb_cursor_close(cur);
 	if (rc)
 		return lmdb_err(rc);
 	if (k.mv_size != 8)
 		return -GS_ERR_CORRUPT;
-	return gs_index_call_site(idx, gs_key_get64(k.mv_data), cs_ret);
+	first = gs_key_get64(k.mv_data);
+	if (idx->cs_n && idx->cs_first == first)
+		return 0;
+	gs_dec_init(&d, v.mv_data, v.mv_size);
+	n = gs_dec_count(&d, 4);
+	sites = n ? alloc(idx, n * sizeof(*sites)) : NULL;
+	if (!n || !sites)
+		return n ? -ENOMEM : -GS_ERR_CORRUPT;
+	prev = first;
+	for (uint32_t i = 0; i < n && !ret; i++) {
+		struct gs_call_site *cs = &sites[i];
+		struct gs_call_param *ps;
+
+		uint64_t h = gs_dec_u(&d);
+
+		cs->return_pc = prev + (h >> 3);
+		prev = cs->return_pc;
+		cs->nparams = (h & 7) == 7 ? gs_dec_count(&d, 2) : (uint32_t)(h & 7);
+		caller += (uint32_t)gs_dec_s(&d);
+		cs->caller_func_id = caller;
+		cs->target_func_id = gs_dec_u32(&d);
+		if (cs->nparams > (size_t)(d.end - d.p) / 2)
+			return -GS_ERR_CORRUPT;
+		ps = cs->nparams ? alloc(idx, cs->nparams * sizeof(*ps)) : NULL;
+		if (cs->nparams && !ps)
+			return -ENOMEM;
+		for (uint32_t j = 0; j < cs->nparams && !ret; j++) {
+			ret = dec_expr(idx, &d, &ps[j].location);
+			if (!ret)
+				ret = dec_expr(idx, &d, &ps[j].value);
+		}
+		cs->params = ps;
+	}
+	if (ret)
+		return ret;
+	if (d.err)
+		return -GS_ERR_CORRUPT;
+	idx->cs_first = first;
+	idx->cs_v = sites;
+	idx->cs_n = n;
+	return 0;
+}
+
+int gs_index_call_site(struct gs_index *idx, uint64_t return_pc,
+		       const struct gs_call_site **cs_ret)
+{
+	int ret = cs_chunk(idx, return_pc, false);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < idx->cs_n; i++)
+		if (idx->cs_v[i].return_pc == return_pc) {
+			*cs_ret = &idx->cs_v[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int gs_index_call_site_from(struct gs_index *idx, uint64_t pc, const struct gs_call_site **cs_ret)
+{
+	uint64_t last;
+	int ret = cs_chunk(idx, pc, false);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < idx->cs_n; i++)
+		if (idx->cs_v[i].return_pc >= pc) {
+			*cs_ret = &idx->cs_v[i];
+			return 0;
+		}
+	/* past this chunk's last site: the next chunk starts after it */
+	last = idx->cs_v[idx->cs_n - 1].return_pc;
+	ret = cs_chunk(idx, last, true);
+	if (ret)
+		return ret;
+	*cs_ret = &idx->cs_v[0];
+	return 0;
 }
 
 /* ---- types ------------------------------------------------------------------------- */
@@ -1585,7 +2061,9 @@ int gs_index_type(struct gs_index *idx, uint32_t id, const struct gs_type **type
 	t->declaration = fl & GS_TYPE_F_DECL;
 	t->is_signed = fl & GS_TYPE_F_SIGNED;
 	t->varargs = fl & GS_TYPE_F_VARARGS;
+	t->cxx = fl & GS_TYPE_F_CXX;
 	t->name = gs_dec_str(&d);
+	t->qual_name = (fl & GS_TYPE_F_QUAL) ? gs_dec_str(&d) : NULL;
 	t->size = gs_dec_u(&d);
 	t->target = gs_dec_u32(&d);
 	t->nmembers = gs_dec_count(&d, 4);
@@ -1593,7 +2071,7 @@ int gs_index_type(struct gs_index *idx, uint32_t id, const struct gs_type **type
 	if (t->nmembers && !mem)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < t->nmembers; i++) {
-		mem[i].name = gs_dec_str(&d);
+		mem[i].name = dec_sref(idx, &d);
 		mem[i].type_id = gs_dec_u32(&d);
 		mem[i].bit_offset = gs_dec_u(&d);
 		mem[i].bit_size = gs_dec_u32(&d);
@@ -1604,7 +2082,7 @@ int gs_index_type(struct gs_index *idx, uint32_t id, const struct gs_type **type
 	if (t->nenumerators && !en)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < t->nenumerators; i++) {
-		en[i].name = gs_dec_str(&d);
+		en[i].name = dec_sref(idx, &d);
 		en[i].value = gs_dec_s(&d);
 	}
 	t->enumerators = en;
@@ -1635,7 +2113,7 @@ static int type_named(struct gs_index *idx, uint32_t id, void *slot, const char 
 	const struct gs_type **t = slot;
 	int ret = gs_index_type(idx, id, t);
 
-	*match = !ret && eq((*t)->name, name);
+	*match = !ret && (eq((*t)->name, name) || eq((*t)->qual_name, name));
 	return ret;
 }
 
@@ -1660,7 +2138,7 @@ static int load_cfi(struct gs_index *idx)
 	if (ret == 0) {
 		if (v.mv_size % sizeof(struct gs_cfi_row))
 			return -GS_ERR_CORRUPT;
-		p = v.mv_size ? alloc(idx, v.mv_size) : NULL;
+		p = v.mv_size ? arena_alloc_raw(&idx->arena, v.mv_size) : NULL;
 		if (v.mv_size && !p)
 			return -ENOMEM;
 		if (v.mv_size)
@@ -1672,7 +2150,7 @@ static int load_cfi(struct gs_index *idx)
 			return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
 		if (v.mv_size % sizeof(struct gs_cfi_entry))
 			return -GS_ERR_CORRUPT;
-		p = v.mv_size ? alloc(idx, v.mv_size) : NULL;
+		p = v.mv_size ? arena_alloc_raw(&idx->arena, v.mv_size) : NULL;
 		if (v.mv_size && !p)
 			return -ENOMEM;
 		if (v.mv_size)
@@ -1704,25 +2182,53 @@ int gs_index_cfi(struct gs_index *idx, const struct gs_cfi_row **rows_ret, size_
 	return 0;
 }
 
+/*
+ * One pc's row, searched where LMDB keeps the tables: the planner asks for a few pcs,
+ * and copying (and zeroing) the whole table first cost more than the search (1.4 MB on
+ * python3.11d). Entries are read with memcpy: LMDB values are only 2-aligned.
+ */
 int gs_index_cfi_at(struct gs_index *idx, uint64_t pc, struct gs_cfi_row *row_ret)
 {
+	struct gs_cfi_entry e;
+	MDB_val rows, ents;
 	size_t lo = 0, hi;
-	int ret = load_cfi(idx);
+	int ret;
 
-	if (ret)
-		return ret;
-	hi = idx->cfi_nents;
+	if (idx->cfi_loaded) {
+		rows.mv_data = (void *)idx->cfi_rows;
+		rows.mv_size = idx->cfi_nrows * sizeof(struct gs_cfi_row);
+		ents.mv_data = (void *)idx->cfi_ents;
+		ents.mv_size = idx->cfi_nents * sizeof(struct gs_cfi_entry);
+	} else {
+		ret = get(idx, GS_DB_CFI, "rows", 4, &rows);
+		if (ret)
+			return ret;
+		ret = get(idx, GS_DB_CFI, "entries", 7, &ents);
+		if (ret)
+			return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
+		if (rows.mv_size % sizeof(struct gs_cfi_row) ||
+		    ents.mv_size % sizeof(struct gs_cfi_entry))
+			return -GS_ERR_CORRUPT;
+	}
+	hi = ents.mv_size / sizeof(e);
 	while (lo < hi) {		/* first entry with pc > @pc */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (idx->cfi_ents[mid].pc <= pc)
+		memcpy(&e, (const char *)ents.mv_data + mid * sizeof(e), sizeof(e));
+		if (e.pc <= pc)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == 0 || idx->cfi_ents[lo - 1].row == UINT32_MAX)
+	if (lo == 0)
 		return -ENOENT;
-	*row_ret = idx->cfi_rows[idx->cfi_ents[lo - 1].row];
+	memcpy(&e, (const char *)ents.mv_data + (lo - 1) * sizeof(e), sizeof(e));
+	if (e.row == UINT32_MAX)
+		return -ENOENT;
+	if ((uint64_t)e.row >= rows.mv_size / sizeof(*row_ret))
+		return -GS_ERR_CORRUPT;
+	memcpy(row_ret, (const char *)rows.mv_data + (size_t)e.row * sizeof(*row_ret),
+	       sizeof(*row_ret));
 	return 0;
 }
 
@@ -1762,6 +2268,111 @@ static int db_checksum(struct gs_index *idx, enum gs_db db, uint64_t *sum_ret, s
 	return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
 }
 
+/* Decodes one key of @db (every record of a record-table chunk). */
+static int verify_one(struct gs_index *idx, enum gs_db db, MDB_val *k, MDB_val *v,
+		      uint32_t *id_ret)
+{
+	uint32_t id = k->mv_size == 4 ? gs_key_get32(k->mv_data) : 0;
+	const struct gs_scope *s;
+	const struct gs_type *t;
+	const struct gs_call_site *cs;
+	struct addr_ent *e;
+	struct gs_dec d;
+	size_t n;
+	int ret = 0;
+
+	*id_ret = id;
+	if (rec_table(db)) {
+		MDB_val r;
+		uint32_t first = id * GS_REC_CHUNK + 1, cnt = 0;
+
+		if (k->mv_size != 4 || id >= UINT32_MAX / GS_REC_CHUNK)
+			return -GS_ERR_CORRUPT;
+		gs_dec_init(&d, v->mv_data, v->mv_size);
+		while (next_rec(&d, &r))
+			cnt++;
+		if (d.err || d.p != d.end || !cnt || cnt > GS_REC_CHUNK)
+			return -GS_ERR_CORRUPT;
+		for (uint32_t i = 0; i < cnt && !ret; i++) {
+			const struct gs_func *f;
+			const struct gs_inline *in;
+			const struct gs_var *var;
+			const struct gs_symbol *sym;
+
+			*id_ret = first + i;
+			switch (db) {
+			case GS_DB_FUNC: ret = gs_index_func_by_id(idx, first + i, &f); break;
+			case GS_DB_INLINE: ret = gs_index_inline_by_id(idx, first + i, &in); break;
+			case GS_DB_GLOBAL:
+				ret = gs_index_global_by_id(idx, first + i, &var, NULL);
+				break;
+			default: ret = gs_index_symbol_by_id(idx, first + i, &sym); break;
+			}
+		}
+		return ret;
+	}
+	switch (db) {
+	case GS_DB_SCOPE: return gs_index_scope_tree(idx, id, &s);
+	case GS_DB_TYPE: return gs_index_type(idx, id, &t);
+	case GS_DB_FILE: return gs_index_file_name(idx, id) ? 0 : -GS_ERR_CORRUPT;
+	case GS_DB_CALLSITE:
+		return k->mv_size == 8 ? gs_index_call_site(idx, gs_key_get64(k->mv_data), &cs)
+				       : -GS_ERR_CORRUPT;
+	case GS_DB_SYM_ADDR:
+	case GS_DB_FUNC_ADDR:
+	case GS_DB_GLOBAL_ADDR:
+		if (k->mv_size != 8)
+			return -GS_ERR_CORRUPT;
+		ret = addr_chunk(k, v, db == GS_DB_FUNC_ADDR, &e, &n);
+		if (!ret)
+			free(e);
+		return ret;
+	case GS_DB_SYM_NAME:
+	case GS_DB_FUNC_NAME:
+	case GS_DB_INLINE_NAME:
+	case GS_DB_GLOBAL_NAME:
+	case GS_DB_TYPE_NAME:
+	case GS_DB_FILE_BASE:
+		gs_dec_init(&d, v->mv_data, v->mv_size);
+		while (d.p < d.end && !d.err) {
+			gs_dec_bytes(&d, 2);
+			n = gs_dec_count(&d, 1);
+			for (size_t j = 0; j < n; j++)
+				gs_dec_u32(&d);
+		}
+		return d.err || k->mv_size != 8 ? -GS_ERR_CORRUPT : 0;
+	case GS_DB_STR: {
+		const char *p = v->mv_data, *end = p + v->mv_size;
+		size_t cnt = 0;
+
+		if (k->mv_size != 4 || !v->mv_size || end[-1])
+			return -GS_ERR_CORRUPT;
+		for (; p < end; cnt++)
+			p += strlen(p) + 1;
+		return cnt > GS_STR_CHUNK ? -GS_ERR_CORRUPT : 0;
+	}
+	case GS_DB_LINE_ADDR: {
+		uint32_t nl;
+
+		gs_dec_init(&d, v->mv_data, v->mv_size);
+		nl = gs_dec_count(&d, 2);
+		for (uint32_t i = 0, l = 0; i < nl && !d.err; i++) {
+			uint32_t h = gs_dec_u32(&d);
+
+			n = (h & 7) == 7 ? gs_dec_count(&d, 1) : (h & 7);
+			for (size_t j = 0; j < n; j++)
+				if (gs_dec_u(&d) & 1)
+					gs_dec_u32(&d);
+			l += (h >> 3) + 1;
+			d.err |= l > GS_LINE_BUCKET;
+		}
+		return d.err || k->mv_size != 8 || d.p != d.end ? -GS_ERR_CORRUPT : 0;
+	}
+	default:
+		return 0;
+	}
+}
+
 static int verify_records(struct gs_index *idx, enum gs_db db, char *err, size_t errlen)
 {
 	MDB_cursor *cur;
@@ -1773,48 +2384,9 @@ static int verify_records(struct gs_index *idx, enum gs_db db, char *err, size_t
 		return lmdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !ret;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint32_t id = k.mv_size == 4 ? gs_key_get32(k.mv_data) : 0;
-		const struct gs_func *f;
-		const struct gs_scope *s;
-		const struct gs_type *t;
-		const struct gs_inline *in;
-		const struct gs_var *var;
-		const struct gs_symbol *sym;
-		const struct gs_call_site *cs;
+		uint32_t id;
 
-		switch (db) {
-		case GS_DB_FUNC: ret = gs_index_func_by_id(idx, id, &f); break;
-		case GS_DB_SCOPE: ret = gs_index_scope_tree(idx, id, &s); break;
-		case GS_DB_TYPE: ret = gs_index_type(idx, id, &t); break;
-		case GS_DB_INLINE: ret = gs_index_inline_by_id(idx, id, &in); break;
-		case GS_DB_GLOBAL: ret = gs_index_global_by_id(idx, id, &var, NULL); break;
-		case GS_DB_SYM: ret = gs_index_symbol_by_id(idx, id, &sym); break;
-		case GS_DB_FILE: ret = gs_index_file_name(idx, id) ? 0 : -GS_ERR_CORRUPT; break;
-		case GS_DB_CALLSITE:
-			ret = k.mv_size == 8 ? gs_index_call_site(idx, gs_key_get64(k.mv_data), &cs)
-					     : -GS_ERR_CORRUPT;
-			break;
-		case GS_DB_LINE_ADDR: {
-			struct gs_dec d;
-			uint32_t nl;
-
-			gs_dec_init(&d, v.mv_data, v.mv_size);
-			nl = gs_dec_count(&d, 2);
-			for (uint32_t i = 0; i < nl && !d.err; i++) {
-				uint32_t l = gs_dec_u32(&d), n = gs_dec_count(&d, 2);
-
-				for (uint32_t j = 0; j < n; j++) {
-					gs_dec_u(&d);
-					gs_dec_u32(&d);
-				}
-				d.err |= l >= GS_LINE_BUCKET;
-			}
-			ret = d.err || k.mv_size != 8 || d.p != d.end ? -GS_ERR_CORRUPT : 0;
-			break;
-		}
-		default:
-			break;
-		}
+		ret = verify_one(idx, db, &k, &v, &id);
 		if (ret)
 			snprintf(err, errlen, "record %u of '%s': %s", id, gs_db_names[db],
 				 gs_strerror(ret));

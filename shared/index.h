@@ -344,6 +344,8 @@ struct gs_type {
 	bool declaration;	/* incomplete (no definition in this module) */
 	bool is_signed;		/* enums */
 	const char *name;	/* NULL when anonymous; "int", "customer", "size_t" */
+	const char *qual_name;	/* C++ scopes: "inventory::Shelf"; NULL when none */
+	bool cxx;		/* from a C++ unit: spelled without "struct"/"enum"/... */
 	uint64_t size;		/* bytes; pointer 8; array = element size * counts */
 	uint32_t target;	/* pointee / typedef'd / qualified / element / return type */
 	uint32_t nmembers;
