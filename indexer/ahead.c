@@ -16,6 +16,12 @@
  * walked without help, and this thread skips the units the walk has passed, so two
  * threads are never slower than one (short of the duplicated work on a unit both
  * did). GS_INDEX_THREADS=1 turns the thread off (for comparisons).
+ *
+ * Memory, not instructions, was most of this thread's cost: a libdw handle keeps
+ * what it parsed of every unit until it ends, and each fresh page is a fault and a
+ * clear. So the thread ends its handle and opens a new one every AHEAD_RECYCLE units
+ * (the results never point into the handle's memory), its result slots keep their
+ * buffers from unit to unit, and its heap takes huge pages (indexer.c).
  */
 #include <dwarf.h>
 #include <errno.h>
@@ -28,9 +34,16 @@
 #include "indexer/internal.h"
 #include "shared/errors.h"
 
-enum { AHEAD_MAX = 16 };
+/*
+ * AHEAD_RECYCLE: units per libdw handle. A handle keeps every unit's abbreviations,
+ * line tables and parsed location lists until it ends (128 MiB for python3.11d),
+ * and fresh pages cost more than the work here; a new handle every few units reuses
+ * the memory of the last one instead.
+ */
+enum { AHEAD_MAX = 16, AHEAD_RECYCLE = 8 };
 
 struct ix_ahead {
+	Elf *elf;			/* the walk's ELF, borrowed */
 	Dwarf *dwarf;
 	struct ix_model m;		/* only its bias is used, by loc.c */
 	pthread_t th;
@@ -190,6 +203,50 @@ static void ahead_die_tree(struct ix_ahead *ah, struct ix_cu_ahead *cu, Dwarf_Di
 	} while (dwarf_siblingof(&c, &c) == 0);
 }
 
+static void map_clear(struct ix_map *m)
+{
+	if (m->cap)
+		memset(m->used, 0, m->cap);
+	m->cnt = 0;
+}
+
+/*
+ * Empties a slot for its next unit but keeps its memory: freeing it per unit
+ * interleaved with libdw's allocations, which live until the end, and fragmented
+ * this thread's heap into ever more fresh pages.
+ */
+static void cu_reset(struct ix_cu_ahead *cu)
+{
+	map_clear(&cu->hashes);
+	map_clear(&cu->locs);
+	cu->nents = 0;
+	gs_enc_reset(&cu->data);
+}
+
+/*
+ * Ends the handle and opens a new one positioned after its first @nraw units (all
+ * kinds, as dwarf_get_units counts them). False when that fails: no more help.
+ */
+static bool reopen(struct ix_ahead *ah, size_t nraw, Dwarf_CU **unit_ret)
+{
+	Dwarf_CU *unit = NULL, *next;
+	Dwarf_Half version;
+	uint8_t unit_type;
+	Dwarf_Die cudie, subdie;
+
+	dwarf_end(ah->dwarf);
+	ah->dwarf = dwarf_begin_elf(ah->elf, DWARF_C_READ, NULL);
+	if (!ah->dwarf)
+		return false;
+	for (size_t i = 0; i < nraw; i++) {
+		if (dwarf_get_units(ah->dwarf, unit, &next, &version, &unit_type, &cudie, &subdie))
+			return false;
+		unit = next;
+	}
+	*unit_ret = unit;
+	return true;
+}
+
 static void *ahead_main(void *arg)
 {
 	struct ix_ahead *ah = arg;
@@ -197,15 +254,21 @@ static void *ahead_main(void *arg)
 	Dwarf_Half version;
 	uint8_t unit_type;
 	Dwarf_Die cudie, subdie;
+	size_t nraw = 0, since = 0;
+	bool split = false;	/* skeleton units: re-counting would reopen their .dwo files */
 
+	ix_heap_advise_thread();
 	while (dwarf_get_units(ah->dwarf, unit, &next, &version, &unit_type, &cudie, &subdie) == 0) {
 		struct ix_cu_ahead *cu;
 		bool skip;
 		size_t k;
 
 		unit = next;
+		nraw++;
 		if (unit_type == DW_UT_type || unit_type == DW_UT_split_type)
 			continue;
+		if (unit_type == DW_UT_skeleton)
+			split = true;
 		if (unit_type == DW_UT_skeleton && dwarf_tag(&subdie) == DW_TAG_compile_unit)
 			cudie = subdie;
 		pthread_mutex_lock(&ah->lock);
@@ -221,16 +284,20 @@ static void *ahead_main(void *arg)
 		if (ah->stop)
 			break;
 		cu = &ah->cus[k % AHEAD_MAX];
-		memset(cu, 0, sizeof(*cu));
-		ix_map_init(&cu->hashes);
-		ix_map_init(&cu->locs);
-		gs_enc_init(&cu->data);
-		if (!skip)
+		cu_reset(cu);
+		if (!skip) {
 			ahead_die_tree(ah, cu, &cudie, 0);
+			since++;
+		}
 		pthread_mutex_lock(&ah->lock);
 		ah->done++;
 		pthread_cond_broadcast(&ah->cond);
 		pthread_mutex_unlock(&ah->lock);
+		if (since >= AHEAD_RECYCLE && !split) {
+			since = 0;
+			if (!reopen(ah, nraw, &unit))
+				break;
+		}
 	}
 	/* the results are copies: the handle goes now, while the walk finishes */
 	dwarf_end(ah->dwarf);
@@ -255,6 +322,7 @@ int ix_ahead_start(Dwarf *dwarf, uint64_t bias, struct ix_ahead **ah_ret)
 	*ah_ret = NULL;
 	if (!ah)
 		return -ENOMEM;
+	ah->elf = elf;
 	ah->dwarf = elf ? dwarf_begin_elf(elf, DWARF_C_READ, NULL) : NULL;
 	if (!ah->dwarf) {
 		free(ah);
@@ -299,9 +367,10 @@ void ix_ahead_release(struct ix_ahead *ah, size_t k)
 	pthread_mutex_lock(&ah->lock);
 	if (k + 1 > ah->want)
 		ah->want = k + 1;
-	/* every finished unit up to k (the thread may still be busy with an older one) */
+	/* every finished unit up to k (the thread may still be busy with an older one);
+	 * their slots are emptied when they are reused */
 	while (ah->released <= k && ah->released < ah->done)
-		cu_free(&ah->cus[ah->released++ % AHEAD_MAX]);
+		ah->released++;
 	pthread_cond_broadcast(&ah->cond);
 	pthread_mutex_unlock(&ah->lock);
 }
@@ -319,8 +388,8 @@ void ix_ahead_stop(struct ix_ahead *ah)
 		fprintf(stderr, "indexer: ahead: %zu units, %zu walked without help, %zu skipped, "
 			"ahead waited %zu; walk thread cpu %.3f s, ahead thread cpu %.3f s\n",
 			ah->done, ah->missed, ah->skipped, ah->stalls, thread_cpu(), ah->cpu);
-	while (ah->released < ah->done)
-		cu_free(&ah->cus[ah->released++ % AHEAD_MAX]);
+	for (size_t i = 0; i < AHEAD_MAX; i++)
+		cu_free(&ah->cus[i]);
 	pthread_mutex_destroy(&ah->lock);
 	pthread_cond_destroy(&ah->cond);
 	ix_model_deinit(&ah->m);

@@ -188,8 +188,8 @@ static bool read_encoded(const struct section *sec, const uint8_t **p, const uin
 			 uint8_t enc, bool apply, uint64_t *v)
 {
 	uint64_t where = sec->addr + (uint64_t)(*p - (const uint8_t *)sec->data->d_buf);
-	int64_t s;
-	uint64_t r;
+	int64_t s = 0;
+	uint64_t r = 0;	/* sign_extend() reads it even after a failed read */
 	bool ok;
 
 	if (enc == DW_EH_PE_omit)
