@@ -2,8 +2,8 @@
 /*
  * BPF-side helpers written in C, compiled by clang-16 at build time to LLVM bitcode
  * (build/bpf/helpers.bc), embedded in the tracer and linked into generated modules
- * that need them (codegen.c, LLVMLinkModules2). Currently: the CFI stack unwinder
- * behind GS_IR_S_BACKTRACE.
+ * that need them (codegen.c, LLVMLinkModules2): the CFI stack unwinder behind
+ * GS_IR_S_BACKTRACE and the module bias lookup behind GS_IR_MOD_BIAS.
  *
  * Compiled -ffreestanding: glibc's headers do not apply to the BPF target, but the
  * project headers that only need <stdint.h>/<stdbool.h>/<stddef.h> (clang's own)
@@ -32,21 +32,37 @@
 #include "tracer/event.h"
 #include "tracer/ir.h"
 
-#define SEC(name) __attribute__((section(name), used))
+/*
+ * Not `used`: a generated module that links these helpers but calls only one of them
+ * makes the other's maps internal, and O2 drops them with it (codegen.c). They are
+ * not static because libbpf 1.1 refuses static maps.
+ */
+#define SEC(name) __attribute__((section(name)))
 #define __uint(name, val) int (*name)[val]
 #define __type(name, val) __typeof__(val) *name
 
 /* uapi values: <linux/bpf.h> needs <asm/types.h>, which the BPF target lacks. */
 enum {
 	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_FUNC_map_lookup_elem = 1,
+	BPF_FUNC_map_update_elem = 2,
+	BPF_FUNC_get_current_pid_tgid = 14,
+	BPF_FUNC_get_current_task = 35,
 	BPF_FUNC_probe_read_user = 112,
+	BPF_FUNC_probe_read_kernel = 113,
 	BPF_FUNC_loop = 181,
 };
 
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)BPF_FUNC_map_lookup_elem;
+static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, uint64_t flags) =
+	(void *)BPF_FUNC_map_update_elem;
+static uint64_t (*bpf_get_current_pid_tgid)(void) = (void *)BPF_FUNC_get_current_pid_tgid;
+static uint64_t (*bpf_get_current_task)(void) = (void *)BPF_FUNC_get_current_task;
 static long (*bpf_probe_read_user)(void *dst, uint32_t size, const void *src) =
 	(void *)BPF_FUNC_probe_read_user;
+static long (*bpf_probe_read_kernel)(void *dst, uint32_t size, const void *src) =
+	(void *)BPF_FUNC_probe_read_kernel;
 static long (*bpf_loop)(uint32_t nr, void *cb, void *ctx, uint64_t flags) = (void *)BPF_FUNC_loop;
 
 enum {
@@ -225,4 +241,247 @@ uint64_t gs_bt_unwind(uint64_t *out, uint64_t ip, uint64_t sp, uint64_t bp, uint
 	bpf_loop(max, uw_step, &st, 0);
 	out[0] = (st.n & 0xffffffffu) | (st.status << 32);
 	return st.n;
+}
+
+/*
+ * Module biases (GS_IR_MOD_BIAS). In -t mode a probe knows its own module's bias
+ * (ctx->ip - probe vaddr) but not where the process mapped its other modules. The
+ * dynamic loader's list says it, through public ABI only (<link.h>, <elf.h>):
+ *
+ *   mm_struct.saved_auxv   AT_PHDR, AT_PHNUM: the executable's program headers
+ *   PT_PHDR, PT_DYNAMIC    executable bias = AT_PHDR - PT_PHDR.p_vaddr; its _DYNAMIC
+ *   DT_DEBUG               struct r_debug *, which ld.so stores there at start-up
+ *   r_debug.r_map          struct link_map list: l_addr (bias), l_ld (runtime
+ *                          _DYNAMIC), l_next at offsets 0, 16, 24
+ *
+ * The wanted module is the entry with l_ld - l_addr == its PT_DYNAMIC vaddr and, in
+ * memory, the first 8 bytes of its GNU build-id where its ELF has them (the planner
+ * reads both from the module's file; another module may have the same PT_DYNAMIC
+ * vaddr, a rebuilt one the same layout, but not the same build-id). Each loop is a bpf_loop, so the
+ * verifier checks one iteration. The result is cached under (tgid, dynamic vaddr)
+ * with the process's mm_struct and its leader's start time, which an exec or a
+ * reused pid changes; misses are not cached, so a module dlopen'ed later is found.
+ * The kernel offsets come from gs_modcfg (the loader reads them from the BTF).
+ * Rejected: filling a table from /proc/PID/maps in user space, which cannot see
+ * processes that start after the tracer attached.
+ */
+enum {
+	AT_NULL = 0, AT_PHDR = 3, AT_PHNUM = 5,
+	PT_DYNAMIC = 2, PT_PHDR = 6,
+	DT_NULL = 0, DT_DEBUG = 21,
+	MB_AUXV_MAX = 64,	/* mm_struct.saved_auxv has AT_VECTOR_SIZE (<= 64) words */
+	MB_PHDR_MAX = 64,
+	MB_DYN_MAX = 512,
+	MB_LINK_MAX = 1024,	/* loaded modules walked */
+	MB_CACHE = 4096,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, uint32_t);
+	__type(value, struct gs_ir_modcfg);
+} gs_modcfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MB_CACHE);
+	__type(key, struct gs_ir_modkey);
+	__type(value, struct gs_ir_modval);
+} gs_modbias SEC(".maps");
+
+struct mb_state {
+	uint64_t base;		/* what the current loop scans */
+	uint64_t n;		/* AT_PHNUM, for the program header loop */
+	uint64_t want;		/* the module's PT_DYNAMIC vaddr */
+	uint64_t a, b;		/* results: AT_PHDR/PT_PHDR/r_debug/bias, AT_PHNUM/PT_DYNAMIC */
+	uint64_t found;		/* bit 0: a, bit 1: b */
+	uint64_t fault;		/* address of a failed read */
+	uint64_t failed;
+	uint64_t id_vaddr, id_word; /* the module's build-id start, when id_vaddr != 0 */
+};
+
+static long mb_auxv(uint32_t idx, void *arg)
+{
+	struct mb_state *st = arg;
+	uint64_t av[2];
+	uint64_t at = st->base + 16 * (uint64_t)idx;
+
+	if (bpf_probe_read_kernel(av, sizeof(av), (void *)at)) {
+		st->fault = at;
+		st->failed = 1;
+		return 1;
+	}
+	if (av[0] == AT_NULL)
+		return 1;
+	if (av[0] == AT_PHDR) {
+		st->a = av[1];
+		st->found |= 1;
+	} else if (av[0] == AT_PHNUM) {
+		st->b = av[1];
+		st->found |= 2;
+	}
+	return 0;
+}
+
+/* Elf64_Phdr: p_type at 0, p_vaddr at 16, 56 bytes each. */
+static long mb_phdr(uint32_t idx, void *arg)
+{
+	struct mb_state *st = arg;
+	uint64_t ph[3];
+	uint64_t at = st->base + 56 * (uint64_t)idx;
+
+	if (idx >= st->n)
+		return 1;
+	if (bpf_probe_read_user(ph, sizeof(ph), (void *)at)) {
+		st->fault = at;
+		st->failed = 1;
+		return 1;
+	}
+	if ((uint32_t)ph[0] == PT_PHDR) {
+		st->a = ph[2];
+		st->found |= 1;
+	} else if ((uint32_t)ph[0] == PT_DYNAMIC) {
+		st->b = ph[2];
+		st->found |= 2;
+	}
+	return 0;
+}
+
+static long mb_dyn(uint32_t idx, void *arg)
+{
+	struct mb_state *st = arg;
+	uint64_t d[2];
+	uint64_t at = st->base + 16 * (uint64_t)idx;
+
+	if (bpf_probe_read_user(d, sizeof(d), (void *)at)) {
+		st->fault = at;
+		st->failed = 1;
+		return 1;
+	}
+	if (d[0] == DT_NULL)
+		return 1;
+	if (d[0] == DT_DEBUG) {
+		st->a = d[1];
+		st->found |= 1;
+		return 1;
+	}
+	return 0;
+}
+
+static long mb_link(uint32_t idx, void *arg)
+{
+	struct mb_state *st = arg;
+	uint64_t lm[4];		/* l_addr, l_name, l_ld, l_next */
+
+	(void)idx;
+	if (!st->base)
+		return 1;
+	if (bpf_probe_read_user(lm, sizeof(lm), (void *)st->base)) {
+		st->fault = st->base;
+		st->failed = 1;
+		return 1;
+	}
+	if (lm[2] - lm[0] == st->want) {
+		uint64_t id = 0;
+
+		/* the same dynamic vaddr in another module: its build-id tells them apart */
+		if (!st->id_vaddr ||
+		    (!bpf_probe_read_user(&id, 8, (void *)(lm[0] + st->id_vaddr)) && id == st->id_word)) {
+			st->a = lm[0];
+			st->found |= 1;
+			return 1;
+		}
+	}
+	st->base = lm[3];
+	return 0;
+}
+
+/*
+ * The walk for @st->want (and @st->id_*); 0 with the bias in *@out, or 1 with the
+ * address to report in *@out.
+ */
+static uint64_t mb_walk(struct mb_state *st, uint64_t mm, const struct gs_ir_modcfg *cfg,
+			uint64_t *out)
+{
+	uint64_t exe_bias, rdebug;
+
+	st->base = mm + cfg->mm_auxv;
+	bpf_loop(MB_AUXV_MAX, mb_auxv, st, 0);
+	if (st->failed || st->found != 3 || !st->a)
+		goto fail;
+	st->base = st->a;
+	st->n = st->b;
+	st->found = 0;
+	bpf_loop(MB_PHDR_MAX, mb_phdr, st, 0);
+	if (st->failed || st->found != 3)
+		goto fail;
+	exe_bias = st->base - st->a;
+	st->base = exe_bias + st->b;
+	st->found = 0;
+	bpf_loop(MB_DYN_MAX, mb_dyn, st, 0);
+	if (st->failed || !st->found || !st->a)	/* r_debug not set up yet: before ld.so ran */
+		goto fail;
+	rdebug = st->a;
+	if (bpf_probe_read_user(&st->base, 8, (void *)(rdebug + 8))) {
+		st->fault = rdebug + 8;
+		st->failed = 1;
+		goto fail;
+	}
+	st->found = 0;
+	bpf_loop(MB_LINK_MAX, mb_link, st, 0);
+	if (st->failed || !st->found)
+		goto fail;
+	*out = st->a;
+	return 0;
+fail:
+	*out = st->failed ? st->fault : st->want;
+	return 1;
+}
+
+/*
+ * The load bias of the module whose PT_DYNAMIC is at @dyn_vaddr (and, with @id_vaddr,
+ * whose 8 bytes at @id_vaddr are @id_word) in the current process: 0 with the bias
+ * in *@out, or 1 with the address whose read failed (or @dyn_vaddr when no loaded
+ * module matches) in *@out. Called by programs with a GS_IR_MOD_BIAS (codegen.c).
+ */
+uint64_t gs_mod_bias(uint64_t dyn_vaddr, uint64_t id_vaddr, uint64_t id_word, uint64_t *out);
+
+uint64_t gs_mod_bias(uint64_t dyn_vaddr, uint64_t id_vaddr, uint64_t id_word, uint64_t *out)
+{
+	struct gs_ir_modkey key = { .tgid = bpf_get_current_pid_tgid() >> 32, .dyn_vaddr = dyn_vaddr,
+				    .id_word = id_word };
+	struct gs_ir_modval val = { 0 }, *hit;
+	struct mb_state st = { .want = dyn_vaddr, .id_vaddr = id_vaddr, .id_word = id_word };
+	struct gs_ir_modcfg *cfg;
+	uint64_t task = bpf_get_current_task(), leader = 0, at;
+	uint32_t zero = 0;
+
+	cfg = bpf_map_lookup_elem(&gs_modcfg, &zero);
+	if (!cfg || !cfg->task_mm || !cfg->mm_auxv) {
+		*out = dyn_vaddr;
+		return 1;
+	}
+	at = task + cfg->task_mm;
+	if (bpf_probe_read_kernel(&val.mm, 8, (void *)at) || !val.mm)
+		goto fail;
+	at = task + cfg->task_leader;
+	if (bpf_probe_read_kernel(&leader, 8, (void *)at))
+		goto fail;
+	at = leader + cfg->task_start;
+	if (bpf_probe_read_kernel(&val.start, 8, (void *)at))
+		goto fail;
+	hit = bpf_map_lookup_elem(&gs_modbias, &key);
+	if (hit && hit->mm == val.mm && hit->start == val.start) {
+		*out = hit->bias;
+		return 0;
+	}
+	if (mb_walk(&st, val.mm, cfg, out))
+		return 1;
+	val.bias = *out;
+	bpf_map_update_elem(&gs_modbias, &key, &val, 0);
+	return 0;
+fail:
+	*out = at;
+	return 1;
 }

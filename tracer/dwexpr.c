@@ -94,6 +94,19 @@ static struct gs_ir_expr *pop(struct machine *m)
 	return m->sp > 0 ? m->stack[--m->sp] : NULL;
 }
 
+/* Module vaddr @x as a runtime address: plus the module's load bias when it is PIE. */
+static struct gs_ir_expr *rebase(struct machine *m, struct gs_ir_expr *x)
+{
+	struct gs_ir_prog *p = m->prog;
+
+	if (!m->ctx->pie)
+		return x;
+	if (m->ctx->const_bias)
+		return gs_ir_binop(p, GS_IR_ADD, false, x, gs_ir_const(p, m->ctx->bias));
+	return gs_ir_binop(p, GS_IR_ADD, false, x, m->ctx->bias_expr ? m->ctx->bias_expr :
+			   gs_ir_special(p, GS_IR_SP_BIAS));
+}
+
 static void how_add(struct machine *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -163,15 +176,7 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 			switch (a) {
 			case DW_OP_addr:
 				how_add(m, "addr 0x%" PRIx64 " ", op->n1);
-				x = gs_ir_const(p, op->n1);
-				if (m->ctx->pie && m->ctx->const_bias)
-					x = gs_ir_binop(p, GS_IR_ADD, false, x,
-							gs_ir_const(p, m->ctx->bias));
-				else if (m->ctx->pie)
-					x = gs_ir_binop(p, GS_IR_ADD, false, x, m->ctx->bias_expr ?
-							m->ctx->bias_expr :
-							gs_ir_special(p, GS_IR_SP_BIAS));
-				err = push(m, x);
+				err = push(m, rebase(m, gs_ir_const(p, op->n1)));
 				break;
 			case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u:
 			case DW_OP_const8u: case DW_OP_constu:
@@ -340,8 +345,18 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 				x = pop(m);
 				if (!x)
 					return fail(m, "DWARF expression stack underflow");
+				if (m->ctx->tls_dtv) {
+					/* a shared library: its block through the thread's DTV */
+					how_add(m, "tls(dtv, id at 0x%" PRIx64 ") ",
+						m->ctx->tls_modid_vaddr);
+					err = push(m, gs_ir_binop(p, GS_IR_ADD, false, x,
+						gs_ir_tls_block(p, rebase(m,
+							gs_ir_const(p, m->ctx->tls_modid_vaddr)))));
+					break;
+				}
 				if (!m->ctx->tls_ok)
-					return fail(m, "thread-local storage of a shared library is not readable yet");
+					return fail(m, "%s", m->ctx->tls_why ? m->ctx->tls_why :
+						    "thread-local storage of this module is not readable");
 				how_add(m, "tls ");
 				err = push(m, gs_ir_binop(p, GS_IR_ADD, false, x,
 					gs_ir_binop(p, GS_IR_SUB, false, gs_ir_special(p, GS_IR_SP_TP),

@@ -45,12 +45,14 @@ struct gs_dwctx {
 	bool pie;		/* ET_DYN: DW_OP_addr needs the load bias */
 	/*
 	 * With pie: add this constant bias (another module's, from /proc/PID/maps) instead
-	 * of GS_IR_SP_BIAS (which only knows the probed module's).
+	 * of GS_IR_SP_BIAS (which only knows the probed module's). The same applies to
+	 * the TLS module id's slot (tls_dtv).
 	 */
 	bool const_bias;
 	uint64_t bias;
 	/* With pie and no const_bias: this expression instead of GS_IR_SP_BIAS (a return
-	 * probe reads the bias its entry probe saved). */
+	 * probe reads the bias its entry probe saved; another module's in -t mode is a
+	 * GS_IR_MOD_BIAS). */
 	struct gs_ir_expr *bias_expr;
 	/*
 	 * DW_OP_form_tls_address: the probed module's TLS block starts tls_off bytes
@@ -58,6 +60,15 @@ struct gs_dwctx {
 	 */
 	bool tls_ok;
 	uint64_t tls_off;
+	const char *tls_why;	/* without tls_ok or tls_dtv: why TLS is not readable */
+	/*
+	 * DW_OP_form_tls_address in a shared library: the block is dtv[id] of the
+	 * running thread (GS_IR_TLS_BLOCK), with the module id ld.so stores at module
+	 * vaddr tls_modid_vaddr (its R_X86_64_DTPMOD64 GOT slot), rebased like
+	 * DW_OP_addr.
+	 */
+	bool tls_dtv;
+	uint64_t tls_modid_vaddr;
 	/*
 	 * DW_OP_entry_value(DW_OP_regN): an expression for register @reg as it was at the
 	 * function's entry (saved there by a hidden probe), or NULL when not possible.

@@ -229,6 +229,25 @@ struct gs_ir_expr *gs_ir_saved_frame(struct gs_ir_prog *p, uint32_t save_key, un
 	return e;
 }
 
+struct gs_ir_expr *gs_ir_mod_bias(struct gs_ir_prog *p, uint64_t dyn_vaddr, uint64_t id_vaddr,
+				  uint64_t id_word)
+{
+	struct gs_ir_expr *e = ir_expr(p, GS_IR_MOD_BIAS);
+
+	e->imm = dyn_vaddr;
+	e->a = gs_ir_const(p, id_vaddr);
+	e->b = gs_ir_const(p, id_word);
+	return e;
+}
+
+struct gs_ir_expr *gs_ir_tls_block(struct gs_ir_prog *p, struct gs_ir_expr *modid_addr)
+{
+	struct gs_ir_expr *e = ir_expr(p, GS_IR_TLS_BLOCK);
+
+	e->a = modid_addr;
+	return e;
+}
+
 struct gs_ir_stmt *gs_ir_stmt_new(struct gs_ir_prog *p, enum gs_ir_stmt_kind kind, uint16_t id,
 				  struct gs_ir_expr *expr, uint32_t len)
 {
@@ -407,6 +426,16 @@ static void dump_expr(struct dbuf *b, const struct gs_ir_expr *e)
 		dump_expr(b, e->a);
 		db_put(b, ")");
 		return;
+	case GS_IR_MOD_BIAS:
+		db_put(b, "(mod_bias dyn=0x%llx id ", (unsigned long long)e->imm);
+		dump_expr(b, e->a);
+		db_put(b, " ");
+		dump_expr(b, e->b);
+		db_put(b, ")");
+		return;
+	case GS_IR_TLS_BLOCK:
+		db_put(b, "(tls_block ");
+		break;
 	default:
 		db_put(b, "(?%u)", e->kind);
 		return;

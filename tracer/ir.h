@@ -60,6 +60,29 @@ enum gs_ir_kind {
 	 * GS_IR_SAVED: NOT_SAVED when there is no such save, or the saved read error.
 	 */
 	GS_IR_SAVED_FRAME,
+	/*
+	 * Any program: the load bias, in the current process, of the module whose
+	 * dynamic section (PT_DYNAMIC) is at module vaddr imm and, when a (a CONST) is
+	 * not 0, whose 8 bytes at module vaddr a (the start of its GNU build-id) equal
+	 * b (a CONST). Found by walking the process's link_map list (r_debug from the
+	 * executable's DT_DEBUG, the executable from the auxiliary vector's AT_PHDR),
+	 * cached per process; see bpf/helpers.c, "Module biases". Sets the error state
+	 * (READ_ERROR) when a read of the walk fails, at that address, or at imm when
+	 * no loaded module matches.
+	 */
+	GS_IR_MOD_BIAS,
+	/*
+	 * Any program: the start of the current thread's TLS block of a module, through
+	 * the thread's DTV (x86-64 glibc: tcb->dtv at %fs:8, 16-byte entries, entry -1
+	 * the length): dtv[m].val with m the module id that ld.so stored at address a
+	 * (a GOT slot the planner found through an R_X86_64_DTPMOD64 relocation). Sets
+	 * the error state (READ_ERROR) on a failed read, and at the DTV entry's address
+	 * when the id is out of range or the entry is -1 or 0: the block is not
+	 * allocated for this thread yet (a dlopen'ed module whose variables the thread
+	 * has not touched). A DTV entry left from a dlclose'd module whose id was reused
+	 * and that the thread has not refreshed would read the old block.
+	 */
+	GS_IR_TLS_BLOCK,
 };
 
 enum gs_ir_special {
@@ -166,6 +189,33 @@ enum gs_ir_stmt_kind {
 	GS_IR_S_BACKTRACE,
 };
 
+/*
+ * The runtime tables behind GS_IR_MOD_BIAS, defined in bpf/helpers.c (linked into
+ * objects that use it): GS_IR_MAP_MODCFG, an ARRAY of one struct gs_ir_modcfg that
+ * the loader fills from the kernel's BTF after loading (all zero: every lookup
+ * fails), and GS_IR_MAP_MODBIAS, an LRU_HASH struct gs_ir_modkey -> struct
+ * gs_ir_modval caching what the walk found.
+ */
+#define GS_IR_MAP_MODCFG	"gs_modcfg"
+#define GS_IR_MAP_MODBIAS	"gs_modbias"
+struct gs_ir_modcfg {
+	uint32_t task_mm;	/* byte offsets: task_struct.mm */
+	uint32_t mm_auxv;	/* mm_struct.saved_auxv */
+	uint32_t task_leader;	/* task_struct.group_leader */
+	uint32_t task_start;	/* task_struct.start_time */
+};
+struct gs_ir_modkey {
+	uint32_t tgid;		/* host tgid */
+	uint32_t reserved;
+	uint64_t dyn_vaddr;	/* GS_IR_MOD_BIAS's imm */
+	uint64_t id_word;	/* and its b */
+};
+struct gs_ir_modval {
+	uint64_t mm;		/* the process's mm_struct and its leader's start time: */
+	uint64_t start;		/* an entry of an exec'ed or reused pid does not match */
+	uint64_t bias;
+};
+
 enum {
 	GS_IR_SAVE_MAX		= 16,	/* values per S_SAVE */
 	GS_IR_SAVE_DEPTH	= 16,	/* nested (recursive) calls saved per thread and key */
@@ -236,6 +286,14 @@ struct gs_ir_expr *gs_ir_saved(struct gs_ir_prog *p, unsigned int index);
 /* GS_IR_SAVED_FRAME: value @index of the frame-keyed S_SAVE under (@save_key, @frame). */
 struct gs_ir_expr *gs_ir_saved_frame(struct gs_ir_prog *p, uint32_t save_key, unsigned int index,
 				     struct gs_ir_expr *frame);
+/*
+ * GS_IR_MOD_BIAS of the module whose dynamic section is at vaddr @dyn_vaddr and whose
+ * 8 bytes at vaddr @id_vaddr are @id_word (@id_vaddr 0: no such check).
+ */
+struct gs_ir_expr *gs_ir_mod_bias(struct gs_ir_prog *p, uint64_t dyn_vaddr, uint64_t id_vaddr,
+				  uint64_t id_word);
+/* GS_IR_TLS_BLOCK: TLS block of the module whose id is stored at runtime address @modid_addr. */
+struct gs_ir_expr *gs_ir_tls_block(struct gs_ir_prog *p, struct gs_ir_expr *modid_addr);
 
 /* Statement constructors return the statement; the caller links it with gs_ir_append. */
 struct gs_ir_stmt *gs_ir_stmt_new(struct gs_ir_prog *p, enum gs_ir_stmt_kind kind, uint16_t id,

@@ -445,6 +445,14 @@ static int resolve_func(const struct gs_script *script, const struct gs_pattern 
 			resolve_func_name(pm, p->func, pcs);
 			continue;
 		}
+		/*
+		 * A library whose load address is not known (-t PATH lists the ones the
+		 * program loads, for their globals): its uprobes would fire in every process
+		 * that maps it, with no pid to filter on, so a wildcard does not reach it;
+		 * naming one of its functions does.
+		 */
+		if (!pm->is_main && !pm->has_bias)
+			continue;
 		if (gs_index_func_glob(pm->idx, p->func, &names, &cnt))
 			continue;
 		for (size_t i = 0; i < cnt; i++)
@@ -680,43 +688,151 @@ static void begin_retprobe(struct pctx *c)
 }
 
 /*
- * Static TLS of an executable, x86-64 variant II: its block ends at the thread
- * pointer, aligned as glibc's _dl_determine_tlsoffset places the first module. A
- * shared library's block offset is only known to the dynamic loader: not supported.
+ * The first R_X86_64_DTPMOD64 slot of @elf that names the module itself: one without
+ * a symbol (local-dynamic), else one whose symbol it defines. ld.so stores the
+ * module's TLS id there. 0 when there is none.
  */
-void plan_tls(struct gs_plan_module *m, struct gs_dwctx *dw)
+static uint64_t find_dtpmod(Elf *elf)
 {
-	if (!m->tls_state) {
-		struct gs_elf *elf = NULL;
-		bool interp = false, found = false;
-		GElf_Phdr tls = { 0 };
-		size_t n = 0;
+	uint64_t best = 0, defined = 0;
+	Elf_Scn *scn = NULL;
 
-		m->tls_state = 1;
-		if (!gs_elf_open(m->path, &elf) && !elf_getphdrnum(gs_elf_handle(elf), &n)) {
-			for (size_t i = 0; i < n; i++) {
-				GElf_Phdr ph;
+	while ((scn = elf_nextscn(elf, scn)) && !best) {
+		GElf_Shdr sh, symsh;
+		Elf_Data *d, *syms = NULL;
+		Elf_Scn *symscn;
 
-				if (!gelf_getphdr(gs_elf_handle(elf), i, &ph))
-					continue;
-				interp |= ph.p_type == PT_INTERP;
-				if (ph.p_type == PT_TLS) {
-					tls = ph;
-					found = true;
-				}
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		symscn = elf_getscn(elf, sh.sh_link);
+		if (symscn && gelf_getshdr(symscn, &symsh))
+			syms = elf_getdata(symscn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+
+			if (!gelf_getrela(d, (int)i, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_DTPMOD64)
+				continue;
+			if (GELF_R_SYM(r.r_info) == 0) {
+				best = r.r_offset;
+				break;
 			}
-		}
-		gs_elf_close(elf);
-		if (found && (interp || (m->info && m->info->elf_type == ET_EXEC))) {
-			uint64_t align = tls.p_align ? tls.p_align : 1;
-			uint64_t first = (0 - (tls.p_vaddr & (align - 1))) & (align - 1);
-
-			m->tls_off = ((tls.p_memsz - first + align - 1) & ~(align - 1)) + first;
-			m->tls_state = 2;
+			if (!defined && syms && gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) &&
+			    sym.st_shndx != SHN_UNDEF)
+				defined = r.r_offset;
 		}
 	}
-	dw->tls_ok = m->tls_state == 2;
-	dw->tls_off = m->tls_off;
+	return best ? best : defined;
+}
+
+/*
+ * The module vaddr of the GNU build-id's bytes (in a PT_NOTE segment, which is loaded)
+ * and their first 8 as a little-endian word; false when there is none that long.
+ */
+static bool find_build_id(Elf *e, const GElf_Phdr *ph, uint64_t *vaddr_ret, uint64_t *word_ret)
+{
+	Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_NHDR);
+	size_t off = 0, name_off, desc_off, next;
+	GElf_Nhdr nh;
+
+	while (d && (next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && nh.n_descsz >= 8 &&
+		    !memcmp((const char *)d->d_buf + name_off, "GNU", 4)) {
+			*vaddr_ret = ph->p_vaddr + desc_off;
+			*word_ret = 0;
+			for (int i = 7; i >= 0; i--)
+				*word_ret = *word_ret << 8 | ((const uint8_t *)d->d_buf)[desc_off + i];
+			return true;
+		}
+		off = next;
+	}
+	return false;
+}
+
+/*
+ * What the planner needs from a module's ELF file beyond the index, read once: its
+ * PT_DYNAMIC vaddr (which identifies it in a process's link_map list, for
+ * GS_IR_MOD_BIAS) and how to find its TLS block.
+ *
+ * TLS. An executable's block is static, x86-64 variant II: it ends at the thread
+ * pointer, aligned as glibc's _dl_determine_tlsoffset places the first module. A
+ * shared library's offset in static TLS (l_tls_offset) is private to ld.so and per
+ * process, so its block is found through the thread's DTV instead: dtv[module id],
+ * with the id read at run time from the GOT slot ld.so filled for one of the
+ * library's R_X86_64_DTPMOD64 relocations. Only public ABI is used (the DTV layout
+ * is glibc's x86-64 tcbhead_t and dtv_t, unchanged since 2.26 and 16-byte entries
+ * before that); link_map's glibc-internal l_tls_offset/l_tls_modid would need
+ * ld.so's DWARF, which may be missing. A library reached only through
+ * initial-exec or TLS-descriptor relocations has no such slot: refused.
+ */
+struct plan_modelf *plan_modelf(struct pctx *c, struct gs_plan_module *m)
+{
+	struct plan_modelf *me = NULL;
+	struct gs_elf *elf = NULL;
+	bool interp = false, found = false;
+	GElf_Phdr tls = { 0 };
+	size_t n = 0;
+	Elf *e;
+
+	for (size_t i = 0; c->elfs && i < c->nmods; i++)
+		if (&c->mods[i] == m)
+			me = &c->elfs[i];
+	if (!me)
+		return NULL;
+	if (me->read)
+		return me;
+	me->read = true;
+	if (gs_elf_open(m->path, &elf) || elf_getphdrnum(gs_elf_handle(elf), &n))
+		goto out;
+	e = gs_elf_handle(elf);
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph))
+			continue;
+		interp |= ph.p_type == PT_INTERP;
+		if (ph.p_type == PT_TLS) {
+			tls = ph;
+			found = true;
+		}
+		if (ph.p_type == PT_DYNAMIC) {
+			me->has_dyn = true;
+			me->dyn_vaddr = ph.p_vaddr;
+		}
+		if (ph.p_type == PT_NOTE && !me->id_vaddr)
+			find_build_id(e, &ph, &me->id_vaddr, &me->id_word);
+	}
+	if (!found) {
+		me->tls_why = "the module has no TLS segment";
+	} else if (interp || (m->info && m->info->elf_type == ET_EXEC)) {
+		uint64_t align = tls.p_align ? tls.p_align : 1;
+		uint64_t first = (0 - (tls.p_vaddr & (align - 1))) & (align - 1);
+
+		me->tls_off = ((tls.p_memsz - first + align - 1) & ~(align - 1)) + first;
+		me->tls_static = true;
+	} else {
+		me->tls_modid_vaddr = find_dtpmod(e);
+		me->tls_dtv = me->tls_modid_vaddr != 0;
+		if (!me->tls_dtv)
+			me->tls_why = "thread-local storage of a shared library without an R_X86_64_DTPMOD64 relocation (initial-exec or TLS descriptors) is not readable";
+	}
+out:
+	gs_elf_close(elf);
+	if (!me->has_dyn && !me->tls_why)
+		me->tls_why = "cannot read the module's program headers";
+	return me;
+}
+
+void plan_tls(struct pctx *c, struct gs_plan_module *m, struct gs_dwctx *dw)
+{
+	struct plan_modelf *me = plan_modelf(c, m);
+
+	dw->tls_ok = me && me->tls_static;
+	dw->tls_off = me ? me->tls_off : 0;
+	dw->tls_dtv = me && me->tls_dtv;
+	dw->tls_modid_vaddr = me ? me->tls_modid_vaddr : 0;
+	dw->tls_why = me ? me->tls_why : NULL;
 }
 
 /*
@@ -792,7 +908,7 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 	c->nev = 0;
 	c->dw.entry_reg = plan_entry_reg;
 	c->dw.entry_arg = c;
-	plan_tls(c->mod, &c->dw);
+	plan_tls(c, c->mod, &c->dw);
 	if (c->mod->idx && !gs_index_scope_chain(c->mod->idx, pr->vaddr, c->chain, MAX_CHAIN, &n)) {
 		c->nchain = n;
 		c->dw.frame_base = &c->chain[n - 1]->frame_base;
@@ -985,6 +1101,11 @@ int gs_plan_build(const struct gs_script *script, struct gs_plan_module *mods, s
 
 	if (!plan)
 		return -ENOMEM;
+	c.elfs = calloc(nmods ? nmods : 1, sizeof(*c.elfs));
+	if (!c.elfs) {
+		free(plan);
+		return -ENOMEM;
+	}
 	c.opts = opts ? opts : &defaults;
 	plan->script = script;
 	plan->mods = mods;
@@ -1031,6 +1152,7 @@ int gs_plan_build(const struct gs_script *script, struct gs_plan_module *mods, s
 	}
 	if (c.insn_fd >= 0)
 		close(c.insn_fd);
+	free(c.elfs);
 	if (!err)
 		err = add_hidden(plan, pending, npending, &next_id);
 	for (size_t i = 0; i < npending; i++)

@@ -223,14 +223,24 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 	out->name = var->name;
 	if (owner != c->mod) {
 		dw.pie = owner->info && owner->info->elf_type == ET_DYN;
-		if (dw.pie && !owner->has_bias)
-			return plan_err(c, span, "'%s' is in '%s', whose load address is only known with -p PID",
-				    var->name, owner->path);
-		dw.const_bias = true;
+		dw.const_bias = owner->has_bias;
 		dw.bias = owner->bias;
+		dw.bias_expr = NULL;
+		if (dw.pie && !owner->has_bias) {
+			/*
+			 * -t mode: where this process mapped the other module is found at
+			 * run time, from the dynamic loader's list (GS_IR_MOD_BIAS).
+			 */
+			const struct plan_modelf *me = plan_modelf(c, owner);
+
+			if (!me || !me->has_dyn)
+				return plan_err(c, span, "'%s' is in '%s', which has no dynamic section to find its load address by; try -p PID",
+					    var->name, owner->path);
+			dw.bias_expr = gs_ir_mod_bias(c->ir, me->dyn_vaddr, me->id_vaddr, me->id_word);
+		}
 		dw.frame_base = NULL;
 		dw.entry_reg = NULL;
-		plan_tls(owner, &dw);
+		plan_tls(c, owner, &dw);
 	}
 	/*
 	 * Probing a function's entry (-O0 keeps parameters in stack slots the prologue
@@ -252,7 +262,11 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 	ret = gs_dwexpr_lower(c->ir, &var->loc, &dw, &loc, err, sizeof(err));
 	if (ret)
 		return plan_err(c, span, "cannot read '%s' at 0x%" PRIx64 ": %s", var->name, c->dw.pc, err);
-	gs_strbuf_addf(&c->pr->reads, "    %s: %s\n", var->name, loc.how);
+	if (owner != c->mod && dw.bias_expr)
+		gs_strbuf_addf(&c->pr->reads, "    %s: %s(in '%s', based at its link_map entry)\n",
+			       var->name, loc.how, owner->path);
+	else
+		gs_strbuf_addf(&c->pr->reads, "    %s: %s\n", var->name, loc.how);
 	/*
 	 * At a function's entry only what a location list places there (registers) or a
 	 * global is already right: a single stack-slot location is filled by the prologue.

@@ -94,13 +94,30 @@ struct pctx {
 	bool fn_clone;			/* it is a .constprop/.isra/.part clone */
 	unsigned int ev_regs[GS_IR_SAVE_MAX];
 	size_t nev;
+	/* Per module of mods (same index): ELF facts, read on first use. */
+	struct plan_modelf *elfs;
 	/* The module file the probed instructions are read from (kept open). */
 	const char *insn_path;
 	int insn_fd;
 };
 
-/* Fills @dw's TLS fields for module @m (reads its PT_TLS once). */
-void plan_tls(struct gs_plan_module *m, struct gs_dwctx *dw);
+/* Facts from a module's ELF file, read once per planning (plan.c plan_modelf). */
+struct plan_modelf {
+	bool read;
+	bool has_dyn;
+	uint64_t dyn_vaddr;		/* PT_DYNAMIC: identifies it among loaded modules */
+	uint64_t id_vaddr, id_word;	/* and its build-id's first 8 bytes (id_vaddr 0: none) */
+	bool tls_static;		/* an executable: its block is tls_off below tp */
+	uint64_t tls_off;
+	bool tls_dtv;			/* a library: dtv[id], id at tls_modid_vaddr */
+	uint64_t tls_modid_vaddr;
+	const char *tls_why;		/* neither: why (static text) */
+};
+
+/* @m's ELF facts, or NULL when @m is not one of c->mods. */
+struct plan_modelf *plan_modelf(struct pctx *c, struct gs_plan_module *m);
+/* Fills @dw's TLS fields for module @m. */
+void plan_tls(struct pctx *c, struct gs_plan_module *m, struct gs_dwctx *dw);
 /* dwexpr's entry_reg callback: @arg is the struct pctx. */
 struct gs_ir_expr *plan_entry_reg(void *arg, unsigned int reg);
 

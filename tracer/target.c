@@ -126,17 +126,6 @@ out:
 	return err;
 }
 
-int gs_target_init_file(struct gs_target *t, const char *path)
-{
-	char real[PATH_MAX];
-
-	memset(t, 0, sizeof(*t));
-	t->gate_fd = -1;
-	t->file_mode = true;
-	if (!realpath(path, real))
-		return -errno;
-	return gs_target_add_module(t, real, true);
-}
 
 /* Resolves @name through PATH like execvp would. */
 static int find_program(const char *name, char *buf, size_t len)
@@ -234,6 +223,172 @@ static int add_loader_libs(struct gs_target *t, const char *prog, bool fixed)
 	if (f)
 		fclose(f);
 	waitpid(pid, &status, 0);
+	return err;
+}
+
+/*
+ * -t PATH: application libraries. The program's DT_NEEDED names that its
+ * DT_RUNPATH/DT_RPATH (with $ORIGIN) or the tracer's LD_LIBRARY_PATH finds, and
+ * theirs in turn, become modules without a load address: their globals can be named
+ * (their addresses are found at run time, in each process) and their functions
+ * probed by name. System libraries, found through the loader's default paths, are
+ * left out: indexing libc on the first -t run costs seconds, and running the loader
+ * in list mode (ldd) to learn the exact set costs tens of milliseconds on every run.
+ * The file is parsed by hand (a few preads): no libelf for four tables.
+ */
+enum { NEEDED_MAX = 64, NEEDED_DEPTH = 4, DYNSTR_MAX = 1 << 20 };
+
+struct dyninfo {
+	char *strtab;
+	size_t strsz;
+	uint64_t needed[NEEDED_MAX];
+	size_t nneeded;
+	uint64_t runpath, rpath;	/* strtab offsets, UINT64_MAX when absent */
+};
+
+/* Reads @path's dynamic section into @di (strtab malloc'd). 0 or -errno. */
+static int read_dynamic(const char *path, struct dyninfo *di)
+{
+	unsigned char eh[64], ph[56], dyn[16];
+	uint64_t phoff, dyn_off = 0, dyn_size = 0, strvaddr = 0, stroff = UINT64_MAX;
+	uint16_t phnum, phentsize;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = -ENOEXEC;
+
+	memset(di, 0, sizeof(*di));
+	di->runpath = di->rpath = UINT64_MAX;
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh, "\177ELF", 4) ||
+	    eh[4] != 2 /* ELFCLASS64 */ || eh[5] != 1 /* little endian */)
+		goto out;
+	memcpy(&phoff, eh + 32, 8);
+	memcpy(&phentsize, eh + 54, 2);
+	memcpy(&phnum, eh + 56, 2);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint16_t i = 0; i < phnum && phentsize >= sizeof(ph); i++) {
+			uint32_t type;
+			uint64_t off, vaddr, filesz;
+
+			if (pread(fd, ph, sizeof(ph), (off_t)(phoff + (uint64_t)i * phentsize)) !=
+			    (ssize_t)sizeof(ph))
+				goto out;
+			memcpy(&type, ph, 4);
+			memcpy(&off, ph + 8, 8);
+			memcpy(&vaddr, ph + 16, 8);
+			memcpy(&filesz, ph + 32, 8);
+			if (pass == 0 && type == 2 /* PT_DYNAMIC */) {
+				dyn_off = off;
+				dyn_size = filesz;
+			}
+			if (pass == 1 && type == 1 /* PT_LOAD */ && strvaddr >= vaddr &&
+			    strvaddr - vaddr < filesz)
+				stroff = off + (strvaddr - vaddr);
+		}
+		for (uint64_t o = 0; pass == 0 && o + sizeof(dyn) <= dyn_size; o += sizeof(dyn)) {
+			uint64_t tag, val;
+
+			if (pread(fd, dyn, sizeof(dyn), (off_t)(dyn_off + o)) != (ssize_t)sizeof(dyn))
+				goto out;
+			memcpy(&tag, dyn, 8);
+			memcpy(&val, dyn + 8, 8);
+			if (tag == 0)
+				break;
+			if (tag == 1 /* DT_NEEDED */ && di->nneeded < NEEDED_MAX)
+				di->needed[di->nneeded++] = val;
+			else if (tag == 5 /* DT_STRTAB */)
+				strvaddr = val;
+			else if (tag == 10 /* DT_STRSZ */)
+				di->strsz = val;
+			else if (tag == 29 /* DT_RUNPATH */)
+				di->runpath = val;
+			else if (tag == 15 /* DT_RPATH */)
+				di->rpath = val;
+		}
+	}
+	err = 0;
+	if (!di->nneeded || stroff == UINT64_MAX || !di->strsz || di->strsz > DYNSTR_MAX)
+		goto out;
+	di->strtab = calloc(1, di->strsz + 1);
+	if (!di->strtab || pread(fd, di->strtab, di->strsz, (off_t)stroff) != (ssize_t)di->strsz) {
+		free(di->strtab);
+		di->strtab = NULL;
+	}
+out:
+	close(fd);
+	return err;
+}
+
+/* The string at strtab offset @off, or NULL. */
+static const char *dynstr(const struct dyninfo *di, uint64_t off)
+{
+	return di->strtab && off < di->strsz ? di->strtab + off : NULL;
+}
+
+/* Looks @name up in the ':'-separated @dirs ($ORIGIN = @origin); realpath in @out. */
+static bool find_in_dirs(const char *dirs, const char *origin, const char *name, char *out)
+{
+	for (const char *p = dirs; p && *p;) {
+		size_t dl = strcspn(p, ":");
+		char dir[PATH_MAX], cand[PATH_MAX];
+		int n;
+
+		if (dl >= 7 && !strncmp(p, "$ORIGIN", 7))
+			n = snprintf(dir, sizeof(dir), "%s%.*s", origin, (int)(dl - 7), p + 7);
+		else if (dl >= 9 && !strncmp(p, "${ORIGIN}", 9))
+			n = snprintf(dir, sizeof(dir), "%s%.*s", origin, (int)(dl - 9), p + 9);
+		else
+			n = snprintf(dir, sizeof(dir), "%.*s", (int)dl, p);
+		if (n > 0 && (size_t)n < sizeof(dir) && dl &&
+		    snprintf(cand, sizeof(cand), "%s/%s", dir, name) < (int)sizeof(cand) &&
+		    !access(cand, R_OK) && realpath(cand, out))
+			return true;
+		p += dl + (p[dl] == ':');
+	}
+	return false;
+}
+
+static void add_app_libs(struct gs_target *t, const char *path, int depth)
+{
+	char origin[PATH_MAX], real[PATH_MAX];
+	const char *runpath, *rpath, *slash;
+	struct dyninfo di;
+
+	if (depth > NEEDED_DEPTH || read_dynamic(path, &di))
+		return;
+	slash = strrchr(path, '/');
+	snprintf(origin, sizeof(origin), "%.*s", slash ? (int)(slash - path) : 1,
+		 slash ? path : ".");
+	runpath = dynstr(&di, di.runpath);
+	rpath = runpath ? NULL : dynstr(&di, di.rpath);	/* RUNPATH hides RPATH */
+	for (size_t i = 0; i < di.nneeded; i++) {
+		const char *name = dynstr(&di, di.needed[i]);
+
+		if (!name || strchr(name, '/'))
+			continue;
+		if (!find_in_dirs(rpath, origin, name, real) &&
+		    !find_in_dirs(getenv("LD_LIBRARY_PATH"), origin, name, real) &&
+		    !find_in_dirs(runpath, origin, name, real))
+			continue;
+		if (find_module(t, real) || gs_target_add_module(t, real, false))
+			continue;
+		add_app_libs(t, real, depth + 1);
+	}
+	free(di.strtab);
+}
+
+int gs_target_init_file(struct gs_target *t, const char *path)
+{
+	char real[PATH_MAX];
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->gate_fd = -1;
+	t->file_mode = true;
+	if (!realpath(path, real))
+		return -errno;
+	err = gs_target_add_module(t, real, true);
+	if (!err)
+		add_app_libs(t, real, 0);	/* best effort */
 	return err;
 }
 

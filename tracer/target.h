@@ -39,7 +39,12 @@ struct gs_target {
 
 /* Fills @t for process @pid from /proc/PID/maps. -ESRCH when no such process. */
 int gs_target_init_pid(struct gs_target *t, pid_t pid);
-/* Fills @t for file @path (-t). -ENOENT when the file does not exist. */
+/*
+ * Fills @t for file @path (-t). The application libraries @path needs (DT_NEEDED
+ * found through its DT_RUNPATH/DT_RPATH or $LD_LIBRARY_PATH, not the system's
+ * default directories) come too, by path and without a load address. -ENOENT when
+ * the file does not exist.
+ */
 int gs_target_init_file(struct gs_target *t, const char *path);
 /*
  * Forks @argv[0] (looked up in PATH) stopped before exec: the child waits on a pipe
