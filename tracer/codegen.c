@@ -9,11 +9,13 @@
  *
  *   cookie = bpf_get_attach_cookie(ctx)            the trace id
  *   [pid filter: return unless host tgid matches]
+ *   [body is one `if` without else: return unless its condition holds or fails]
  *   ev = bpf_ringbuf_reserve(&gs_events, SIZE, 0)  SIZE constant, from the layout
  *   if (!ev) { gs_lost[trace id] += 1; return 0; }
  *   header; every slot's record header = 0
  *   statements, each writing its slot at a constant offset
- *   bpf_ringbuf_submit(ev, avail > wakeup_bytes ? FORCE_WAKEUP : NO_WAKEUP)
+ *   bpf_ringbuf_submit(ev, unconsumed data crossed a multiple of wakeup_bytes ?
+ *                          FORCE_WAKEUP : NO_WAKEUP)
  *
  * Why this shape: the ring buffer record is written in place (no 512-byte stack
  * limit, no copy), the size is a constant the verifier accepts, and fixed offsets
@@ -33,7 +35,9 @@
  * read in place by GS_IR_SAVED_FRAME from any program. GS_IR_SP_TP reads the task's
  * thread.fsbase at an offset the loader puts in gs_cfg. S_BACKTRACE calls the CFI
  * unwinder of bpf/helpers.c, compiled to bitcode at build time and linked into the
- * module (LLVMLinkModules2) only when some program needs it.
+ * module (LLVMLinkModules2) only when some program needs it; GS_IR_MOD_BIAS calls
+ * its module bias lookup the same way. GS_IR_TLS_BLOCK is plain loads through the
+ * thread pointer (the DTV).
  *
  * Rejected: building the event on the stack and bpf_ringbuf_output() (512-byte stack,
  * an extra copy); variable-offset packing (every store would need bounds proofs);
@@ -95,7 +99,9 @@ struct cg {
 	bool uses_save;		/* some program has a depth-keyed S_SAVE or SAVED */
 	bool uses_fsave;	/* some program has a frame-keyed S_SAVE or SAVED_FRAME */
 	bool uses_bt;		/* some program has S_BACKTRACE: helpers linked */
+	bool uses_modbias;	/* some program has GS_IR_MOD_BIAS: helpers linked */
 	LLVMValueRef fn_unwind;	/* bpf/helpers.c gs_bt_unwind */
+	LLVMValueRef fn_modbias; /* bpf/helpers.c gs_mod_bias */
 	const struct gs_codegen_opts *o;
 	uint32_t ringbuf_bytes;
 	struct gs_codegen_cfg cfg0;	/* gs_cfg's initial value */
@@ -806,6 +812,101 @@ static LLVMValueRef cg_thread_pointer(struct cg *g)
 	return phi;
 }
 
+/*
+ * GS_IR_MOD_BIAS: bpf/helpers.c gs_mod_bias(dyn vaddr, id vaddr, id word, &out)
+ * returns 0 with the bias in out, or 1 with the address to report in out (raised
+ * as a read error).
+ */
+static LLVMValueRef cg_mod_bias(struct cg *g, const struct gs_ir_expr *e)
+{
+	LLVMBasicBlockRef bad = cg_block(g, "mb.bad"), ok = cg_block(g, "mb.ok");
+	LLVMBasicBlockRef join = cg_block(g, "mb.j");
+	LLVMValueRef args[4], r, v, phi, vals[2];
+	LLVMBasicBlockRef bbs[2];
+
+	if (!g->fn_modbias) {
+		cg_fail(g, -EIO, "the BPF helpers lack gs_mod_bias");
+		return NULL;
+	}
+	if (!e->a || !e->b || e->a->kind != GS_IR_CONST || e->b->kind != GS_IR_CONST) {
+		cg_fail(g, -EINVAL, "mod_bias needs constant build-id operands");
+		return NULL;
+	}
+	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
+	args[0] = c64(g, e->imm);
+	args[1] = c64(g, e->a->imm);
+	args[2] = c64(g, e->b->imm);
+	args[3] = g->tmp;
+	r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->fn_modbias), g->fn_modbias, args, 4, "");
+	v = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, r, c64(g, 0), ""), bad, ok);
+
+	LLVMPositionBuilderAtEnd(g->b, bad);
+	cg_err_raise(g, v);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, ok);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, "bias");
+	vals[0] = c64(g, 0); bbs[0] = bad;
+	vals[1] = v; bbs[1] = ok;
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
+/*
+ * GS_IR_TLS_BLOCK: dtv = *(tp + 8); id = *a; the id must be 1..dtv[-1].counter and
+ * dtv[id].val neither TLS_DTV_UNALLOCATED (-1) nor 0; else a read error at &dtv[id].
+ */
+static LLVMValueRef cg_tls_block(struct cg *g, const struct gs_ir_expr *e)
+{
+	LLVMBasicBlockRef bad = cg_block(g, "tls.bad"), rd = cg_block(g, "tls.rd");
+	LLVMBasicBlockRef unal = cg_block(g, "tls.unal"), ok = cg_block(g, "tls.ok");
+	LLVMBasicBlockRef join = cg_block(g, "tls.j");
+	LLVMValueRef a, tp, dtv, id, cnt, slot, out_of_range, v, phi, vals[3];
+	LLVMBasicBlockRef bbs[3];
+
+	a = cg_expr(g, e->a);
+	if (!a)
+		return NULL;
+	tp = cg_thread_pointer(g);
+	dtv = cg_load(g, LLVMBuildAdd(g->b, tp, c64(g, 8), ""), 8, false);
+	id = cg_load(g, a, 8, false);
+	cnt = cg_load(g, LLVMBuildSub(g->b, dtv, c64(g, 16), ""), 8, false);
+	slot = LLVMBuildAdd(g->b, dtv, LLVMBuildShl(g->b, id, c64(g, 4), ""), "");
+	out_of_range = LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, id, c64(g, 0), ""),
+				   LLVMBuildICmp(g->b, LLVMIntUGT, id, cnt, ""), "");
+	LLVMBuildCondBr(g->b, out_of_range, bad, rd);
+
+	LLVMPositionBuilderAtEnd(g->b, bad);
+	cg_err_raise(g, slot);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, rd);
+	v = cg_load(g, slot, 8, false);
+	/* -1: TLS_DTV_UNALLOCATED; 0: an entry this thread's DTV has not caught up with */
+	LLVMBuildCondBr(g->b, LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, v, c64(g, UINT64_MAX), ""),
+					  LLVMBuildICmp(g->b, LLVMIntEQ, v, c64(g, 0), ""), ""),
+			unal, ok);
+
+	LLVMPositionBuilderAtEnd(g->b, unal);
+	cg_err_raise(g, slot);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, ok);
+	LLVMBuildBr(g->b, join);
+
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, "tls");
+	vals[0] = c64(g, 0); bbs[0] = bad;
+	vals[1] = c64(g, 0); bbs[1] = unal;
+	vals[2] = v; bbs[2] = ok;
+	LLVMAddIncoming(phi, vals, bbs, 3);
+	return phi;
+}
+
 static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
 {
 	switch (e->op) {
@@ -998,6 +1099,10 @@ static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e)
 		return cg_saved(g, e);
 	case GS_IR_SAVED_FRAME:
 		return cg_saved_frame(g, e);
+	case GS_IR_MOD_BIAS:
+		return cg_mod_bias(g, e);
+	case GS_IR_TLS_BLOCK:
+		return cg_tls_block(g, e);
 	default:
 		cg_fail(g, -EINVAL, "unknown expression kind %u", e->kind);
 		return NULL;
@@ -1537,15 +1642,26 @@ static void cg_fn_header(struct cg *g)
 		cg_store64(g, g->lo.slots[i].off, c64(g, 0));
 }
 
+/*
+ * Wakeups are batched: the reader is woken only by the submit whose record takes the
+ * unconsumed data across a multiple of wakeup_bytes (avail counts this record, which
+ * occupies rec bytes of the ring with its 8-byte header), else it finds the data at its
+ * poll timeout. Waking on every submit above the threshold instead costs an irq_work
+ * (an IPI in a VM) per event for as long as the reader is draining a backlog.
+ */
 static void cg_fn_submit(struct cg *g)
 {
-	LLVMValueRef args[2], avail, force;
+	LLVMValueRef args[2], avail, before, w, force;
+	uint64_t rec = (g->lo.reserve + 8 + 7) & ~7ull;
 
 	LLVMPositionBuilderAtEnd(g->b, g->exit_bb);
 	args[0] = g->map_events;
 	args[1] = c64(g, BPF_RB_AVAIL_DATA);
 	avail = cg_helper(g, BPF_FUNC_ringbuf_query, args, 2);
-	force = LLVMBuildICmp(g->b, LLVMIntUGT, avail, cg_cfg(g, CFG_WAKEUP), "");
+	before = LLVMBuildSub(g->b, avail, c64(g, rec), "");
+	w = cg_cfg(g, CFG_WAKEUP);
+	force = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildUDiv(g->b, avail, w, ""),
+			      LLVMBuildUDiv(g->b, before, w, ""), "");
 	args[0] = g->ev;
 	args[1] = LLVMBuildSelect(g->b, force, c64(g, BPF_RB_FORCE_WAKEUP),
 				  c64(g, BPF_RB_NO_WAKEUP), "");
@@ -1561,7 +1677,8 @@ enum {
 	F_SAVE_FRAME	= 1u << 2,	/* S_SAVE with frame */
 	F_SAVED_FRAME	= 1u << 3,	/* GS_IR_SAVED_FRAME */
 	F_BT		= 1u << 4,	/* S_BACKTRACE */
-	F_TP		= 1u << 5,	/* GS_IR_SP_TP */
+	F_TP		= 1u << 5,	/* GS_IR_SP_TP, GS_IR_TLS_BLOCK */
+	F_MODBIAS	= 1u << 6,	/* GS_IR_MOD_BIAS */
 };
 
 static unsigned expr_features(const struct gs_ir_expr *e)
@@ -1573,8 +1690,11 @@ static unsigned expr_features(const struct gs_ir_expr *e)
 			f |= F_SAVED;
 		else if (e->kind == GS_IR_SAVED_FRAME)
 			f |= F_SAVED_FRAME;
-		else if (e->kind == GS_IR_SPECIAL && e->op == GS_IR_SP_TP)
+		else if ((e->kind == GS_IR_SPECIAL && e->op == GS_IR_SP_TP) ||
+			 e->kind == GS_IR_TLS_BLOCK)
 			f |= F_TP;
+		else if (e->kind == GS_IR_MOD_BIAS)
+			f |= F_MODBIAS;
 		f |= expr_features(e->a) | expr_features(e->b);
 	}
 	return f;
@@ -1598,15 +1718,46 @@ static unsigned body_features(const struct gs_ir_stmt *s)
 	return f;
 }
 
-/* A program whose top level is only S_SAVE statements reserves no event. */
+/* A program whose top level is empty or only S_SAVE statements reserves no event. */
 static bool body_only_saves(const struct gs_ir_stmt *s)
 {
 	if (!s)
-		return false;
+		return true;	/* an empty body prints nothing either */
 	for (; s; s = s->next)
 		if (s->kind != GS_IR_S_SAVE)
 			return false;
 	return true;
+}
+
+/*
+ * A body that is one `if` without else (a filter) prints nothing when its condition is
+ * false: test it before reserving, so that a hit the filter rejects costs no ring
+ * buffer traffic, no event for the reader to discard and no wakeup. When it holds, or
+ * fails to evaluate (the event must carry the ExprError), the body runs as usual and
+ * tests it again.
+ */
+static bool body_is_filter(const struct gs_ir_stmt *s)
+{
+	return s && !s->next && s->kind == GS_IR_S_IF && !s->else_body;
+}
+
+static int cg_fn_prefilter(struct cg *g, const struct gs_ir_expr *cond)
+{
+	LLVMBasicBlockRef drop = cg_block(g, "filter.drop"), keep = cg_block(g, "filter.keep");
+	LLVMValueRef c, pass;
+
+	cg_err_clear(g);
+	c = cg_expr(g, cond);
+	if (!c)
+		return g->failed;
+	pass = LLVMBuildOr(g->b, cg_err_set(g), LLVMBuildICmp(g->b, LLVMIntNE, c, c64(g, 0), ""),
+			   "");
+	LLVMBuildCondBr(g->b, pass, keep, drop);
+	LLVMPositionBuilderAtEnd(g->b, drop);
+	cg_fn_saved_release(g);
+	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
+	LLVMPositionBuilderAtEnd(g->b, keep);
+	return 0;
 }
 
 static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
@@ -1694,6 +1845,11 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 	}
 	if (prog->retprobe && (body_features(prog->body) & F_SAVED))
 		cg_fn_saved_lookup(g);
+	if (body_is_filter(prog->body)) {
+		ret = cg_fn_prefilter(g, prog->body->expr);
+		if (ret)
+			return ret;
+	}
 	args[0] = g->map_events;
 	args[1] = c64(g, g->lo.reserve);
 	args[2] = c64(g, 0);
@@ -1760,8 +1916,26 @@ extern const char gs_bpf_helpers_bc[], gs_bpf_helpers_bc_end[];
 
 /*
  * Links the BPF-side C helpers into the (still empty) module and makes the unwinder
- * internal and always inlined, so that it is verified as part of each calling program.
+ * and the module bias lookup internal and always inlined, so that they are verified
+ * as part of each calling program; the one no program calls is dropped at O2, and
+ * with it the (static) maps only it uses.
  */
+static const struct {
+	const char *name;
+	bool for_bt;		/* the unwinder's, else the module bias lookup's */
+} helper_maps[] = {
+	{ GS_CODEGEN_MAP_UW_RANGES, true }, { GS_CODEGEN_MAP_UW_ROWS, true },
+	{ GS_CODEGEN_MAP_UW_ENTS, true }, { GS_IR_MAP_MODCFG, false }, { GS_IR_MAP_MODBIAS, false },
+};
+
+static void cg_helper_inline(struct cg *g, LLVMValueRef fn)
+{
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(g->ctx,
+					LLVMGetEnumAttributeKindForName("alwaysinline", 12), 0));
+}
+
 static int cg_link_helpers(struct cg *g)
 {
 	LLVMMemoryBufferRef buf;
@@ -1777,6 +1951,15 @@ static int cg_link_helpers(struct cg *g)
 	LLVMDisposeMemoryBuffer(buf);
 	if (LLVMLinkModules2(g->mod, src))
 		return cg_fail(g, -EIO, "cannot link the BPF helpers: %s", g->diag);
+	g->fn_modbias = LLVMGetNamedFunction(g->mod, "gs_mod_bias");
+	if (g->fn_modbias)
+		cg_helper_inline(g, g->fn_modbias);
+	for (size_t i = 0; i < sizeof(helper_maps) / sizeof(helper_maps[0]); i++) {
+		LLVMValueRef m = LLVMGetNamedGlobal(g->mod, helper_maps[i].name);
+
+		if (m && !(helper_maps[i].for_bt ? g->uses_bt : g->uses_modbias))
+			LLVMSetLinkage(m, LLVMInternalLinkage);	/* unused: dropped at O2 */
+	}
 	g->fn_unwind = LLVMGetNamedFunction(g->mod, "gs_bt_unwind");
 	if (!g->fn_unwind)
 		return cg_fail(g, -EIO, "the BPF helpers lack gs_bt_unwind");
@@ -1891,11 +2074,12 @@ int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 		g.uses_save |= !!(f & (F_SAVE_DEPTH | F_SAVED));
 		g.uses_fsave |= !!(f & (F_SAVE_FRAME | F_SAVED_FRAME));
 		g.uses_bt |= !!(f & F_BT);
+		g.uses_modbias |= !!(f & F_MODBIAS);
 		/* The loader replaces the marker with the running kernel's offset. */
 		if (f & F_TP)
 			g.cfg0.fsbase_off = GS_CODEGEN_FSBASE_UNSET;
 	}
-	if (g.uses_bt)
+	if (g.uses_bt || g.uses_modbias)
 		ret = cg_link_helpers(&g);
 	cg_module_debug(&g);
 	cg_module_globals(&g);

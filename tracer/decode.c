@@ -15,25 +15,48 @@ struct rec_ref {
 	const uint8_t *data;
 };
 
-static void push_line(struct gs_decode_lines *l, char *s)
+/*
+ * Lines are appended to one text buffer; offs[] remembers where each starts and the
+ * pointers in lines[] are set once the event is done (the buffer may move meanwhile).
+ */
+static struct gs_strbuf *line_begin(struct gs_decode_lines *l)
 {
 	if (l->cnt == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
-		char **n = realloc(l->lines, cap * sizeof(*n));
+		char **n = reallocarray(l->lines, cap, sizeof(*n));
+		size_t *o;
 
 		if (!n)
 			abort();
 		l->lines = n;
+		o = reallocarray(l->offs, cap, sizeof(*o));
+		if (!o)
+			abort();
+		l->offs = o;
 		l->cap = cap;
 	}
-	l->lines[l->cnt++] = s;
+	l->offs[l->cnt] = l->text.len;
+	return &l->text;
+}
+
+static void line_end(struct gs_decode_lines *l)
+{
+	gs_strbuf_addc(&l->text, '\0');
+	l->cnt++;
+}
+
+static void push_line(struct gs_decode_lines *l, const char *s)
+{
+	gs_strbuf_adds(line_begin(l), s);
+	line_end(l);
 }
 
 void gs_decode_lines_deinit(struct gs_decode_lines *l)
 {
-	for (size_t i = 0; i < l->cnt; i++)
-		free(l->lines[i]);
 	free(l->lines);
+	free(l->offs);
+	free(l->recs);
+	gs_strbuf_deinit(&l->text);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -71,10 +94,23 @@ static bool rec_failed(const struct rec_ref *r, struct gs_strbuf *out)
 	}
 }
 
+/* "xx xx xx": built in a local buffer a chunk at a time, not one printf per byte. */
 static void hex_bytes(const uint8_t *p, size_t n, bool upper, struct gs_strbuf *out)
 {
-	for (size_t i = 0; i < n; i++)
-		gs_strbuf_addf(out, upper ? "%s%02X" : "%s%02x", i ? " " : "", p[i]);
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char buf[3 * 64];
+
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+
+		for (; i < n && k + 3 <= sizeof(buf); i++) {
+			if (i)
+				buf[k++] = ' ';
+			buf[k++] = digits[p[i] >> 4];
+			buf[k++] = digits[p[i] & 15];
+		}
+		gs_strbuf_add(out, buf, k);
+	}
 }
 
 static void ascii_bytes(const uint8_t *p, size_t n, struct gs_strbuf *out)
@@ -167,11 +203,7 @@ static void render_arg(const struct gs_plan_arg *a, const struct rec_ref *recs, 
 		}
 		break;
 	case GS_ARG_INT:
-		v = rec_u64(r);
-		if (a->int_signed)
-			gs_strbuf_addf(out, "%" PRId64, (int64_t)v);
-		else
-			gs_strbuf_addf(out, "%" PRIu64, v);
+		gs_render_dec(rec_u64(r), a->int_signed, out);
 		break;
 	case GS_ARG_BOOL:
 		gs_strbuf_adds(out, rec_u64(r) ? "true" : "false");
@@ -202,31 +234,47 @@ static void render_arg(const struct gs_plan_arg *a, const struct rec_ref *recs, 
 	}
 }
 
-static char *render_print(const struct gs_plan_print *pp, const struct rec_ref *recs, size_t nrecs)
+static void render_print(const struct gs_plan_print *pp, const struct rec_ref *recs, size_t nrecs,
+			 struct gs_strbuf *sb)
 {
 	const struct gs_stmt *s = pp->stmt;
-	struct gs_strbuf sb;
 
-	gs_strbuf_init(&sb);
 	if (s->kind == GS_S_PRINT_EXPR) {
-		gs_strbuf_addf(&sb, "%s = ", s->expr_text);
-		render_arg(&pp->args[0], recs, nrecs, &sb);
-		return gs_strbuf_detach(&sb);
+		gs_strbuf_adds(sb, s->expr_text);
+		gs_strbuf_add(sb, " = ", 3);
+		render_arg(&pp->args[0], recs, nrecs, sb);
+		return;
 	}
 	for (size_t i = 0; i < s->part_cnt; i++) {
 		const struct gs_fmt_part *p = &s->parts[i];
 
 		if (p->conv == GS_FMT_LIT)
-			gs_strbuf_add(&sb, p->text, p->text_len);
+			gs_strbuf_add(sb, p->text, p->text_len);
 		else if (p->arg < pp->nargs)
-			render_arg(&pp->args[p->arg], recs, nrecs, &sb);
+			render_arg(&pp->args[p->arg], recs, nrecs, sb);
 	}
-	return gs_strbuf_detach(&sb);
 }
+
+/* Frames come from the symbolizer as malloc'd lines; kept until the count is known. */
+struct frame_list {
+	char **lines;
+	size_t cnt, cap;
+};
 
 static void emit_line(void *ctx, char *line)
 {
-	push_line(ctx, line);
+	struct frame_list *f = ctx;
+
+	if (f->cnt == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		char **n = reallocarray(f->lines, cap, sizeof(*n));
+
+		if (!n)
+			abort();
+		f->lines = n;
+		f->cap = cap;
+	}
+	f->lines[f->cnt++] = line;
 }
 
 static const char *bt_status_text(uint8_t status)
@@ -247,16 +295,15 @@ static void render_backtrace(const struct gs_probe *pr, const struct gs_stmt *st
 			     const struct rec_ref *r, uint32_t max, struct gs_decode_lines *out)
 {
 	struct gs_frame_opts fo = { .noinline = st->bt_noinline, .raw = st->bt_raw };
-	struct gs_decode_lines frames = { 0 };
+	struct frame_list frames = { 0 };
+	struct gs_strbuf *sb = line_begin(out);
 	struct gs_bt_hdr bh;
 	unsigned int no = 0;
-	struct gs_strbuf sb;
 
-	gs_strbuf_init(&sb);
 	if (r->hdr->status != GS_REC_OK || r->hdr->len < sizeof(bh)) {
-		gs_strbuf_adds(&sb, "backtrace: ");
-		rec_failed(r, &sb);
-		push_line(out, gs_strbuf_detach(&sb));
+		gs_strbuf_adds(sb, "backtrace: ");
+		rec_failed(r, sb);
+		line_end(out);
 		return;
 	}
 	memcpy(&bh, r->data, sizeof(bh));
@@ -266,11 +313,28 @@ static void render_backtrace(const struct gs_probe *pr, const struct gs_stmt *st
 		memcpy(&pc, r->data + sizeof(bh) + i * 8, 8);
 		gs_symbolize_pc(pr->plan, pc, i > 0, &fo, &no, emit_line, &frames);
 	}
-	gs_strbuf_addf(&sb, "backtrace: %s, %u frames (max %u)", bt_status_text(bh.status), no, max);
-	push_line(out, gs_strbuf_detach(&sb));
-	for (size_t i = 0; i < frames.cnt; i++)
+	gs_strbuf_addf(sb, "backtrace: %s, %u frames (max %u)", bt_status_text(bh.status), no, max);
+	line_end(out);
+	for (size_t i = 0; i < frames.cnt; i++) {
 		push_line(out, frames.lines[i]);
+		free(frames.lines[i]);
+	}
 	free(frames.lines);
+}
+
+/* The record table of an event: reused scratch, cleared for this probe's ids. */
+static struct rec_ref *recs_table(struct gs_decode_lines *l, size_t nrecs)
+{
+	if (nrecs > l->recs_cap) {
+		struct rec_ref *n = reallocarray(l->recs, nrecs, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		l->recs = n;
+		l->recs_cap = nrecs;
+	}
+	memset(l->recs, 0, nrecs * sizeof(struct rec_ref));
+	return l->recs;
 }
 
 int gs_decode_event(const struct gs_probe *pr, const struct gs_event_slot *slots, size_t nslots,
@@ -280,9 +344,11 @@ int gs_decode_event(const struct gs_probe *pr, const struct gs_event_slot *slots
 	size_t nrecs = (size_t)pr->nrecs + 1;
 	struct rec_ref *recs;
 
+	out->cnt = 0;
+	gs_strbuf_reset(&out->text);
 	if (len < sizeof(struct gs_event_hdr))
 		return -EINVAL;
-	recs = calloc(nrecs, sizeof(*recs));
+	recs = recs_table(out, nrecs);
 	if (!recs)
 		return -ENOMEM;
 	/* Pass 1: where each record that was written is. */
@@ -303,27 +369,28 @@ int gs_decode_event(const struct gs_probe *pr, const struct gs_event_slot *slots
 	for (size_t i = 0; i < nslots; i++) {
 		uint16_t id = slots[i].id;
 		const struct gs_plan_rec *pr_rec;
-		struct gs_strbuf sb;
 
 		if (!id || id >= nrecs || !recs[id].hdr)
 			continue;
 		pr_rec = &pr->recs[id];
 		if (pr_rec->role == GS_ROLE_PRINT) {
-			push_line(out, render_print(pr_rec->print, recs, nrecs));
+			render_print(pr_rec->print, recs, nrecs, line_begin(out));
+			line_end(out);
 		} else if (pr_rec->role == GS_ROLE_BACKTRACE) {
 			render_backtrace(pr, pr_rec->stmt, &recs[id], slots[i].cap > 8 ?
 					 (slots[i].cap - 8) / 8 : 0, out);
 		} else if (pr_rec->role == GS_ROLE_EXPR_ERROR && recs[id].hdr->status != GS_REC_OK) {
-			gs_strbuf_init(&sb);
-			gs_strbuf_addf(&sb, "ExprError: %s (%s at 0x%" PRIx64 ")", pr_rec->text,
+			gs_strbuf_addf(line_begin(out), "ExprError: %s (%s at 0x%" PRIx64 ")",
+				       pr_rec->text,
 				       recs[id].hdr->status == GS_REC_NULL_DEREF ?
 				       "null pointer dereference" :
 				       recs[id].hdr->status == GS_REC_NOT_SAVED ?
 				       "entry value not saved" : "read error",
 				       rec_u64(&recs[id]));
-			push_line(out, gs_strbuf_detach(&sb));
+			line_end(out);
 		}
 	}
-	free(recs);
+	for (size_t i = 0; i < out->cnt; i++)
+		out->lines[i] = out->text.buf + out->offs[i];
 	return 0;
 }

@@ -1,31 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Loads generated BPF objects with libbpf 1.1, attaches uprobes, polls the ring buffer.
+ * Loads generated BPF objects, attaches uprobes, polls the ring buffer.
+ *
+ * Loading: objects go through our own minimal ELF loader (below: create the maps
+ * the object declares, relocate, one BPF_PROG_LOAD per program), which skips
+ * libbpf's object parsing and kernel feature probes; an object it does not
+ * understand falls back to libbpf 1.1's bpf_object path. The ring buffer map, the
+ * slowest object to create (the kernel allocates and maps all its pages), can be
+ * created ahead, on a thread started by gs_loader_warm_up() while the caller parses
+ * and plans.
  *
  * uprobe_multi (kernel 6.6, attach type 48) is newer than libbpf 1.1 and Debian 12's
  * uapi headers, so the link is created with a raw bpf(BPF_LINK_CREATE) using our own
  * copy of the attr layout (checked against the kernel's union bpf_attr, link_create:
  * prog_fd@0 target_fd@4 attach_type@8 flags@12, then uprobe_multi path@16
  * offsets@24 ref_ctr_offsets@32 cookies@40 cnt@48 flags@52 pid@56). Programs must be
- * loaded with that expected attach type, so the choice is made at open time.
+ * loaded with that expected attach type, so the choice is made at open time. Single
+ * uprobes are perf events of the "uprobe" PMU with a BPF_PERF_EVENT link.
  *
  * Why multi: detaching a perf-event uprobe costs ~125 ms here (serialised), so 200 of
  * them take 25 s to remove; one multi link per (program, file, pid) detaches in
- * ~40 ms whatever the count.
+ * ~20-40 ms whatever the count. Each link's removal waits for RCU grace periods in
+ * the kernel, so gs_loader_detach() closes links on several threads at once: the
+ * waits overlap instead of adding up.
  *
  * Objects that read the thread pointer (GS_IR_SP_TP) get the offset of
  * task_struct.thread.fsbase in gs_cfg at load time, from the running kernel's BTF,
  * so the compiled object does not depend on the kernel it was compiled under.
  */
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 
 #include <linux/bpf.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -36,6 +52,9 @@
 enum {
 	GS_BPF_TRACE_UPROBE_MULTI = 48,
 	GS_BPF_F_UPROBE_MULTI_RETURN = 1,	/* link_create.uprobe_multi.flags */
+	GS_DETACH_THREADS = 16,			/* links closed at once by gs_loader_detach */
+	GS_LOAD_THREADS = 4,			/* programs verified at once */
+	GS_THREAD_STACK = 64 << 10,		/* our threads only make syscalls */
 };
 
 /* link_create for uprobe_multi, as the kernel lays it out (see the top comment). */
@@ -55,23 +74,1040 @@ struct gs_link_create_umulti {
 };
 _Static_assert(sizeof(struct gs_link_create_umulti) == 64, "link_create layout");
 
+/* Where events go; its own allocation, as the ring buffer may be set up ahead. */
+struct rb_sink {
+	gs_event_fn cb;
+	void *ctx;
+};
+
+/* One attachment: a link fd, plus the perf event fd of a single uprobe (else -1). */
+struct gs_link {
+	int fd, pfd;
+};
+
 struct gs_loader {
-	struct bpf_object *obj;
-	struct bpf_program **progs;
+	struct bpfobj *fobj;		/* our loader, or */
+	struct bpf_object *obj;		/* libbpf's (fallback) */
+	int *prog_fds;			/* borrowed from the object */
 	size_t nprogs;
 	bool multi;
-	int *link_fds;			/* uprobe_multi links */
-	struct bpf_link **links;	/* single uprobes */
-	size_t nlink_fds, nlinks, cap_fds, cap_links;
+	struct gs_link *links;
+	size_t nlinks, cap_links;
 	int lost_fd, vaddr_fd;
 	int uw_ranges_fd, uw_rows_fd, uw_ents_fd;	/* -1 without a backtrace */
 	uint32_t uw_rows_cap, uw_ents_cap;
 	uint32_t lost_entries;
 	struct ring_buffer *rb;
-	gs_event_fn cb;
-	void *cb_ctx;
+	struct rb_sink *sink;		/* the ring buffer callback's context */
+	bool warm_rb;			/* the warm-up thread is making rb */
 	int ncpus;
 };
+
+/*
+ * Starts a joinable thread with a small stack: the default 8 MiB mapping costs more
+ * to set up and tear down than the few syscalls our threads make.
+ */
+static int thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t at;
+	int ret;
+
+	if (pthread_attr_init(&at))
+		return -ENOMEM;
+	pthread_attr_setstacksize(&at, GS_THREAD_STACK);
+	ret = -pthread_create(th, &at, fn, arg);
+	pthread_attr_destroy(&at);
+	return ret;
+}
+
+/* ---- the minimal ELF loader ------------------------------------------------------------ */
+
+/*
+ * What an object holds (tracer/codegen.c, bpf/helpers.c): programs as global
+ * functions in executable sections ("uprobe.multi" ...), BTF-defined maps in ".maps"
+ * (a struct of `int (*type)[N]`-style members, described in .BTF), the per-run
+ * settings in ".rodata.gs_cfg", a "license" section, and REL sections whose
+ * R_BPF_64_64 entries point ld_imm64 instructions at a map (BPF_PSEUDO_MAP_FD) or at
+ * a data section (BPF_PSEUDO_MAP_VALUE, offset = symbol value + the instruction's
+ * own immediate, as libbpf does). Data sections become one-element arrays, like
+ * libbpf's internal maps, named after the section. Every map the object declares is
+ * created, whatever its name.
+ *
+ * Only that is understood: anything else (a subprogram call, a CO-RE relocation, an
+ * unknown map attribute or relocation type) makes bpfobj_open() return
+ * -EOPNOTSUPP and the object goes to libbpf. Every offset and size read from the ELF
+ * is checked against the buffer: the object may come from the on-disk cache. The
+ * BTF is parsed with libbpf's btf__new (cheap, userspace only) and sent to the
+ * kernel only under strict_btf (tests check that the generated BTF is valid);
+ * programs and maps do not need it.
+ */
+
+/* One map as declared; the fields may be changed between open and load. */
+struct bpfobj_map {
+	char name[64];		/* the variable (or data section) name */
+	uint32_t type, key_size, value_size, max_entries, flags;
+	/*
+	 * Data section maps: the initial value (value_size bytes, owned by the object),
+	 * written before the programs load; a ".rodata*" map is then frozen.
+	 */
+	void *data;
+	bool frozen;
+	int fd;			/* -1 until loaded, or an adopted fd (bpfobj_map_adopt) */
+};
+
+#ifndef EM_BPF
+#define EM_BPF 247
+#endif
+enum {
+	GS_R_BPF_64_64 = 1,		/* ld_imm64 of a map or data address */
+	GS_LOG_BUF = 1 << 20,		/* verifier log; 6.4+ kernels keep its tail */
+};
+
+/* .BTF.ext header (the kernel's and libbpf's layout; not in the uapi headers). */
+struct btf_ext_hdr {
+	uint16_t magic;
+	uint8_t version, flags;
+	uint32_t hdr_len;
+	uint32_t func_info_off, func_info_len, line_info_off, line_info_len;
+	uint32_t core_relo_off, core_relo_len;
+};
+
+struct prog {
+	char name[64];
+	const struct bpf_insn *insns;	/* into the object's copy */
+	size_t cnt;
+	size_t sec, off;		/* section and byte offset of the function */
+	struct bpf_insn *rel;		/* relocated copy, while loading */
+	long same_as;			/* an earlier program with the same code, or -1 */
+	int fd;				/* or -errno after a failed load */
+};
+
+struct relo {
+	uint32_t prog, insn, map;
+	bool value;			/* BPF_PSEUDO_MAP_VALUE at @off, else the map's fd */
+	uint32_t off;
+};
+
+struct bpfobj {
+	uint8_t *buf;
+	size_t len;
+	const Elf64_Shdr *sh;
+	size_t nsh;
+	const Elf64_Sym *syms;
+	size_t nsyms;
+	const char *strs;
+	size_t strs_len;
+	struct btf *btf;
+	int btf_fd;
+	struct bpfobj_map *maps;
+	size_t *map_sec;		/* data maps: their section; .maps entries: 0 */
+	uint64_t *map_off;		/* .maps entries: offset of the variable */
+	size_t nmaps, cap_maps;
+	struct prog *progs;
+	size_t nprogs, cap_progs;
+	struct relo *relos;
+	size_t nrelos, cap_relos;
+	uint32_t prog_type, attach_type;
+	char license[64];
+};
+
+/* ---- ELF access ---------------------------------------------------------------------- */
+
+static const char *sec_name(const struct bpfobj *o, size_t i)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)o->buf;
+	const Elf64_Shdr *ss = &o->sh[eh->e_shstrndx];
+	uint32_t n = o->sh[i].sh_name;
+
+	if (ss->sh_offset > o->len || n >= ss->sh_size || ss->sh_size > o->len - ss->sh_offset ||
+	    !memchr(o->buf + ss->sh_offset + n, '\0', ss->sh_size - n))
+		return "";
+	return (const char *)o->buf + ss->sh_offset + n;
+}
+
+/* Section @i's bytes, or NULL (NOBITS, out of bounds). */
+static const void *sec_data(const struct bpfobj *o, size_t i, size_t *len_ret)
+{
+	const Elf64_Shdr *s = &o->sh[i];
+
+	*len_ret = s->sh_size;
+	if (s->sh_type == SHT_NOBITS || s->sh_offset > o->len || s->sh_size > o->len - s->sh_offset)
+		return NULL;
+	return o->buf + s->sh_offset;
+}
+
+static const char *sym_name(const struct bpfobj *o, const Elf64_Sym *s)
+{
+	if (s->st_name >= o->strs_len || !memchr(o->strs + s->st_name, '\0', o->strs_len - s->st_name))
+		return "";
+	return o->strs + s->st_name;
+}
+
+static int find_sec(const struct bpfobj *o, const char *name)
+{
+	for (size_t i = 1; i < o->nsh; i++)
+		if (!strcmp(sec_name(o, i), name))
+			return i;
+	return -1;
+}
+
+static int elf_check(struct bpfobj *o, char *err, size_t errlen)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)o->buf;
+
+	if (o->len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh->e_type != ET_REL || eh->e_machine != EM_BPF ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff % 8 || eh->e_shoff > o->len ||
+	    eh->e_shnum > (o->len - eh->e_shoff) / sizeof(Elf64_Shdr) ||
+	    eh->e_shstrndx >= eh->e_shnum) {
+		snprintf(err, errlen, "bpfobj: not a BPF relocatable ELF object");
+		return -EINVAL;
+	}
+	o->sh = (const Elf64_Shdr *)(o->buf + eh->e_shoff);
+	o->nsh = eh->e_shnum;
+	for (size_t i = 1; i < o->nsh; i++) {
+		size_t len;
+		const void *d;
+
+		if (o->sh[i].sh_type != SHT_SYMTAB)
+			continue;
+		d = sec_data(o, i, &len);
+		if (!d || o->sh[i].sh_entsize != sizeof(Elf64_Sym) || (uintptr_t)d % 8 ||
+		    o->sh[i].sh_link >= o->nsh)
+			break;
+		o->syms = d;
+		o->nsyms = len / sizeof(Elf64_Sym);
+		o->strs = sec_data(o, o->sh[i].sh_link, &o->strs_len);
+		break;
+	}
+	if (!o->syms || !o->strs) {
+		snprintf(err, errlen, "bpfobj: object lacks a symbol table");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- growth ------------------------------------------------------------------------- */
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	size_t c;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 8;
+	np = reallocarray(*p, c, size);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = c;
+	return 0;
+}
+
+static struct bpfobj_map *map_new(struct bpfobj *o, const char *name, size_t sec,
+				     uint64_t off)
+{
+	size_t old = o->cap_maps;
+	struct bpfobj_map *m;
+
+	if (grow((void **)&o->maps, &o->cap_maps, o->nmaps, sizeof(*o->maps)))
+		return NULL;
+	if (old != o->cap_maps) {
+		size_t *ns = reallocarray(o->map_sec, o->cap_maps, sizeof(*ns));
+		uint64_t *no;
+
+		if (!ns)
+			return NULL;
+		o->map_sec = ns;
+		no = reallocarray(o->map_off, o->cap_maps, sizeof(*no));
+		if (!no)
+			return NULL;
+		o->map_off = no;
+	}
+	m = &o->maps[o->nmaps];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->fd = -1;
+	o->map_sec[o->nmaps] = sec;
+	o->map_off[o->nmaps] = off;
+	o->nmaps++;
+	return m;
+}
+
+/* ---- maps ----------------------------------------------------------------------------- */
+
+static const struct btf_type *skip_mods(const struct btf *btf, uint32_t id, uint32_t *id_ret)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_mod(t) || btf_is_typedef(t))) {
+		id = t->type;
+		t = btf__type_by_id(btf, id);
+	}
+	if (id_ret)
+		*id_ret = id;
+	return t;
+}
+
+/* `int (*name)[N]` (libbpf's __uint): N. */
+static int btf_uint_member(const struct btf *btf, const struct btf_member *m, uint32_t *val)
+{
+	const struct btf_type *t = skip_mods(btf, m->type, NULL);
+
+	if (!t || !btf_is_ptr(t))
+		return -EOPNOTSUPP;
+	t = skip_mods(btf, t->type, NULL);
+	if (!t || !btf_is_array(t))
+		return -EOPNOTSUPP;
+	*val = btf_array(t)->nelems;
+	return 0;
+}
+
+/* `T *name` (libbpf's __type): sizeof(T). */
+static int btf_type_member(const struct btf *btf, const struct btf_member *m, uint32_t *size)
+{
+	const struct btf_type *t = skip_mods(btf, m->type, NULL);
+	long long sz;
+
+	if (!t || !btf_is_ptr(t))
+		return -EOPNOTSUPP;
+	sz = btf__resolve_size(btf, t->type);
+	if (sz <= 0 || sz > UINT32_MAX)
+		return -EOPNOTSUPP;
+	*size = sz;
+	return 0;
+}
+
+/* One ".maps" variable: its definition struct, member by member. */
+static int map_from_btf(struct bpfobj *o, const struct btf_type *var, uint32_t var_off,
+			size_t sec, char *err, size_t errlen)
+{
+	const char *name = btf__name_by_offset(o->btf, var->name_off);
+	const struct btf_type *def = skip_mods(o->btf, var->type, NULL);
+	const struct btf_member *m;
+	struct bpfobj_map *map;
+	uint64_t off = var_off;
+
+	if (!name || !*name || !def || !btf_is_struct(def)) {
+		snprintf(err, errlen, "bpfobj: map '%s' has no definition struct", name ? name : "");
+		return -EOPNOTSUPP;
+	}
+	/* The symbol is authoritative for the offset (BTF offsets may be left 0). */
+	for (size_t i = 1; i < o->nsyms; i++)
+		if (o->syms[i].st_shndx == sec && !strcmp(sym_name(o, &o->syms[i]), name))
+			off = o->syms[i].st_value;
+	map = map_new(o, name, 0, off);
+	if (!map)
+		return -ENOMEM;
+	m = btf_members(def);
+	for (uint16_t i = 0; i < btf_vlen(def); i++, m++) {
+		const char *mn = btf__name_by_offset(o->btf, m->name_off);
+		int ret;
+
+		mn = mn ? mn : "";
+		if (!strcmp(mn, "type"))
+			ret = btf_uint_member(o->btf, m, &map->type);
+		else if (!strcmp(mn, "max_entries"))
+			ret = btf_uint_member(o->btf, m, &map->max_entries);
+		else if (!strcmp(mn, "map_flags"))
+			ret = btf_uint_member(o->btf, m, &map->flags);
+		else if (!strcmp(mn, "key_size"))
+			ret = btf_uint_member(o->btf, m, &map->key_size);
+		else if (!strcmp(mn, "value_size"))
+			ret = btf_uint_member(o->btf, m, &map->value_size);
+		else if (!strcmp(mn, "key"))
+			ret = btf_type_member(o->btf, m, &map->key_size);
+		else if (!strcmp(mn, "value"))
+			ret = btf_type_member(o->btf, m, &map->value_size);
+		else
+			ret = -EOPNOTSUPP;	/* pinning, inner maps, numa_node...: libbpf */
+		if (ret) {
+			snprintf(err, errlen, "bpfobj: map '%s': unsupported attribute '%s'", name, mn);
+			return ret;
+		}
+	}
+	if (!map->type) {
+		snprintf(err, errlen, "bpfobj: map '%s' has no type", name);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int maps_btf(struct bpfobj *o, char *err, size_t errlen)
+{
+	int sec = find_sec(o, ".maps");
+	uint32_t n;
+
+	if (sec < 0)
+		return 0;
+	if (!o->btf) {
+		snprintf(err, errlen, "bpfobj: '.maps' without BTF");
+		return -EOPNOTSUPP;
+	}
+	n = btf__type_cnt(o->btf);
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(o->btf, id);
+		const struct btf_var_secinfo *vi;
+		const char *tn;
+
+		if (!btf_is_datasec(t))
+			continue;
+		tn = btf__name_by_offset(o->btf, t->name_off);
+		if (!tn || strcmp(tn, ".maps"))
+			continue;
+		vi = btf_var_secinfos(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, vi++) {
+			const struct btf_type *var = btf__type_by_id(o->btf, vi->type);
+			int ret;
+
+			if (!var || !btf_is_var(var)) {
+				snprintf(err, errlen, "bpfobj: bad '.maps' entry");
+				return -EOPNOTSUPP;
+			}
+			ret = map_from_btf(o, var, vi->offset, sec, err, errlen);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* One array map per data section (".rodata*", ".data*", ".bss*"), as libbpf makes. */
+static int maps_data(struct bpfobj *o)
+{
+	for (size_t i = 1; i < o->nsh; i++) {
+		const char *n = sec_name(o, i);
+		bool ro = !strncmp(n, ".rodata", 7);
+		struct bpfobj_map *m;
+		const void *d;
+		size_t len;
+
+		if (!(o->sh[i].sh_flags & SHF_ALLOC) || (o->sh[i].sh_flags & SHF_EXECINSTR) ||
+		    (!ro && strncmp(n, ".data", 5) && strncmp(n, ".bss", 4)) || !o->sh[i].sh_size)
+			continue;
+		d = sec_data(o, i, &len);
+		if (!d && o->sh[i].sh_type != SHT_NOBITS)
+			return -EINVAL;
+		if (len > (1u << 30))
+			return -EINVAL;
+		m = map_new(o, n, i, 0);
+		if (!m)
+			return -ENOMEM;
+		m->type = BPF_MAP_TYPE_ARRAY;
+		m->key_size = 4;
+		m->value_size = len;
+		m->max_entries = 1;
+		m->flags = ro ? BPF_F_RDONLY_PROG : 0;
+		m->frozen = ro;
+		m->data = calloc(1, len);
+		if (!m->data)
+			return -ENOMEM;
+		if (d)
+			memcpy(m->data, d, len);
+	}
+	return 0;
+}
+
+/* ---- programs and relocations -------------------------------------------------------- */
+
+static int progs_find(struct bpfobj *o, char *err, size_t errlen)
+{
+	for (size_t i = 1; i < o->nsyms; i++) {
+		const Elf64_Sym *s = &o->syms[i];
+		const uint8_t *d;
+		struct prog *p;
+		size_t len;
+
+		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
+		    s->st_shndx >= o->nsh || !(o->sh[s->st_shndx].sh_flags & SHF_EXECINSTR))
+			continue;
+		d = sec_data(o, s->st_shndx, &len);
+		if (!strcmp(sec_name(o, s->st_shndx), ".text") ||
+		    ELF64_ST_BIND(s->st_info) == STB_LOCAL) {
+			snprintf(err, errlen, "bpfobj: subprogram '%s'", sym_name(o, s));
+			return -EOPNOTSUPP;
+		}
+		if (!d || (uintptr_t)d % 8 || s->st_value % 8 || s->st_size % 8 || !s->st_size ||
+		    s->st_value > len || s->st_size > len - s->st_value) {
+			snprintf(err, errlen, "bpfobj: program '%s' out of its section", sym_name(o, s));
+			return -EINVAL;
+		}
+		if (grow((void **)&o->progs, &o->cap_progs, o->nprogs, sizeof(*o->progs)))
+			return -ENOMEM;
+		p = &o->progs[o->nprogs++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "%s", sym_name(o, s));
+		p->insns = (const struct bpf_insn *)(d + s->st_value);
+		p->cnt = s->st_size / 8;
+		p->sec = s->st_shndx;
+		p->off = s->st_value;
+		p->fd = -1;
+		/* Calls to subprograms and kfuncs, function pointers: libbpf's business. */
+		for (size_t k = 0; k < p->cnt; k++) {
+			const struct bpf_insn *in = &p->insns[k];
+
+			if ((in->code == (BPF_JMP | BPF_CALL) && in->src_reg) ||
+			    (in->code == (BPF_LD | BPF_IMM | BPF_DW) && in->src_reg)) {
+				snprintf(err, errlen, "bpfobj: program '%s' calls a subprogram", p->name);
+				return -EOPNOTSUPP;
+			}
+		}
+	}
+	return 0;
+}
+
+static int map_of_sym(const struct bpfobj *o, const Elf64_Sym *s, int32_t imm, bool *value,
+		      uint32_t *off)
+{
+	int maps_sec = find_sec(o, ".maps");
+
+	for (size_t i = 0; i < o->nmaps; i++) {
+		if (o->map_sec[i]) {
+			if (o->map_sec[i] != s->st_shndx)
+				continue;
+			*value = true;
+			*off = s->st_value + imm;
+			if (*off >= o->maps[i].value_size)
+				return -EINVAL;
+			return i;
+		}
+		if (s->st_shndx == maps_sec && o->map_off[i] == s->st_value + (uint64_t)(int64_t)imm &&
+		    (ELF64_ST_TYPE(s->st_info) == STT_SECTION || !imm)) {
+			*value = false;
+			*off = 0;
+			return i;
+		}
+	}
+	return -EOPNOTSUPP;
+}
+
+static int relos_find(struct bpfobj *o, char *err, size_t errlen)
+{
+	for (size_t r = 1; r < o->nsh; r++) {
+		const Elf64_Shdr *rs = &o->sh[r];
+		const Elf64_Rel *rel;
+		size_t len;
+
+		if (rs->sh_type == SHT_RELA && rs->sh_info < o->nsh &&
+		    (o->sh[rs->sh_info].sh_flags & SHF_EXECINSTR)) {
+			snprintf(err, errlen, "bpfobj: RELA relocations");
+			return -EOPNOTSUPP;
+		}
+		if (rs->sh_type != SHT_REL || rs->sh_info >= o->nsh ||
+		    !(o->sh[rs->sh_info].sh_flags & SHF_EXECINSTR))
+			continue;
+		rel = sec_data(o, r, &len);
+		if (!rel || (uintptr_t)rel % 8 || rs->sh_entsize != sizeof(*rel))
+			return -EINVAL;
+		for (size_t k = 0; k < len / sizeof(*rel); k++) {
+			uint64_t at = rel[k].r_offset;
+			uint32_t si = ELF64_R_SYM(rel[k].r_info);
+			const struct prog *p = NULL;
+			const struct bpf_insn *in;
+			struct relo *re;
+			bool value;
+			uint32_t off;
+			int m;
+
+			for (size_t i = 0; i < o->nprogs && !p; i++)
+				if (o->progs[i].sec == rs->sh_info && at >= o->progs[i].off &&
+				    at < o->progs[i].off + o->progs[i].cnt * 8)
+					p = &o->progs[i];
+			if (!p || at % 8 || si >= o->nsyms ||
+			    ELF64_R_TYPE(rel[k].r_info) != GS_R_BPF_64_64) {
+				snprintf(err, errlen, "bpfobj: unsupported relocation at 0x%llx of '%s'",
+					 (unsigned long long)at, sec_name(o, rs->sh_info));
+				return -EOPNOTSUPP;
+			}
+			in = &p->insns[(at - p->off) / 8];
+			if (in->code != (BPF_LD | BPF_IMM | BPF_DW) || (at - p->off) / 8 + 1 >= p->cnt)
+				return -EINVAL;
+			m = map_of_sym(o, &o->syms[si], in->imm, &value, &off);
+			if (m < 0) {
+				snprintf(err, errlen, "bpfobj: relocation to '%s' is not a map",
+					 sym_name(o, &o->syms[si]));
+				return m;
+			}
+			if (grow((void **)&o->relos, &o->cap_relos, o->nrelos, sizeof(*o->relos)))
+				return -ENOMEM;
+			re = &o->relos[o->nrelos++];
+			*re = (struct relo){ .prog = p - o->progs, .insn = (at - p->off) / 8, .map = m,
+					     .value = value, .off = off };
+		}
+	}
+	return 0;
+}
+
+static int btf_ext_check(struct bpfobj *o, char *err, size_t errlen)
+{
+	int s = find_sec(o, ".BTF.ext");
+	struct btf_ext_hdr h = { 0 };
+	const void *d;
+	size_t len;
+
+	if (s < 0)
+		return 0;
+	d = sec_data(o, s, &len);
+	if (!d || len < 8)
+		return -EINVAL;
+	memcpy(&h, d, len < sizeof(h) ? len : sizeof(h));
+	if (h.hdr_len >= sizeof(h) && h.core_relo_len) {
+		snprintf(err, errlen, "bpfobj: CO-RE relocations");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* ---- open / close --------------------------------------------------------------------- */
+
+/* Closes every map and program fd the object owns and frees it. Accepts NULL. */
+static void bpfobj_close(struct bpfobj *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->nprogs; i++) {
+		if (o->progs[i].fd >= 0)
+			close(o->progs[i].fd);
+		free(o->progs[i].rel);
+	}
+	for (size_t i = 0; i < o->nmaps; i++) {
+		if (o->maps[i].fd >= 0)
+			close(o->maps[i].fd);
+		free(o->maps[i].data);
+	}
+	if (o->btf_fd >= 0)
+		close(o->btf_fd);
+	btf__free(o->btf);
+	free(o->progs);
+	free(o->maps);
+	free(o->map_sec);
+	free(o->map_off);
+	free(o->relos);
+	free(o->buf);
+	free(o);
+}
+
+/*
+ * Parses @obj (@len bytes; copied). Returns 0 and *@ret, -EOPNOTSUPP for an object
+ * this loader does not handle (libbpf's turn), -EINVAL for a malformed one, -ENOMEM;
+ * @err says why. Nothing is created in the kernel.
+ */
+static int bpfobj_open(const void *obj, size_t len, struct bpfobj **ret, char *err,
+		   size_t errlen)
+{
+	struct bpfobj *o;
+	const void *d;
+	size_t dl;
+	int s, rc;
+
+	*ret = NULL;
+	err[0] = '\0';
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->btf_fd = -1;
+	o->prog_type = BPF_PROG_TYPE_KPROBE;
+	/* 8-aligned copy: sections are then aligned as their sh_addralign says. */
+	o->buf = aligned_alloc(8, (len + 7) & ~(size_t)7);
+	if (!o->buf) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	memcpy(o->buf, obj, len);
+	o->len = len;
+	rc = elf_check(o, err, errlen);
+	if (rc)
+		goto err_free;
+	s = find_sec(o, "license");
+	d = s > 0 ? sec_data(o, s, &dl) : NULL;
+	snprintf(o->license, sizeof(o->license), "%.*s", d ? (int)strnlen(d, dl) : 0,
+		 d ? (const char *)d : "");
+	s = find_sec(o, ".BTF");
+	d = s > 0 ? sec_data(o, s, &dl) : NULL;
+	if (d) {
+		/* Quietly: a malformed BTF is our error to report, not libbpf's. */
+		libbpf_print_fn_t old = libbpf_set_print(NULL);
+
+		o->btf = btf__new(d, dl);	/* libbpf 1.x: NULL and errno on error */
+		libbpf_set_print(old);
+		if (!o->btf) {
+			snprintf(err, errlen, "bpfobj: malformed BTF");
+			rc = -EINVAL;
+			goto err_free;
+		}
+	}
+	rc = btf_ext_check(o, err, errlen);
+	if (!rc)
+		rc = maps_btf(o, err, errlen);
+	if (!rc)
+		rc = maps_data(o);
+	if (!rc)
+		rc = progs_find(o, err, errlen);
+	if (!rc)
+		rc = relos_find(o, err, errlen);
+	if (rc)
+		goto err_free;
+	*ret = o;
+	return 0;
+err_free:
+	if (!err[0])
+		snprintf(err, errlen, "bpfobj: cannot read the object: %s", strerror(-rc));
+	bpfobj_close(o);
+	return rc;
+}
+
+/* The map named @name (a ".maps" variable or a data section name), or NULL. */
+static struct bpfobj_map *bpfobj_map(struct bpfobj *o, const char *name)
+{
+	for (size_t i = 0; i < o->nmaps; i++)
+		if (!strcmp(o->maps[i].name, name))
+			return &o->maps[i];
+	return NULL;
+}
+
+/*
+ * Makes bpfobj_load() use @fd (a map created elsewhere with the same type, sizes and
+ * max_entries) instead of creating @m; the object owns @fd from now on.
+ */
+static int bpfobj_map_adopt(struct bpfobj_map *m, int fd)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = fd;
+	return 0;
+}
+
+/* The index of program @name, or -ENOENT. */
+static int bpfobj_prog(const struct bpfobj *o, const char *name)
+{
+	for (size_t i = 0; i < o->nprogs; i++)
+		if (!strcmp(o->progs[i].name, name))
+			return i;
+	return -ENOENT;
+}
+
+/* Program type and expected attach type of every program, set before the load. */
+static void bpfobj_set_prog_type(struct bpfobj *o, uint32_t prog_type, uint32_t attach_type)
+{
+	o->prog_type = prog_type;
+	o->attach_type = attach_type;
+}
+
+/* The fd of loaded program @i, or -1. */
+static int bpfobj_prog_fd(const struct bpfobj *o, int i)
+{
+	return i >= 0 && (size_t)i < o->nprogs ? o->progs[i].fd : -1;
+}
+
+/* ---- load ----------------------------------------------------------------------------- */
+
+static int sys_bpf(int cmd, union bpf_attr *attr, unsigned size)
+{
+	int fd = syscall(__NR_bpf, cmd, attr, size);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* The kernel takes [A-Za-z0-9_.] and 15 characters. */
+static void obj_name(char out[BPF_OBJ_NAME_LEN], const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < BPF_OBJ_NAME_LEN - 1 && name[i]; i++)
+		out[i] = (name[i] == '_' || name[i] == '.' || (name[i] >= '0' && name[i] <= '9') ||
+			  ((name[i] | 0x20) >= 'a' && (name[i] | 0x20) <= 'z')) ? name[i] : '_';
+	out[i] = '\0';
+}
+
+static int map_create(struct bpfobj_map *m)
+{
+	union bpf_attr a;
+	uint32_t key = 0;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = m->type;
+	a.key_size = m->key_size;
+	a.value_size = m->value_size;
+	a.max_entries = m->max_entries;
+	a.map_flags = m->flags;
+	obj_name(a.map_name, m->name);
+	fd = sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
+	if (fd < 0)
+		return fd;
+	m->fd = fd;
+	if (!m->data)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (uintptr_t)&key;
+	a.value = (uintptr_t)m->data;
+	fd = sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a));
+	if (fd >= 0 && m->frozen) {
+		memset(&a, 0, sizeof(a));
+		a.map_fd = m->fd;
+		fd = sys_bpf(BPF_MAP_FREEZE, &a, sizeof(a));
+	}
+	return fd < 0 ? fd : 0;
+}
+
+/* DATASEC sizes and variable offsets from the ELF, as the kernel checks them. */
+static void btf_fixup(struct bpfobj *o)
+{
+	uint32_t n = btf__type_cnt(o->btf);
+
+	for (uint32_t id = 1; id < n; id++) {
+		struct btf_type *t = (struct btf_type *)btf__type_by_id(o->btf, id);
+		const char *tn = btf__name_by_offset(o->btf, t->name_off);
+		struct btf_var_secinfo *vi;
+		int sec;
+
+		if (!btf_is_datasec(t) || !tn || (sec = find_sec(o, tn)) < 0)
+			continue;
+		t->size = o->sh[sec].sh_size;
+		vi = btf_var_secinfos(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, vi++) {
+			const struct btf_type *v = btf__type_by_id(o->btf, vi->type);
+			const char *vn = v ? btf__name_by_offset(o->btf, v->name_off) : NULL;
+
+			for (size_t k = 1; vn && k < o->nsyms; k++)
+				if (o->syms[k].st_shndx == sec && !strcmp(sym_name(o, &o->syms[k]), vn))
+					vi->offset = o->syms[k].st_value;
+		}
+	}
+}
+
+static int btf_load(struct bpfobj *o, char *err, size_t errlen)
+{
+	const void *raw;
+	uint32_t size;
+	union bpf_attr a;
+	int fd;
+
+	if (!o->btf)
+		return 0;
+	btf_fixup(o);
+	raw = btf__raw_data(o->btf, &size);
+	memset(&a, 0, sizeof(a));
+	a.btf = (uintptr_t)raw;
+	a.btf_size = size;
+	fd = raw ? sys_bpf(BPF_BTF_LOAD, &a, sizeof(a)) : -ENOMEM;
+	if (fd < 0) {
+		snprintf(err, errlen, "loader: kernel rejected the BTF of the object");
+		return -EINVAL;
+	}
+	o->btf_fd = fd;
+	return 0;
+}
+
+/*
+ * The last (up to 3) lines of a verifier log [@log, @end), joined by " | ", without
+ * the kernel's closing "processed N insns" summary.
+ */
+static void bpfobj_verifier_tail(const char *log, const char *end, char *out, size_t outlen)
+{
+	const char *lines[4];
+	size_t nl = 0, len[4];
+
+	out[0] = '\0';
+	/* Walk back from the end over up to 3 non-empty lines. */
+	for (const char *p = end; p > log && nl < 3;) {
+		const char *e = p, *s;
+
+		while (e > log && (e[-1] == '\n' || e[-1] == ' '))
+			e--;
+		s = e;
+		while (s > log && s[-1] != '\n')
+			s--;
+		if (e <= s)
+			break;
+		/* The kernel's closing summary is not the reason. */
+		if (strncmp(s, "processed ", 10) || nl)
+			lines[nl] = s, len[nl++] = e - s;
+		p = s;
+	}
+	for (size_t i = nl; i-- > 0;) {
+		size_t used = strlen(out);
+		/* Register-state lines run long: clip them, the last line is the reason. */
+		bool clip = i && len[i] > 120;
+
+		snprintf(out + used, outlen - used, "%s%.*s%s", used ? " | " : "",
+			 clip ? 120 : (int)len[i], lines[i], clip ? "..." : "");
+	}
+}
+
+static int prog_load(struct bpfobj *o, struct prog *p, const struct bpf_insn *insns,
+		     char *log, uint32_t log_len)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = o->prog_type;
+	a.expected_attach_type = o->attach_type;
+	a.insns = (uintptr_t)insns;
+	a.insn_cnt = p->cnt;
+	a.license = (uintptr_t)o->license;
+	obj_name(a.prog_name, p->name);
+	if (log) {
+		log[0] = '\0';
+		a.log_level = 1;
+		a.log_buf = (uintptr_t)log;
+		a.log_size = log_len;
+	}
+	return sys_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+}
+
+/* A copy of program @i's instructions with the map relocations applied. */
+static struct bpf_insn *relocated(const struct bpfobj *o, size_t i)
+{
+	const struct prog *p = &o->progs[i];
+	struct bpf_insn *insns = malloc(p->cnt * sizeof(*insns));
+
+	if (!insns)
+		return NULL;
+	memcpy(insns, p->insns, p->cnt * sizeof(*insns));
+	for (size_t r = 0; r < o->nrelos; r++) {
+		const struct relo *re = &o->relos[r];
+
+		if (re->prog != i)
+			continue;
+		insns[re->insn].src_reg = re->value ? BPF_PSEUDO_MAP_VALUE : BPF_PSEUDO_MAP_FD;
+		insns[re->insn].imm = o->maps[re->map].fd;
+		insns[re->insn + 1].imm = re->value ? re->off : 0;
+	}
+	return insns;
+}
+
+/* Loads rejected program @i again with the verifier's log, for the message. */
+static int load_explain(struct bpfobj *o, size_t i, int ret, int *bad_prog_ret, char *err,
+			size_t errlen)
+{
+	struct prog *p = &o->progs[i];
+	char *log = calloc(1, GS_LOG_BUF), tail[512];	/* zeroed for valgrind */
+	int fd, bad = -1;
+
+	if (!log)
+		return ret;
+	fd = prog_load(o, p, p->rel, log, GS_LOG_BUF);
+	if (fd >= 0) {		/* a transient failure: keep it */
+		p->fd = fd;
+		free(log);
+		return 0;
+	}
+	log[GS_LOG_BUF - 1] = '\0';
+	bpfobj_verifier_tail(log, log + strlen(log), tail, sizeof(tail));
+	if (sscanf(p->name, "gs_p%d", &bad) != 1)
+		bad = i;
+	if (bad_prog_ret)
+		*bad_prog_ret = bad;
+	if (tail[0])
+		snprintf(err, errlen, "program %d: verifier rejected: %s", bad, tail);
+	else
+		snprintf(err, errlen, "loader: load of '%s' failed: %s", p->name, strerror(-ret));
+	free(log);
+	return ret;
+}
+
+struct load_job {
+	struct bpfobj *o;
+	size_t next;
+};
+
+static void *load_worker(void *arg)
+{
+	struct load_job *j = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->o->nprogs) {
+		struct prog *p = &j->o->progs[i];
+
+		if (p->same_as < 0)
+			p->fd = prog_load(j->o, p, p->rel, NULL, 0);
+	}
+	return NULL;
+}
+
+/*
+ * Loads every program: byte-identical ones (inlined copies often compile to the same
+ * code) once, shared with dup(); the others on up to one thread per CPU, since the
+ * verifier's time is most of a load and programs verify independently.
+ */
+static int load_progs(struct bpfobj *o, int *bad_prog_ret, char *err, size_t errlen)
+{
+	struct load_job job = { .o = o };
+	pthread_t th[GS_LOAD_THREADS];
+	size_t nth = 0, uniq = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int ret = 0;
+
+	for (size_t i = 0; i < o->nprogs; i++) {
+		struct prog *p = &o->progs[i];
+
+		p->same_as = -1;
+		p->rel = relocated(o, i);
+		if (!p->rel)
+			return -ENOMEM;
+		for (size_t k = 0; k < i && p->same_as < 0; k++)
+			if (o->progs[k].same_as < 0 && o->progs[k].cnt == p->cnt &&
+			    !memcmp(o->progs[k].rel, p->rel, p->cnt * sizeof(*p->rel)))
+				p->same_as = k;
+		uniq += p->same_as < 0;
+	}
+	while (nth + 1 < uniq && (long)nth + 1 < cpus && nth < GS_LOAD_THREADS &&
+	       !thread_start(&th[nth], load_worker, &job))
+		nth++;
+	load_worker(&job);
+	for (size_t i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < o->nprogs && !ret; i++) {
+		struct prog *p = &o->progs[i];
+
+		if (p->same_as >= 0) {
+			p->fd = o->progs[p->same_as].fd < 0 ? o->progs[p->same_as].fd :
+				fcntl(o->progs[p->same_as].fd, F_DUPFD_CLOEXEC, 0);
+			if (p->fd < 0 && o->progs[p->same_as].fd >= 0)
+				p->fd = -errno;
+		}
+		if (p->fd < 0)
+			ret = load_explain(o, i, p->fd, bad_prog_ret, err, errlen);
+	}
+	return ret;
+}
+
+/*
+ * Creates the maps (but adopted ones), writes and freezes the data maps, applies the
+ * relocations and loads every program. With @with_btf the BTF is loaded too, and a
+ * rejection is -EINVAL "kernel rejected the BTF of the object". When the verifier
+ * rejects a program: its errno, @err "program N: verifier rejected: <last lines>"
+ * and *@bad_prog_ret = N (from its name gs_pN). After a failure only
+ * bpfobj_close() is left to do.
+ */
+static int bpfobj_load(struct bpfobj *o, bool with_btf, int *bad_prog_ret, char *err,
+		   size_t errlen)
+{
+	int ret;
+
+	if (bad_prog_ret)
+		*bad_prog_ret = -1;
+	if (with_btf) {
+		ret = btf_load(o, err, errlen);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < o->nmaps; i++) {
+		if (o->maps[i].fd >= 0)
+			continue;
+		ret = map_create(&o->maps[i]);
+		if (ret) {
+			snprintf(err, errlen, "loader: cannot create map '%s': %s", o->maps[i].name,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	return load_progs(o, bad_prog_ret, err, errlen);
+}
 
 /* ---- libbpf print capture ------------------------------------------------------- */
 
@@ -115,35 +1151,13 @@ static void verifier_tail(const char *log, char *out, size_t outlen)
 {
 	const char *beg = strstr(log, "-- BEGIN PROG LOAD LOG --");
 	const char *end = beg ? strstr(beg, "-- END PROG LOAD LOG --") : NULL;
-	const char *lines[4];
-	size_t nl = 0, len[4];
 
 	out[0] = '\0';
 	if (!beg || !end)
 		return;
 	beg = strchr(beg, '\n');
-	/* Walk back from the end over up to 3 non-empty lines. */
-	for (const char *p = end; p > beg && nl < 3;) {
-		const char *e = p, *s;
-
-		while (e > beg && (e[-1] == '\n' || e[-1] == ' '))
-			e--;
-		s = e;
-		while (s > beg && s[-1] != '\n')
-			s--;
-		if (e <= s)
-			break;
-		/* libbpf's own summary line is not the verifier's. */
-		if (strncmp(s, "processed ", 10) || nl)
-			lines[nl] = s, len[nl++] = e - s;
-		p = s;
-	}
-	for (size_t i = nl; i-- > 0;) {
-		size_t used = strlen(out);
-
-		snprintf(out + used, outlen - used, "%s%.*s", used ? " | " : "", (int)len[i],
-			 lines[i]);
-	}
+	if (beg && beg < end)
+		bpfobj_verifier_tail(beg, end, out, outlen);
 }
 
 /* "prog 'gs_pN': ..." in libbpf's failure message names the program. */
@@ -197,13 +1211,21 @@ static int probe_multi(void)
 	return err == EBADF;
 }
 
+static struct {
+	pthread_once_t once;
+	bool yes;
+} has_multi = { .once = PTHREAD_ONCE_INIT };
+
+static void has_multi_probe(void)
+{
+	has_multi.yes = probe_multi();
+}
+
 bool gs_loader_has_uprobe_multi(void)
 {
-	static int cached = -1;
-
-	if (cached < 0)
-		cached = probe_multi();
-	return cached;
+	/* Once: gs_loader_warm_up's thread and the caller may ask at the same time. */
+	pthread_once(&has_multi.once, has_multi_probe);
+	return has_multi.yes;
 }
 
 /* ---- kernel facts ------------------------------------------------------------------------ */
@@ -239,6 +1261,31 @@ static int btf_member_find(const struct btf *btf, uint32_t type_id, const char *
 	return -ENOENT;
 }
 
+/*
+ * The running kernel's BTF, parsed at most once per gs_loader_open (about 170 ms on
+ * the test machine): the thread pointer's and the module bias lookup's offsets both
+ * come from it. kernel_btf_put() frees it once the object is loaded.
+ */
+static struct btf *kernel_btf;
+
+static struct btf *kernel_btf_get(void)
+{
+	if (!kernel_btf) {
+		struct btf *b = btf__load_vmlinux_btf();
+
+		if (libbpf_get_error(b))
+			return b;
+		kernel_btf = b;
+	}
+	return kernel_btf;
+}
+
+static void kernel_btf_put(void)
+{
+	btf__free(kernel_btf);
+	kernel_btf = NULL;
+}
+
 int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen)
 {
 	/* Parsing the kernel's BTF takes tens of milliseconds: once per process. */
@@ -251,7 +1298,7 @@ int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen)
 
 	if (cached_ret <= 0)
 		goto out;
-	btf = btf__load_vmlinux_btf();
+	btf = kernel_btf_get();
 	ret = libbpf_get_error(btf);
 	if (ret) {
 		snprintf(err, errlen, "loader: cannot read the kernel BTF "
@@ -265,7 +1312,6 @@ int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen)
 	if (!ret && ((thread_bits + fsbase_bits) % 8 ||
 		     (thread_bits + fsbase_bits) / 8 >= GS_CODEGEN_FSBASE_UNSET))
 		ret = -ERANGE;
-	btf__free(btf);
 	cached_ret = ret;
 	cached_off = (thread_bits + fsbase_bits) / 8;
 out:
@@ -277,16 +1323,185 @@ out:
 	return cached_ret;
 }
 
-/* ---- open / close ---------------------------------------------------------------------- */
+/* ---- ring buffer warm-up ---------------------------------------------------------------- */
+
+/*
+ * The warm-up thread probes uprobe_multi, creates the ring buffer map, publishes its
+ * fd, then maps it for reading (libbpf's ring_buffer__new maps the data twice: two
+ * times @bytes of page table entries, milliseconds again). gs_loader_open needs only
+ * the fd, to load the programs; the reader is taken at the first poll, after the
+ * probes are armed (what they write meanwhile waits in the ring).
+ */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool started, fd_ready, joined;
+	uint32_t bytes;
+	int fd;			/* the ring buffer map, or -errno */
+	struct ring_buffer *rb;
+	struct rb_sink *sink;
+} warm = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static int rb_sample(void *ctx, void *data, size_t size)
 {
-	struct gs_loader *l = ctx;
+	struct rb_sink *sink = ctx;
 
 	if (size < sizeof(struct gs_event_hdr))
 		return 0;
-	return l->cb ? l->cb(l->cb_ctx, data, size) : 0;
+	return sink->cb ? sink->cb(sink->ctx, data, size) : 0;
 }
+
+static int ringbuf_create(uint32_t bytes)
+{
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_RINGBUF;
+	a.max_entries = bytes;
+	snprintf(a.map_name, sizeof(a.map_name), "%s", GS_CODEGEN_MAP_EVENTS);
+	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &a, sizeof(a));
+	return fd < 0 ? -errno : fd;
+}
+
+static void *warm_main(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	/* The map first: it is on the critical path when planning is quick. */
+	fd = ringbuf_create(warm.bytes);
+	pthread_mutex_lock(&warm.lock);
+	warm.fd = fd;
+	warm.fd_ready = true;
+	pthread_cond_broadcast(&warm.cond);
+	pthread_mutex_unlock(&warm.lock);
+	gs_loader_has_uprobe_multi();
+	/* The fd may be in use by now: it stays open until the reader is taken. */
+	warm.sink = fd >= 0 ? calloc(1, sizeof(*warm.sink)) : NULL;
+	if (warm.sink)
+		warm.rb = ring_buffer__new(fd, rb_sample, warm.sink, NULL);
+	return NULL;
+}
+
+int gs_loader_warm_up(uint32_t ring_bytes)
+{
+	int ret;
+
+	if (warm.started)
+		return -EALREADY;
+	if (!ring_bytes)
+		ring_bytes = GS_CODEGEN_DEFAULT_RING;
+	if (ring_bytes < 4096 || (ring_bytes & (ring_bytes - 1)))
+		return -EINVAL;
+	warm.bytes = ring_bytes;
+	warm.fd = -1;
+	ret = thread_start(&warm.thread, warm_main, NULL);
+	warm.started = !ret;
+	return ret;
+}
+
+/*
+ * Waits for the thread and takes its reader of the map (NULL, and its sink NULL too,
+ * when it could not be made; the caller then makes one). Once.
+ */
+static void warm_take_rb(struct ring_buffer **rb_ret, struct rb_sink **sink_ret)
+{
+	*rb_ret = NULL;
+	*sink_ret = NULL;
+	if (!warm.started || warm.joined)
+		return;
+	pthread_join(warm.thread, NULL);
+	warm.joined = true;
+	*rb_ret = warm.rb;
+	*sink_ret = warm.rb ? warm.sink : NULL;
+	if (!warm.rb)
+		free(warm.sink);
+	warm.rb = NULL;
+	warm.sink = NULL;
+}
+
+/*
+ * The warmed-up ring buffer map when it has @bytes and @use is set: waits only until
+ * the map exists, and the caller then owns the fd and must call warm_take_rb() (at
+ * the latest before closing it). Otherwise -1, and the thread's map is closed.
+ */
+static int warm_take_fd(uint32_t bytes, bool use)
+{
+	struct ring_buffer *rb;
+	struct rb_sink *sink;
+	int fd;
+
+	if (!warm.started || warm.joined)
+		return -1;
+	pthread_mutex_lock(&warm.lock);
+	while (!warm.fd_ready)
+		pthread_cond_wait(&warm.cond, &warm.lock);
+	fd = warm.fd;
+	pthread_mutex_unlock(&warm.lock);
+	if (fd >= 0 && use && warm.bytes == bytes)
+		return fd;
+	warm_take_rb(&rb, &sink);
+	ring_buffer__free(rb);
+	free(sink);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* ---- the object, either kind ------------------------------------------------------------ */
+
+/* A map of the object being set up: ours (fm) or libbpf's (bm). */
+struct lmap {
+	struct bpfobj_map *fm;
+	struct bpf_map *bm;
+};
+
+static bool lmap_find(struct gs_loader *l, const char *name, struct lmap *m)
+{
+	m->fm = l->fobj ? bpfobj_map(l->fobj, name) : NULL;
+	m->bm = l->obj ? bpf_object__find_map_by_name(l->obj, name) : NULL;
+	return m->fm || m->bm;
+}
+
+static int lmap_set_max(struct lmap *m, uint32_t n)
+{
+	if (m->fm) {
+		m->fm->max_entries = n;
+		return 0;
+	}
+	return bpf_map__set_max_entries(m->bm, n);
+}
+
+static uint32_t lmap_max(const struct lmap *m)
+{
+	return m->fm ? m->fm->max_entries : bpf_map__max_entries(m->bm);
+}
+
+/* A data section map's initial value (NULL for other maps). */
+static const void *lmap_value(struct lmap *m, size_t *len_ret)
+{
+	if (m->fm) {
+		*len_ret = m->fm->value_size;
+		return m->fm->data;
+	}
+	return bpf_map__initial_value(m->bm, len_ret);
+}
+
+static int loader_map_fd(struct gs_loader *l, const char *name)
+{
+	struct bpfobj_map *fm;
+
+	if (l->fobj) {
+		fm = bpfobj_map(l->fobj, name);
+		return fm ? fm->fd : -1;
+	}
+	return bpf_object__find_map_fd_by_name(l->obj, name);
+}
+
+/* ---- open / close ---------------------------------------------------------------------- */
+
 
 /*
  * Writes gs_cfg before the object is loaded: the per-run settings (when @run is
@@ -297,13 +1512,12 @@ static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, ch
 {
 	struct gs_codegen_cfg cfg;
 	uint32_t ring = 0, fsbase;
-	struct bpf_map *m;
+	struct lmap m, mm;
 	const void *cur;
 	size_t cur_len = 0;
 	int ret = 0;
 
-	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_CFG_SEC);
-	cur = m ? bpf_map__initial_value(m, &cur_len) : NULL;
+	cur = lmap_find(l, GS_CODEGEN_CFG_SEC, &m) ? lmap_value(&m, &cur_len) : NULL;
 	if (!cur || cur_len != sizeof(cfg)) {
 		snprintf(err, errlen, "loader: object lacks '%s'", GS_CODEGEN_CFG_SEC);
 		return -EINVAL;
@@ -326,67 +1540,91 @@ static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, ch
 	}
 	if (!run && fsbase != GS_CODEGEN_FSBASE_UNSET)
 		return 0;
-	ret = bpf_map__set_initial_value(m, &cfg, sizeof(cfg));
+	if (m.fm)
+		memcpy(m.fm->data, &cfg, sizeof(cfg));
+	else
+		ret = bpf_map__set_initial_value(m.bm, &cfg, sizeof(cfg));
 	if (ret || !run)
 		goto out;
-	ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
-						GS_CODEGEN_MAP_EVENTS), ring);
-	if (!ret)
-		ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
-							GS_CODEGEN_MAP_LOST), run->max_trace_id + 1);
-	if (!ret)
-		ret = bpf_map__set_max_entries(bpf_object__find_map_by_name(l->obj,
-							GS_CODEGEN_MAP_VADDR), run->max_trace_id + 1);
+	lmap_find(l, GS_CODEGEN_MAP_EVENTS, &mm);
+	ret = lmap_set_max(&mm, ring);
+	if (!ret) {
+		/* libbpf creates its own */
+		bool use = mm.fm && mm.fm->type == BPF_MAP_TYPE_RINGBUF;
+		int fd = warm_take_fd(ring, use);
+
+		if (fd >= 0) {
+			bpfobj_map_adopt(mm.fm, fd);
+			l->warm_rb = true;
+		}
+	}
+	if (!ret && lmap_find(l, GS_CODEGEN_MAP_LOST, &mm))
+		ret = lmap_set_max(&mm, run->max_trace_id + 1);
+	if (!ret && lmap_find(l, GS_CODEGEN_MAP_VADDR, &mm))
+		ret = lmap_set_max(&mm, run->max_trace_id + 1);
 out:
 	if (ret)
 		snprintf(err, errlen, "loader: cannot apply the run settings: %s", strerror(-ret));
 	return ret;
 }
 
-static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_codegen_opts *run,
-			char *err, size_t errlen)
+/* Finds the programs and sets their type; libbpf's object or ours. */
+static int loader_progs(struct gs_loader *l, size_t nprogs, char *err, size_t errlen)
 {
-	struct bpf_map *m;
-	int ret;
+	uint32_t at = l->multi ? GS_BPF_TRACE_UPROBE_MULTI : 0;
 
-	l->progs = calloc(nprogs ? nprogs : 1, sizeof(*l->progs));
-	if (!l->progs)
+	l->prog_fds = calloc(nprogs ? nprogs : 1, sizeof(*l->prog_fds));
+	if (!l->prog_fds)
 		return -ENOMEM;
 	l->nprogs = nprogs;
+	if (l->fobj)
+		bpfobj_set_prog_type(l->fobj, BPF_PROG_TYPE_KPROBE, at);
 	for (size_t i = 0; i < nprogs; i++) {
+		struct bpf_program *p = NULL;
 		char name[32];
 
 		snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, i);
-		l->progs[i] = bpf_object__find_program_by_name(l->obj, name);
-		if (!l->progs[i]) {
+		if (l->obj)
+			p = bpf_object__find_program_by_name(l->obj, name);
+		if (l->fobj ? bpfobj_prog(l->fobj, name) < 0 : !p) {
 			snprintf(err, errlen, "loader: object lacks program '%s'", name);
 			return -EINVAL;
 		}
-		bpf_program__set_type(l->progs[i], BPF_PROG_TYPE_KPROBE);
-		bpf_program__set_expected_attach_type(l->progs[i], l->multi ?
-			(enum bpf_attach_type)GS_BPF_TRACE_UPROBE_MULTI : (enum bpf_attach_type)0);
+		if (p) {
+			bpf_program__set_type(p, BPF_PROG_TYPE_KPROBE);
+			bpf_program__set_expected_attach_type(p, (enum bpf_attach_type)at);
+		}
 	}
-	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_UW_ROWS);
-	if (m && bpf_map__set_max_entries(m, l->uw_rows_cap))
+	return 0;
+}
+
+static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_codegen_opts *run,
+			char *err, size_t errlen)
+{
+	struct lmap m, ev, va;
+	int ret;
+
+	ret = loader_progs(l, nprogs, err, errlen);
+	if (ret)
+		return ret;
+	if (lmap_find(l, GS_CODEGEN_MAP_UW_ROWS, &m) && lmap_set_max(&m, l->uw_rows_cap))
 		return -EINVAL;
-	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_UW_ENTS);
-	if (m && bpf_map__set_max_entries(m, l->uw_ents_cap))
+	if (lmap_find(l, GS_CODEGEN_MAP_UW_ENTS, &m) && lmap_set_max(&m, l->uw_ents_cap))
 		return -EINVAL;
-	m = bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_LOST);
-	if (!m || !bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_EVENTS) ||
-	    !bpf_object__find_map_by_name(l->obj, GS_CODEGEN_MAP_VADDR)) {
+	if (!lmap_find(l, GS_CODEGEN_MAP_LOST, &m) || !lmap_find(l, GS_CODEGEN_MAP_EVENTS, &ev) ||
+	    !lmap_find(l, GS_CODEGEN_MAP_VADDR, &va)) {
 		snprintf(err, errlen, "loader: object lacks the ghostscope maps");
 		return -EINVAL;
 	}
 	ret = loader_cfg(l, run, err, errlen);
 	if (ret)
 		return ret;
-	l->lost_entries = bpf_map__max_entries(m);
+	l->lost_entries = lmap_max(&m);
 	return 0;
 }
 
-static int loader_load(struct gs_loader *l, bool strict_btf, int *bad_prog_ret, char *err,
-		       size_t errlen)
+static int loader_load_libbpf(struct gs_loader *l, bool strict_btf, int *bad_prog_ret,
+			      char *err, size_t errlen)
 {
 	libbpf_print_fn_t old = libbpf_set_print(capture_print);
 	int ret;
@@ -415,17 +1653,141 @@ static int loader_load(struct gs_loader *l, bool strict_btf, int *bad_prog_ret, 
 		snprintf(err, errlen, "loader: kernel rejected the BTF of the object");
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < l->nprogs; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, i);
+		l->prog_fds[i] = bpf_program__fd(bpf_object__find_program_by_name(l->obj, name));
+	}
+	return 0;
+}
+
+static int loader_load(struct gs_loader *l, bool strict_btf, int *bad_prog_ret, char *err,
+		       size_t errlen)
+{
+	int ret;
+
+	if (!l->fobj)
+		return loader_load_libbpf(l, strict_btf, bad_prog_ret, err, errlen);
+	ret = bpfobj_load(l->fobj, strict_btf, bad_prog_ret, err, errlen);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < l->nprogs; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, i);
+		l->prog_fds[i] = bpfobj_prog_fd(l->fobj, bpfobj_prog(l->fobj, name));
+	}
+	return 0;
+}
+
+/* Parses @obj with our loader, else (an object it does not handle) with libbpf. */
+static int loader_parse(struct gs_loader *l, const void *obj, size_t len,
+			const struct gs_loader_opts *opts, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "ghostscope");
+	libbpf_print_fn_t old;
+	int rc = -EOPNOTSUPP;
+
+	if (!opts->use_libbpf) {
+		rc = bpfobj_open(obj, len, &l->fobj, err, errlen);
+		if (rc != -EOPNOTSUPP)
+			return rc;
+		if (opts->verbose)
+			fprintf(stderr, "ghostscope: %s; loading with libbpf\n", err);
+		err[0] = '\0';
+	}
+	capture.verbose = opts->verbose;
+	old = libbpf_set_print(capture_print);
+	l->obj = bpf_object__open_mem(obj, len, &oo);
+	libbpf_set_print(old);
+	if (!l->obj) {
+		rc = -errno;
+		snprintf(err, errlen, "loader: cannot open the BPF object: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * GS_IR_MOD_BIAS's kernel offsets (ir.h, struct gs_ir_modcfg): the helper reads the
+ * task's mm, its saved auxiliary vector and its group leader's start time. Written
+ * into the object's gs_modcfg map when it has one; parsed once per process.
+ */
+static int loader_modcfg(struct gs_loader *l, char *err, size_t errlen)
+{
+	static int cached_ret = 1;
+	static struct gs_ir_modcfg cached;
+	int fd = loader_map_fd(l, GS_IR_MAP_MODCFG);
+	uint32_t bits[4] = { 0 }, type = 0, zero = 0;
+	struct btf *btf;
+	int32_t task, mm;
+
+	if (fd < 0)
+		return 0;
+	if (cached_ret > 0) {
+		btf = kernel_btf_get();
+		cached_ret = libbpf_get_error(btf);
+		if (cached_ret) {
+			snprintf(err, errlen, "loader: cannot read the kernel BTF ('/sys/kernel/btf/vmlinux') for module load addresses: %s",
+				 strerror(-cached_ret));
+			return cached_ret;
+		}
+		task = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
+		mm = btf__find_by_name_kind(btf, "mm_struct", BTF_KIND_STRUCT);
+		cached_ret = task < 0 || mm < 0 ? -ENOENT : 0;
+		if (!cached_ret)
+			cached_ret = btf_member_find(btf, task, "mm", &bits[0], &type);
+		if (!cached_ret)
+			cached_ret = btf_member_find(btf, mm, "saved_auxv", &bits[1], &type);
+		if (!cached_ret)
+			cached_ret = btf_member_find(btf, task, "group_leader", &bits[2], &type);
+		if (!cached_ret)
+			cached_ret = btf_member_find(btf, task, "start_time", &bits[3], &type);
+		cached = (struct gs_ir_modcfg){ bits[0] / 8, bits[1] / 8, bits[2] / 8, bits[3] / 8 };
+	}
+	if (cached_ret) {
+		snprintf(err, errlen, "loader: no task_struct.mm, mm_struct.saved_auxv, task_struct.group_leader or start_time in the kernel BTF, cannot find module load addresses");
+		return cached_ret;
+	}
+	if (bpf_map_update_elem(fd, &zero, &cached, BPF_ANY)) {
+		snprintf(err, errlen, "loader: cannot write '%s': %s", GS_IR_MAP_MODCFG, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Makes l->rb, the ring buffer's reader: the warm-up thread's, else a new one. */
+static int loader_ring(struct gs_loader *l, char *err, size_t errlen)
+{
+	int rc;
+
+	if (l->warm_rb) {
+		warm_take_rb(&l->rb, &l->sink);
+		l->warm_rb = false;
+	}
+	if (l->rb)
+		return 0;
+	free(l->sink);
+	l->sink = calloc(1, sizeof(*l->sink));
+	if (!l->sink)
+		return -ENOMEM;
+	l->rb = ring_buffer__new(loader_map_fd(l, GS_CODEGEN_MAP_EVENTS), rb_sample, l->sink,
+				 NULL);
+	if (!l->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "loader: cannot map the ring buffer: %s", strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
 int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_loader_opts *opts,
 		   struct gs_loader **ret, int *bad_prog_ret, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "ghostscope");
 	struct gs_loader_opts dflt = { 0 };
 	char dummy[1];
 	struct gs_loader *l;
-	libbpf_print_fn_t old;
 	int rc;
 
 	if (!opts)
@@ -446,33 +1808,28 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 	l->uw_rows_cap = opts->unwind_rows ? opts->unwind_rows : 4096;
 	l->uw_ents_cap = opts->unwind_entries ? opts->unwind_entries : 262144;
 	l->multi = !opts->force_single && gs_loader_has_uprobe_multi();
-	capture.verbose = opts->verbose;
-	old = libbpf_set_print(capture_print);
-	l->obj = bpf_object__open_mem(obj, len, &oo);
-	libbpf_set_print(old);
-	if (!l->obj) {
-		rc = -errno;
-		snprintf(err, errlen, "loader: cannot open the BPF object: %s", strerror(-rc));
+	rc = loader_parse(l, obj, len, opts, err, errlen);
+	if (rc)
 		goto err_free;
-	}
 	rc = loader_setup(l, nprogs, opts->run, err, errlen);
 	if (rc)
 		goto err_free;
 	rc = loader_load(l, opts->strict_btf, bad_prog_ret, err, errlen);
 	if (rc)
 		goto err_free;
-	l->lost_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_LOST);
-	l->vaddr_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_VADDR);
-	l->uw_ranges_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_UW_RANGES);
-	l->uw_rows_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_UW_ROWS);
-	l->uw_ents_fd = bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_UW_ENTS);
-	l->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(l->obj, GS_CODEGEN_MAP_EVENTS),
-				 rb_sample, l, NULL);
-	if (!l->rb) {
-		rc = -errno;
-		snprintf(err, errlen, "loader: cannot map the ring buffer: %s", strerror(-rc));
+	l->lost_fd = loader_map_fd(l, GS_CODEGEN_MAP_LOST);
+	l->vaddr_fd = loader_map_fd(l, GS_CODEGEN_MAP_VADDR);
+	l->uw_ranges_fd = loader_map_fd(l, GS_CODEGEN_MAP_UW_RANGES);
+	l->uw_rows_fd = loader_map_fd(l, GS_CODEGEN_MAP_UW_ROWS);
+	l->uw_ents_fd = loader_map_fd(l, GS_CODEGEN_MAP_UW_ENTS);
+	rc = loader_modcfg(l, err, errlen);
+	kernel_btf_put();
+	if (rc)
 		goto err_free;
-	}
+	/* A warmed-up ring buffer is mapped by the time of the first poll. */
+	rc = l->warm_rb ? 0 : loader_ring(l, err, errlen);
+	if (rc)
+		goto err_free;
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->ncpus <= 0) {
 		rc = l->ncpus ? l->ncpus : -EINVAL;
@@ -481,6 +1838,7 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 	*ret = l;
 	return 0;
 err_free:
+	kernel_btf_put();
 	gs_loader_close(l);
 	return rc;
 }
@@ -490,43 +1848,31 @@ void gs_loader_close(struct gs_loader *l)
 	if (!l)
 		return;
 	gs_loader_detach(l);
+	if (l->warm_rb)		/* the thread must be done with the map before it closes */
+		warm_take_rb(&l->rb, &l->sink);
 	ring_buffer__free(l->rb);
+	free(l->sink);
+	bpfobj_close(l->fobj);
 	bpf_object__close(l->obj);
-	free(l->link_fds);
 	free(l->links);
-	free(l->progs);
+	free(l->prog_fds);
 	free(l);
 }
 
 /* ---- attach / detach ------------------------------------------------------------------ */
 
-static int push_fd(struct gs_loader *l, int fd)
-{
-	if (l->nlink_fds == l->cap_fds) {
-		size_t cap = l->cap_fds ? l->cap_fds * 2 : 8;
-		int *p = reallocarray(l->link_fds, cap, sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		l->link_fds = p;
-		l->cap_fds = cap;
-	}
-	l->link_fds[l->nlink_fds++] = fd;
-	return 0;
-}
-
-static int push_link(struct gs_loader *l, struct bpf_link *link)
+static int push_link(struct gs_loader *l, int fd, int pfd)
 {
 	if (l->nlinks == l->cap_links) {
 		size_t cap = l->cap_links ? l->cap_links * 2 : 16;
-		struct bpf_link **p = reallocarray(l->links, cap, sizeof(*p));
+		struct gs_link *p = reallocarray(l->links, cap, sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
 		l->links = p;
 		l->cap_links = cap;
 	}
-	l->links[l->nlinks++] = link;
+	l->links[l->nlinks++] = (struct gs_link){ .fd = fd, .pfd = pfd };
 	return 0;
 }
 
@@ -559,7 +1905,7 @@ static int attach_multi_group(struct gs_loader *l, const struct gs_attach_point 
 		offs[cnt] = pts[i].file_off;
 		cookies[cnt++] = pts[i].trace_id;
 	}
-	attr.prog_fd = bpf_program__fd(l->progs[p0->prog]);
+	attr.prog_fd = l->prog_fds[p0->prog];
 	attr.attach_type = GS_BPF_TRACE_UPROBE_MULTI;
 	attr.path = (uintptr_t)p0->path;
 	attr.offsets = (uintptr_t)offs;
@@ -575,7 +1921,7 @@ static int attach_multi_group(struct gs_loader *l, const struct gs_attach_point 
 			 strerror(-ret));
 		goto out;
 	}
-	ret = push_fd(l, fd);
+	ret = push_link(l, fd, -1);
 	if (ret)
 		close(fd);
 out:
@@ -584,25 +1930,76 @@ out:
 	return ret;
 }
 
+/* The "uprobe" PMU's type and its retprobe config bit, from sysfs (read once). */
+static int uprobe_pmu(int *type_ret, int *bit_ret)
+{
+	static int type = -1, bit = -1;
+	FILE *f;
+
+	if (type < 0) {
+		f = fopen("/sys/bus/event_source/devices/uprobe/type", "re");
+		if (!f)
+			return -errno;
+		if (fscanf(f, "%d", &type) != 1)
+			type = -1;
+		fclose(f);
+		f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe", "re");
+		if (f) {
+			if (fscanf(f, "config:%d", &bit) != 1)
+				bit = -1;
+			fclose(f);
+		}
+		if (type < 0 || bit < 0 || bit > 63) {
+			type = -1;
+			return -ENOENT;
+		}
+	}
+	*type_ret = type;
+	*bit_ret = bit;
+	return 0;
+}
+
+/* A perf-event uprobe at @pt with a BPF_PERF_EVENT link carrying the trace id cookie. */
 static int attach_single(struct gs_loader *l, const struct gs_attach_point *pt, char *err,
 			 size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = pt->trace_id, .retprobe = pt->retprobe);
-	struct bpf_link *link;
-	int ret;
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .perf_event.bpf_cookie = pt->trace_id);
+	struct perf_event_attr pa;
+	int type = 0, bit = 0, pfd, fd, ret;
 
-	link = bpf_program__attach_uprobe_opts(l->progs[pt->prog], pt->pid > 0 ? pt->pid : -1,
-					       pt->path, pt->file_off, &uo);
-	if (!link) {
-		ret = -errno;
-		snprintf(err, errlen, "attach: cannot probe '%s' +0x%llx%s: %s", pt->path,
-			 (unsigned long long)pt->file_off, pt->retprobe ? " (return)" : "",
-			 strerror(-ret));
+	ret = uprobe_pmu(&type, &bit);
+	if (ret) {
+		snprintf(err, errlen, "attach: no uprobe PMU in '/sys/bus/event_source/devices'");
 		return ret;
 	}
-	ret = push_link(l, link);
-	if (ret)
-		bpf_link__destroy(link);
+	memset(&pa, 0, sizeof(pa));
+	pa.size = sizeof(pa);
+	pa.type = type;
+	pa.config = pt->retprobe ? 1ull << bit : 0;
+	pa.config1 = (uintptr_t)pt->path;
+	pa.config2 = pt->file_off;
+	pfd = syscall(__NR_perf_event_open, &pa, pt->pid > 0 ? pt->pid : -1, pt->pid > 0 ? -1 : 0,
+		      -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	fd = bpf_link_create(l->prog_fds[pt->prog], pfd, BPF_PERF_EVENT, &lo);
+	if (fd < 0) {
+		ret = fd;
+		close(pfd);
+		goto err;
+	}
+	ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0);
+	ret = push_link(l, fd, pfd);
+	if (ret) {
+		close(fd);
+		close(pfd);
+	}
+	return ret;
+err:
+	snprintf(err, errlen, "attach: cannot probe '%s' +0x%llx%s: %s", pt->path,
+		 (unsigned long long)pt->file_off, pt->retprobe ? " (return)" : "", strerror(-ret));
 	return ret;
 }
 
@@ -649,22 +2046,47 @@ int gs_loader_attach(struct gs_loader *l, const struct gs_attach_point *pts, siz
 	return ret;
 }
 
+struct detach_job {
+	struct gs_link *links;
+	size_t n, next;
+};
+
+static void *detach_worker(void *arg)
+{
+	struct detach_job *j = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n) {
+		close(j->links[i].fd);
+		if (j->links[i].pfd >= 0)
+			close(j->links[i].pfd);
+	}
+	return NULL;
+}
+
 int gs_loader_detach(struct gs_loader *l)
 {
-	if (!l)
+	struct detach_job job;
+	pthread_t th[GS_DETACH_THREADS];
+	size_t nth = 0;
+
+	if (!l || !l->nlinks)
 		return 0;
-	for (size_t i = 0; i < l->nlink_fds; i++)
-		close(l->link_fds[i]);
-	l->nlink_fds = 0;
-	for (size_t i = 0; i < l->nlinks; i++)
-		bpf_link__destroy(l->links[i]);
+	/* Each close waits for grace periods in the kernel: wait for them side by side. */
+	job = (struct detach_job){ .links = l->links, .n = l->nlinks };
+	while (nth + 1 < l->nlinks && nth < GS_DETACH_THREADS &&
+	       !thread_start(&th[nth], detach_worker, &job))
+		nth++;
+	detach_worker(&job);
+	for (size_t i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
 	l->nlinks = 0;
 	return 0;
 }
 
 size_t gs_loader_link_count(const struct gs_loader *l)
 {
-	return l->nlink_fds + l->nlinks;
+	return l->nlinks;
 }
 
 bool gs_loader_uses_multi(const struct gs_loader *l)
@@ -760,8 +2182,15 @@ int gs_loader_poll(struct gs_loader *l, int timeout_ms, gs_event_fn cb, void *ct
 {
 	int n, m;
 
-	l->cb = cb;
-	l->cb_ctx = ctx;
+	if (!l->rb) {
+		char err[128];
+
+		n = loader_ring(l, err, sizeof(err));
+		if (n)
+			return n;
+	}
+	l->sink->cb = cb;
+	l->sink->ctx = ctx;
 	n = ring_buffer__poll(l->rb, timeout_ms);
 	if (n == -EINTR)
 		n = 0;

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The BPF loader: loads an object from gs_codegen_emit() with libbpf, attaches its
+ * The BPF loader: loads an object from gs_codegen_emit() (with our own
+ * minimal ELF loader, or libbpf for objects it does not handle), attaches its
  * programs to uprobes (one uprobe_multi link per program and file where the kernel
  * has them, else one perf-event uprobe per pc), streams events from the ring buffer
  * and reads the per-trace-id lost counters. docs/codegen.md has the details.
  *
- * Not thread-safe: use one loader from one thread. gs_loader_open() swaps libbpf's
- * global print callback while it loads, then restores it.
+ * Not thread-safe: use one loader from one thread (gs_loader_warm_up's and
+ * gs_loader_detach's threads are internal). gs_loader_open() swaps libbpf's global
+ * print callback while libbpf loads, then restores it.
  */
 #ifndef GS_TRACER_LOADER_H
 #define GS_TRACER_LOADER_H
@@ -44,6 +46,8 @@ struct gs_loader_opts {
 	 * objects from gs_codegen_emit_cached, which are compiled without them.
 	 */
 	const struct gs_codegen_opts *run;
+	/* Load with libbpf's bpf_object path even when our own loader could (tests). */
+	bool use_libbpf;
 };
 
 /* One pc to probe. */
@@ -76,6 +80,18 @@ typedef int (*gs_event_fn)(void *ctx, const struct gs_event_hdr *ev, size_t size
 bool gs_loader_has_uprobe_multi(void);
 
 /*
+ * Starts, on a thread, what the next gs_loader_open() would otherwise wait for: the
+ * uprobe_multi probe, the ring buffer map of @ring_bytes (0: the 8 MiB default), the
+ * slowest object to create (2-5 ms here), and its mapping for reading (1-4 ms).
+ * Call it early, before parsing and planning. gs_loader_open() adopts the map when
+ * the object's ring buffer has that size (and our loader loads it), else closes it;
+ * it waits for the map only, and the first gs_loader_poll() for the mapping.
+ * Returns 0, -EINVAL for a bad size, -EALREADY when called twice, or the error of
+ * pthread_create; a failure only means no head start.
+ */
+int gs_loader_warm_up(uint32_t ring_bytes);
+
+/*
  * Loads @obj (@len bytes, from gs_codegen_emit with @nprogs programs) into the
  * kernel. The loader does not keep @obj. Returns 0 and *@ret, or a negative errno:
  * -EACCES/-EINVAL... from the kernel; when the verifier rejected a program, @err holds
@@ -100,7 +116,10 @@ void gs_loader_close(struct gs_loader *l);
  */
 int gs_loader_attach(struct gs_loader *l, const struct gs_attach_point *pts, size_t n,
 		     char *err, size_t errlen);
-/* Removes every link (fast with uprobe_multi). Idempotent; returns 0. */
+/*
+ * Removes every link (fast with uprobe_multi), closing up to 17 at once on threads
+ * so that the kernel's per-link grace-period waits overlap. Idempotent; returns 0.
+ */
 int gs_loader_detach(struct gs_loader *l);
 /* Number of links / single uprobes currently attached, and whether multi is used. */
 size_t gs_loader_link_count(const struct gs_loader *l);
@@ -110,7 +129,8 @@ bool gs_loader_uses_multi(const struct gs_loader *l);
  * Waits up to @timeout_ms for a wakeup, then drains everything in the ring (events
  * are submitted without wakeups most of the time, so a wait that times out still
  * delivers what is there). Calls @cb for each event. Returns the number of events
- * delivered, or a negative errno (from epoll or from @cb). -EINTR is returned as 0.
+ * delivered, or a negative errno (from epoll or from @cb, or from mapping the ring
+ * on the first call when gs_loader_warm_up made it). -EINTR is returned as 0.
  */
 int gs_loader_poll(struct gs_loader *l, int timeout_ms, gs_event_fn cb, void *ctx);
 

@@ -65,6 +65,7 @@ struct session {
 	struct gs_plan *plan;
 	struct gs_event_slot **slots;	/* per probe */
 	size_t *nslots;
+	struct gs_decode_lines lines;	/* reused for every event */
 	long events;
 	bool stop;
 };
@@ -286,6 +287,44 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Where the time to "ready" goes, printed under -v: milliseconds from main() to the
+ * ready marker, and the share of each phase. Exec and dynamic linking come before
+ * main(): time `ghostscope --version` for those.
+ */
+enum phase { PH_PARSE, PH_TARGET, PH_INDEX, PH_PLAN, PH_OBJECT, PH_LOAD, PH_ATTACH, PH_CNT };
+static const char *const phase_names[PH_CNT] = {
+	"parse", "target", "index", "plan", "object", "load", "attach",
+};
+static struct {
+	double start, last, ms[PH_CNT];
+} phases;
+
+static void phase_start(void)
+{
+	phases.start = phases.last = now_s();
+}
+
+static void phase_end(enum phase p)
+{
+	double t = now_s();
+
+	phases.ms[p] += (t - phases.last) * 1e3;
+	phases.last = t;
+}
+
+static void phase_print(void)
+{
+	char buf[256];
+	size_t len = 0;
+
+	for (int i = 0; i < PH_CNT && len < sizeof(buf); i++)
+		len += snprintf(buf + len, sizeof(buf) - len, ", %s %.1f", phase_names[i],
+				phases.ms[i]);
+	fprintf(stderr, "ghostscope: ready %.1f ms after main()%s\n",
+		(now_s() - phases.start) * 1e3, buf);
+}
+
 /* Opens (and if needed builds) the index of every target module. */
 static int open_indexes(struct options *o, struct gs_target *t, struct gs_plan_module *mods,
 			const char *dir)
@@ -440,25 +479,21 @@ static int on_event(void *ctx, const struct gs_event_hdr *ev, size_t size)
 {
 	struct session *s = ctx;
 	struct gs_probe *pr = gs_plan_probe(s->plan, ev->trace_id);
-	struct gs_decode_lines lines = { 0 };
 	struct gs_output_event out;
 
 	if (!pr || !pr->ir)
 		return 0;
 	if (gs_decode_event(pr, s->slots[ev->trace_id - 1], s->nslots[ev->trace_id - 1], ev,
-			    ev->len <= size ? ev->len : size, &lines))
+			    ev->len <= size ? ev->len : size, &s->lines))
 		return 0;
-	if (!lines.cnt) {	/* every print was behind a false condition */
-		gs_decode_lines_deinit(&lines);
+	if (!s->lines.cnt)	/* every print was behind a false condition */
 		return 0;
-	}
 	out = (struct gs_output_event){
 		.trace_id = ev->trace_id, .probe = pr->trace->pattern.text, .module = pr->mod->path,
 		.pc = pr->vaddr, .pid = ev->pid, .tid = ev->tid, .ts_ns = ev->ts_ns,
-		.lines = (const char *const *)lines.lines, .nlines = lines.cnt,
+		.lines = (const char *const *)s->lines.lines, .nlines = s->lines.cnt,
 	};
 	gs_output_write(stdout, s->o->fmt, &out);
-	gs_decode_lines_deinit(&lines);
 	s->events++;
 	if (s->o->max_events && s->events >= s->o->max_events) {
 		s->stop = true;
@@ -561,10 +596,22 @@ int main(int argc, char **argv)
 	size_t objlen = 0;
 	int ret = EXIT_RUNTIME, e;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/*
+	 * Into a file or pipe, events are flushed after each poll (a batch), not per line:
+	 * no write per event. A terminal stays line-buffered, in step with a launched
+	 * program's own output.
+	 */
+	setvbuf(stdout, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, 1 << 16);
 	gs_diag_init(&diag);
+	phase_start();
 	if (parse_options(argc, argv, &o))
 		return EXIT_USAGE;
+	/*
+	 * The ring buffer map takes milliseconds to create: start it now, beside parsing
+	 * and planning (a script error or a missing privilege just ends the thread).
+	 */
+	if (!o.dry_run && geteuid() == 0)
+		gs_loader_warm_up(o.ringbuf_bytes);
 
 	/* Script first: a typo costs nothing else. */
 	if (o.script_file) {
@@ -586,6 +633,7 @@ int main(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	phase_end(PH_PARSE);
 	if (!o.dry_run && geteuid() != 0) {
 		fprintf(stderr, "ghostscope: must run as root (loading BPF programs and attaching uprobes needs CAP_BPF and CAP_PERFMON)\n");
 		goto out;
@@ -612,6 +660,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	phase_end(PH_TARGET);
+
 	/* Indexes, then the plan. */
 	e = gs_index_dir_resolve(o.index_dir, dir, sizeof(dir));
 	if (e) {
@@ -621,6 +671,7 @@ int main(int argc, char **argv)
 	mods = calloc(target.nmodules, sizeof(*mods));
 	if (!mods || open_indexes(&o, &target, mods, dir))
 		goto out;
+	phase_end(PH_INDEX);
 	{
 		struct gs_plan_opts po = { .str_cap = 256, .mem_cap = 1024,
 					   .dump_cap = o.dump_cap ? o.dump_cap : 256,
@@ -647,6 +698,8 @@ int main(int argc, char **argv)
 				plan->probes[i].error);
 		}
 	}
+
+	phase_end(PH_PLAN);
 
 	/* Code generation: one BPF program per distinct probe IR. */
 	prog_of = calloc(plan->nprobes + 1, sizeof(*prog_of));
@@ -681,6 +734,7 @@ int main(int argc, char **argv)
 				o.no_bpf_cache ? "compiled (cache off)" : hit ? "cache hit" : "cache miss, compiled",
 				nprogs, objlen, (now_s() - t0) * 1e3);
 	}
+	phase_end(PH_OBJECT);
 	if (o.dry_run) {
 		insns = calloc(nprogs + 1, sizeof(*insns));
 		if (insns && nprogs)
@@ -704,10 +758,24 @@ int main(int argc, char **argv)
 
 		e = gs_loader_open(obj, objlen, nprogs, &lo, &loader, &bad, err, sizeof(err));
 		if (e) {
-			fprintf(stderr, "ghostscope: cannot load the BPF programs: %s\n", err);
+			/* name the probe(s) the rejected program serves, not just its number */
+			struct gs_strbuf who;
+
+			gs_strbuf_init(&who);
+			for (size_t i = 0; bad >= 0 && i < plan->nprobes; i++) {
+				const struct gs_probe *pr = &plan->probes[i];
+
+				if (prog_of[i] == (uint32_t)bad && !pr->hidden)
+					gs_strbuf_addf(&who, "%strace '%s' at %s", who.len ? ", " : " (",
+						       pr->trace->pattern.text, pr->where);
+			}
+			fprintf(stderr, "ghostscope: cannot load the BPF programs%s%s: %s\n",
+				who.len ? who.buf : "", who.len ? ")" : "", err);
+			gs_strbuf_deinit(&who);
 			goto out;
 		}
 	}
+	phase_end(PH_LOAD);
 	sess.o = &o;
 	sess.plan = plan;
 	sess.slots = calloc(plan->nprobes, sizeof(*sess.slots));
@@ -743,6 +811,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ghostscope: cannot attach: %s\n", err);
 		goto out;
 	}
+	phase_end(PH_ATTACH);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -757,6 +826,8 @@ int main(int argc, char **argv)
 			npts, gs_loader_link_count(loader),
 			gs_loader_uses_multi(loader) ? "uprobe_multi" : "single uprobes", emulated, known);
 	}
+	if (o.verbose)
+		phase_print();
 	if (o.ready_marker) {
 		fprintf(stderr, "%s\n", o.ready_marker);
 		fflush(stderr);
@@ -779,6 +850,7 @@ int main(int argc, char **argv)
 					wait_ms = (int)(left * 1000) + 1;
 			}
 			e = gs_loader_poll(loader, wait_ms, on_event, &sess);
+			fflush(stdout);
 			if (e < 0 && e != -ECANCELED) {
 				fprintf(stderr, "ghostscope: reading events failed: %s\n", strerror(-e));
 				break;
@@ -795,6 +867,10 @@ int main(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 	gs_loader_detach(loader);
+	/* Detached: what is still in the ring is delivered, so delivered + lost = hits. */
+	if (!sess.stop)
+		gs_loader_poll(loader, 0, on_event, &sess);
+	fflush(stdout);
 	{
 		uint64_t total_lost = 0;
 
@@ -822,6 +898,7 @@ out:
 			free(sess.slots[i]);
 	free(sess.slots);
 	free(sess.nslots);
+	gs_decode_lines_deinit(&sess.lines);
 	free(pts);
 	free(obj);
 	free(progs);

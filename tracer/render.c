@@ -33,9 +33,17 @@ const struct gs_type *gs_render_strip(struct gs_index *idx, uint32_t type_id)
 
 /* ---- type names ------------------------------------------------------------------- */
 
-static const char *tag_prefix(uint8_t kind)
+/* C++ names a type by its scopes ("inventory::Shelf"), C by its tag ("struct shelf"). */
+static const char *type_name(const struct gs_type *t)
 {
-	switch (kind) {
+	return t->qual_name ? t->qual_name : t->name;
+}
+
+static const char *tag_prefix(const struct gs_type *t)
+{
+	if (t->cxx)
+		return "";
+	switch (t->kind) {
 	case GS_TYPE_STRUCT: return "struct ";
 	case GS_TYPE_CLASS: return "class ";
 	case GS_TYPE_UNION: return "union ";
@@ -128,7 +136,7 @@ static void declare(struct gs_index *idx, uint32_t id, const char *inner, struct
 		declare(idx, t->target, sb.buf, out, depth + 1);
 		break;
 	default:
-		gs_strbuf_addf(&sb, "%s%s", tag_prefix(t->kind), t->name ? t->name : "<anonymous>");
+		gs_strbuf_addf(&sb, "%s%s", tag_prefix(t), t->name ? type_name(t) : "<anonymous>");
 		join(out, sb.buf, inner);
 		break;
 	}
@@ -237,18 +245,34 @@ static bool encoding_signed(uint8_t enc)
 	return enc == DW_ATE_signed || enc == DW_ATE_signed_char;
 }
 
+void gs_render_dec(uint64_t v, bool is_signed, struct gs_strbuf *out)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	bool neg = is_signed && (int64_t)v < 0;
+
+	if (neg)
+		v = -v;		/* INT64_MIN stays 2^63 as unsigned: still right */
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--p = '-';
+	gs_strbuf_add(out, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 static void render_int(uint64_t v, uint64_t size, bool is_signed, struct gs_strbuf *out)
 {
 	if (is_signed)
-		gs_strbuf_addf(out, "%" PRId64, sign_extend(v, size * 8));
+		gs_render_dec((uint64_t)sign_extend(v, size * 8), true, out);
 	else
-		gs_strbuf_addf(out, "%" PRIu64, (uint64_t)(size >= 8 ? v : v & ((1ULL << (size * 8)) - 1)));
+		gs_render_dec(size >= 8 ? v : v & ((1ULL << (size * 8)) - 1), false, out);
 }
 
 static void render_enum(const struct gs_type *t, uint64_t v, struct gs_strbuf *out)
 {
 	int64_t sv = t->is_signed ? sign_extend(v, t->size * 8) : (int64_t)v;
-	const char *tn = t->name ? t->name : "enum";
+	const char *tn = t->name ? type_name(t) : "enum";
 
 	if (!t->is_signed && t->size < 8)
 		sv = (int64_t)(v & ((1ULL << (t->size * 8)) - 1));
@@ -338,7 +362,7 @@ static void render_record(struct gs_index *idx, const struct gs_type *t, const u
 	if (is_union)
 		gs_strbuf_adds(out, "union ");
 	if (t->name)
-		gs_strbuf_addf(out, "%s ", t->name);
+		gs_strbuf_addf(out, "%s ", type_name(t));
 	if (t->declaration) {
 		gs_strbuf_adds(out, "{ <incomplete type> }");
 		return;

@@ -38,6 +38,12 @@ void gs_render_type_name(struct gs_index *idx, uint32_t type_id, struct gs_strbu
 /* Appends a declaration of @name: "struct order* o", "int (*main)(int, char**)". */
 void gs_render_decl(struct gs_index *idx, uint32_t type_id, const char *name, struct gs_strbuf *out);
 
+/*
+ * Appends @v in decimal, as a signed 64-bit value when @is_signed (no printf: this is
+ * on every event's path).
+ */
+void gs_render_dec(uint64_t v, bool is_signed, struct gs_strbuf *out);
+
 /* Appends @len bytes as a double-quoted C string (stops at the first NUL). */
 void gs_render_cstring(const void *data, size_t len, struct gs_strbuf *out);
 

@@ -15,9 +15,10 @@ backend_driver "$B/driver.c" "$T/driver"
 cc -O0 -g -fno-omit-frame-pointer "$B/frame_target.c" -o "$T/frame_target"
 
 # The pc after frec's call to itself, from the disassembly.
-later=$(objdump -d --no-show-raw-insn "$T/frame_target" |
-	awk '/<frec>:$/ { f = 1; next } f && /^$/ { exit } f && c { print $1; exit }
-	     f && /call.*<frec>/ { c = 1 }' | tr -d :)
+# (awk reads to the end: an early exit would make objdump die of SIGPIPE under pipefail)
+objdump -d --no-show-raw-insn "$T/frame_target" >"$T/frame_target.dis"
+later=$(awk '/<frec>:$/ { f = 1; next } f && /^$/ { f = 0 } f && c && !done { print $1; done = 1 }
+	     f && /call.*<frec>/ { c = 1 }' "$T/frame_target.dis" | tr -d :)
 [ -n "$later" ] || fail "no call to frec in frec"
 
 "$T/frame_target" & TP=$!

@@ -5,6 +5,8 @@
 # ghostscope, bpftrace (same filter), perf probe + perf record (same filter). Reports
 # microseconds per hit over the unobserved run, and the instruction at each tool's probe
 # address (the kernel emulates push/nop/jmp/call, ~1 us here; it single-steps the rest).
+# The floor rows probe the same address with an EMPTY body (ghostscope `trace hot { }`,
+# bpftrace `{ }`): the kernel's own cost per hit, which a filter can only add to.
 # Usage: perhit.sh [--quick] [--runs N]
 . "$(dirname "$0")/common.sh"
 bench_args "$@"
@@ -92,6 +94,7 @@ for o in O2 O0; do
 	perf_probe_add "$bin" "hot x" >>"$LOG" 2>&1 || log "perf probe on '$bin' failed"
 
 	base=$(samples "$o.base"); g=$(samples "$o.gs"); b=$(samples "$o.bt"); p=$(samples "$o.perf")
+	g0=$(samples "$o.gs0"); b0=$(samples "$o.bt0")
 	run_hot /dev/null "$bin"	# warm
 	for r in $(seq "$RUNS"); do
 		run_hot "$base" "$bin" || true
@@ -100,6 +103,12 @@ for o in O2 O0; do
 				--ready-marker BENCH_READY || true
 		fi
 		with_tool BENCH_READY "$b" "$bin" bpftrace -B line -e "$bt" || true
+		if gs_ok; then
+			with_tool BENCH_READY "$g0" "$bin" "$GS" -t "$bin" -s 'trace hot { }' \
+				--ready-marker BENCH_READY || true
+		fi
+		with_tool BENCH_READY "$b0" "$bin" bpftrace -B line \
+			-e "uprobe:$bin:hot { } BEGIN { printf(\"BENCH_READY\\n\"); }" || true
 		out=$(perf record -q -e gsbench:ev0 --filter "x == $MAGIC" -o "$WORK/perhit/perf.data" \
 			-- "$bin" "$CALLS" 2>>"$LOG") && echo "${out#ns_per_call }" >>"$p" ||
 			log "perf record failed"
@@ -108,7 +117,7 @@ for o in O2 O0; do
 
 	# Per hit = observed ns per call minus the unobserved median, in microseconds.
 	m=$(median "$base")
-	for f in "$g" "$b" "$p"; do
+	for f in "$g" "$b" "$p" "$g0" "$b0"; do
 		awk -v m="$m" '{ printf "%.3f\n", ($1 - m) / 1000 }' "$f" >"$f.us"
 	done
 	awk '{ printf "%.4f\n", $1 / 1000 }' "$base" >"$base.us"
@@ -122,6 +131,9 @@ for o in O2 O0; do
 	btd=$(probe_insn "$bin" hot "$(sym_addr "$bin" hot)")
 	pd=$(probe_insn "$bin" hot "$perf_pc")
 	tbl_add perhit "hot() -$o, unobserved" "no tool (us per call)" "$base.us" ""
+	tbl_add perhit "hot() -$o, empty body (floor)" "ghostscope \`trace hot { }\`" "$g0.us" \
+		"$(probe_insn "$bin" hot "$(gs_probe_pc "$bin" 'trace hot { }')")$(gs_ok || echo '; tracer not built')"
+	tbl_add perhit "hot() -$o, empty body (floor)" "bpftrace \`{ }\`" "$b0.us" "$btd"
 	tbl_add perhit "hot() -$o" "ghostscope" "$g.us" "$gsd$(gs_ok || echo '; tracer not built')"
 	tbl_add perhit "hot() -$o" "bpftrace" "$b.us" "$btd"
 	tbl_add perhit "hot() -$o" "perf probe + perf record" "$p.us" "$pd"
@@ -134,7 +146,8 @@ A program calls \`hot(long x)\` $CALLS times and times its own loop; each tool p
 $MAGIC { print x; } }\`, bpftrace \`uprobe:BIN:hot /arg0 == $MAGIC/ { printf(...) }\`, perf
 \`perf probe -x BIN 'hot x'\` + \`perf record --filter 'x == $MAGIC'\`. Figures are microseconds
 per hit over the unobserved median (the "unobserved" rows give the cost of one call with no
-tool). The note gives the probed instruction: the kernel emulates push/nop/jmp/call (about
+tool); the "empty body (floor)" rows are the same probes with nothing in them, the kernel's
+cost per hit that the filter rows can only add to. The note gives the probed instruction: the kernel emulates push/nop/jmp/call (about
 1 us per hit here) and single-steps anything else (about 17 us here).
 
 $(tbl_emit perhit "us/hit")

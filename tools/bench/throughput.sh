@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Measure 5, event throughput: one print of three integers per hit, output to a file,
-# 2 M hits; events/s delivered (from the program's start until the tool has written
-# everything and exited), events lost (the tool's own count) and the traced program's
-# cost per call; ghostscope vs bpftrace printf.
+# Measure 5, event throughput, with the floors it is bounded by, all in one run:
+#  - the kernel floor: the traced program's cost per call under an EMPTY probe body
+#    (ghostscope `trace emit { }`, bpftrace `{}`), and 1 / floor, the most hits one
+#    thread can produce;
+#  - one print of three integers per hit, output to a file: events/s delivered (lines
+#    written over wall time, from the program's start until the tool has written
+#    everything and exited), events lost (the tool's own count) and the cost per call;
+#  - the same with 2 emitting threads;
+#  - the reader's capacity: events delivered per second of the tool's own CPU time
+#    (perf stat task-clock from armed to exit);
+#  - an overwhelmed run (2 threads, a 64 KiB ring): delivered + lost must equal hits.
 # Usage: throughput.sh [--quick] [--runs N]
 . "$(dirname "$0")/common.sh"
 bench_args "$@"
 bench_deps "${PEERS_PKGS[@]}"
 export GHOSTSCOPE_INDEX_DIR="$GS_IDX"
 HITS=${GS_BENCH_HITS:-$([ "$QUICK" = 1 ] && echo 200000 || echo 2000000)}
+SMALL_RING=65536
 
 build_emit() {
 	local d="$WORK/throughput"
 	mkdir -p "$d"
 	cat >"$d/emit.c.new" <<'EOF'
-/* generated: the throughput benchmark program */
+/* generated: the throughput benchmark program. Usage: emit CALLS [THREADS] */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 volatile long sink;
+static long per_thread;
 __attribute__((noinline)) void consume(long v) { sink += v; }
 __attribute__((noinline)) long emit(long a, long b, long c)
 {
@@ -27,110 +37,205 @@ __attribute__((noinline)) long emit(long a, long b, long c)
 	consume(s);
 	return s;
 }
+static void *run(void *arg)
+{
+	long base = (long)arg, s = 0;
+	for (long i = base; i < base + per_thread; i++)
+		s += emit(i, i + 1, i + 2);
+	return (void *)s;
+}
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? atol(argv[1]) : 2000000, s = 0;
+	long n = argc > 1 ? atol(argv[1]) : 2000000, t = argc > 2 ? atol(argv[2]) : 1, s = 0;
+	pthread_t th[64];
 	struct timespec t0, t1;
+	if (t < 1 || t > 64)
+		return 2;
+	per_thread = n / t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (long i = 0; i < n; i++)
-		s += emit(i, i + 1, i + 2);
+	if (t == 1) {
+		s = (long)run((void *)0);
+	} else {
+		for (long i = 0; i < t; i++)
+			pthread_create(&th[i], NULL, run, (void *)(i * per_thread));
+		for (long i = 0; i < t; i++) {
+			void *r;
+			pthread_join(th[i], &r);
+			s += (long)r;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
-	printf("ns_per_call %.1f\n", ns / n);
+	/* Wall time per call of one thread: each thread makes per_thread calls. */
+	printf("ns_per_call %.1f calls %ld\n", ns / per_thread, per_thread * t);
 	return s == 42;
 }
 EOF
 	cmp -s "$d/emit.c.new" "$d/emit.c" || mv "$d/emit.c.new" "$d/emit.c"
-	[ "$d/emit" -nt "$d/emit.c" ] || gcc -g -O2 -fcf-protection=none -fno-omit-frame-pointer -o "$d/emit" "$d/emit.c"
+	[ "$d/emit" -nt "$d/emit.c" ] || gcc -g -O2 -pthread -fcf-protection=none -fno-omit-frame-pointer -o "$d/emit" "$d/emit.c"
 	echo "$d/emit"
 }
 
-# stream RATE LOST PERCALL OUT MARK CMD...: starts CMD (stdout to OUT) and waits for MARK
-# on its stderr, runs the program, sends SIGINT, waits for CMD to exit; appends events/s,
-# the lost count (from the tool's stderr) and the program's us per call.
+# The samples of one case KEY: KEY.rate (events/s), KEY.lost ("delivered lost" per run),
+# KEY.cost (us per call), KEY.cpu (events per second of the tool's CPU time).
+new_case() { local k; for k in rate lost cost cpu; do samples "$1.$k" >/dev/null; done; }
+sfile() { echo "$WORK/samples/$MEASURE/$1.$2"; }
+
+# stream KEY THREADS MARK CMD...: starts CMD (stdout to a file) and waits for MARK on its
+# stderr, attaches perf stat to it, runs the program with THREADS threads, sends SIGINT,
+# waits for CMD to exit; appends to KEY's samples.
 stream() {
-	local rate=$1 lostf=$2 pc=$3 out=$4 mark=$5 fd pid line ok=0 t0 t1 err n lost prog
-	shift 5
+	local key=$1 threads=$2 mark=$3 fd pid line ok=0 t0 t1 err out n lost prog cpu pstat ppid=""
+	shift 3
+	out="$WORK/throughput/$key.out"
 	err="$out.err"
+	pstat="$out.cpu"
 	: >"$err"
+	rm -f "$pstat"
 	exec {fd}< <(exec env --default-signal=INT "$@" 2>&1 >"$out")
 	pid=$!
 	while IFS= read -r line <&"$fd"; do
 		printf '%s\n' "$line" >>"$err"
 		[[ $line == *"$mark"* ]] && { ok=1; break; }
 	done
+	if [ $ok = 1 ]; then
+		perf stat -x, -e task-clock -p "$pid" -o "$pstat" 2>>"$LOG" &
+		ppid=$!
+		sleep 0.3	# perf stat attaches
+	fi
 	t0=${EPOCHREALTIME/./}
-	[ $ok = 1 ] && prog=$("$BIN" "$HITS")
+	[ $ok = 1 ] && prog=$("$BIN" "$HITS" "$threads")
 	sigint_begin "$pid"
 	cat <&"$fd" >>"$err"
 	exec {fd}<&-
 	wait "$pid" || true
 	t1=${EPOCHREALTIME/./}
 	sigint_end
+	[ -n "$ppid" ] && { wait "$ppid" 2>/dev/null || true; }
 	# A repeated SIGINT (bpftrace ignored the first) does not count against the tool.
 	t1=$((t1 - (SIG_LAST - SIG_FIRST)))
-	cat "$err" >>"$LOG"
+	{ echo "== $key: $*"; cat "$err"; } >>"$LOG"
 	[ $ok = 1 ] || { log "no '$mark' from: $*"; return 1; }
 	n=$(grep -cE '^-?[0-9]+ -?[0-9]+ -?[0-9]+$' "$out" || true)
 	# ghostscope: "ghostscope: N events, M lost"; bpftrace: "Lost N events".
 	lost=$(sed -n -e 's/^ghostscope: [0-9]* events, \([0-9]*\) lost.*/\1/p' \
 		-e 's/.*Lost \([0-9]*\) events.*/\1/p' "$err" | awk '{s += $1} END {print s + 0}')
-	awk -v n="$n" -v us=$((t1 - t0)) 'BEGIN { printf "%.0f\n", n / (us / 1e6) }' >>"$rate"
-	echo "$n $lost" >>"$lostf"
-	awk -v p="${prog#ns_per_call }" 'BEGIN { printf "%.3f\n", p / 1000 }' >>"$pc"
+	awk -v n="$n" -v us=$((t1 - t0)) 'BEGIN { printf "%.0f\n", n / (us / 1e6) }' >>"$(sfile "$key" rate)"
+	echo "$n $lost" >>"$(sfile "$key" lost)"
+	prog=${prog#ns_per_call }
+	awk -v p="${prog%% *}" 'BEGIN { printf "%.3f\n", p / 1000 }' >>"$(sfile "$key" cost)"
+	cpu=$(awk -F, '$3 == "task-clock" { print $1; exit }' "$pstat" 2>/dev/null)
+	if [ -n "$cpu" ] && [ "$n" -gt 0 ]; then
+		awk -v n="$n" -v ms="$cpu" 'BEGIN { printf "%.0f\n", n / (ms / 1000) }' >>"$(sfile "$key" cpu)"
+	fi
 	rm -f "$out"
+}
+
+# lostnote KEY: "delivered/lost/missing per run" (missing: neither delivered nor counted).
+lostnote() {
+	local f
+	f=$(sfile "$1" lost)
+	[ -s "$f" ] || { echo "no run"; return; }
+	awk -v h="$HITS" '{ d[NR] = $1; l[NR] = $2 } END {
+		s = ""; for (i = 1; i <= NR; i++) s = s (i > 1 ? ", " : "") d[i] "/" l[i] "/" (h - d[i] - l[i])
+		print "delivered/lost/missing per run: " s }' "$f"
 }
 
 BIN=$(build_emit)
 gs_ok && { "$GSI" --index-dir "$GS_IDX" "$BIN" >>"$LOG" 2>&1 || log "indexing '$BIN' failed"; }
-tbl_new rate
-tbl_new cost
+GS_PRINT='trace emit { print "{} {} {}", a, b, c; }'
+BT_PRINT="uprobe:$BIN:emit { printf(\"%d %d %d\\n\", arg0, arg1, arg2); }"
+# bpftrace's ready marker goes to stderr through system(), which needs --unsafe.
+BT_READY='BEGIN { system("echo BENCH_READY >&2"); }'
+CASES=(gs.empty bt.empty gs.1 bt.1 gs.2 bt.2 gs.over)
+for c in "${CASES[@]}"; do new_case "$c"; done
 base=$(samples base)
-for r in $(seq "$RUNS"); do
-	out=$("$BIN" "$HITS") && awk -v p="${out#ns_per_call }" 'BEGIN { printf "%.3f\n", p / 1000 }' >>"$base"
-done
-gr=$(samples gs.rate); gl=$(samples gs.lost); gc=$(samples gs.cost)
-br=$(samples bt.rate); bl=$(samples bt.lost); bc=$(samples bt.cost)
-for r in $(seq "$RUNS"); do
-	if gs_ok; then
-		stream "$gr" "$gl" "$gc" "$WORK/throughput/gs.out" BENCH_READY "$GS" -t "$BIN" \
-			--script-output plain -s 'trace emit { print "{} {} {}", a, b, c; }' \
-			--ready-marker BENCH_READY || true
-	fi
-	# Fully buffered output (bpftrace's best case); its ready marker goes to stderr
-	# through system(), which needs --unsafe.
-	stream "$br" "$bl" "$bc" "$WORK/throughput/bt.out" BENCH_READY bpftrace --unsafe -B full \
-		-e "uprobe:$BIN:emit { printf(\"%d %d %d\\n\", arg0, arg1, arg2); } BEGIN { system(\"echo BENCH_READY >&2\"); }" || true
-done
-# Notes: delivered and lost per run (min-max).
-lostnote() {
-	[ -s "$1" ] || { echo "no run"; return; }
-	awk -v h="$HITS" '{ d[NR] = $1; l[NR] = $2 } END {
-		s = ""; for (i = 1; i <= NR; i++) s = s (i > 1 ? ", " : "") d[i] "/" l[i] "/" (h - d[i] - l[i])
-		print "delivered/lost/missing per run: " s }' "$1"
+bound=$(samples bound)
+
+run_case() {
+	case $1 in
+	gs.empty) gs_ok && stream gs.empty 1 BENCH_READY "$GS" -t "$BIN" --script-output plain \
+		-s 'trace emit { }' --ready-marker BENCH_READY ;;
+	bt.empty) stream bt.empty 1 BENCH_READY bpftrace --unsafe -B full \
+		-e "uprobe:$BIN:emit { } $BT_READY" ;;
+	gs.1|gs.2) gs_ok && stream "$1" "${1#gs.}" BENCH_READY "$GS" -t "$BIN" --script-output plain \
+		-s "$GS_PRINT" --ready-marker BENCH_READY ;;
+	bt.1|bt.2) stream "$1" "${1#bt.}" BENCH_READY bpftrace --unsafe -B full -e "$BT_PRINT $BT_READY" ;;
+	gs.over) gs_ok && stream gs.over 2 BENCH_READY "$GS" -t "$BIN" --script-output plain \
+		-s "$GS_PRINT" --ready-marker BENCH_READY --ringbuf-size "$SMALL_RING" ;;
+	esac
 }
+
+"$BIN" "$HITS" >/dev/null	# warm
+for r in $(seq "$RUNS"); do
+	out=$("$BIN" "$HITS") && { out=${out#ns_per_call }; awk -v p="${out%% *}" 'BEGIN { printf "%.4f\n", p / 1000 }' >>"$base"; }
+	for c in "${CASES[@]}"; do run_case "$c" || true; done
+	# This run's floor: the cheaper of the two empty probes; the bound is 1 / floor.
+	fl=$(for c in gs.empty bt.empty; do tail -n 1 "$(sfile "$c" cost)" 2>/dev/null; done | sort -g | head -1)
+	[ -n "$fl" ] && awk -v f="$fl" 'BEGIN { if (f > 0) printf "%.0f\n", 1e6 / f }' >>"$bound"
+done
+
 gsnote=""; gs_ok || gsnote="tracer not built"
-tbl_add rate "$HITS hits" "ghostscope" "$gr" "${gsnote:-$(lostnote "$gl")}"
-tbl_add rate "$HITS hits" "bpftrace" "$br" "$(lostnote "$bl")"
-gs_script='trace emit { print "{} {} {}", a, b, c; }'
-tbl_add cost "$HITS hits, unobserved" "no tool" "$base" ""
-tbl_add cost "$HITS hits" "ghostscope" "$gc" "${gsnote:-$(probe_insn "$BIN" emit "$(gs_probe_pc "$BIN" "$gs_script")")}"
-tbl_add cost "$HITS hits" "bpftrace" "$bc" "$(probe_insn "$BIN" emit "$(sym_addr "$BIN" emit)")"
+tbl_new cost
+tbl_add cost "unobserved" "no tool" "$base" ""
+tbl_add cost "empty probe body (the floor)" "ghostscope \`trace emit { }\`" "$(sfile gs.empty cost)" \
+	"${gsnote:-$(probe_insn "$BIN" emit "$(gs_probe_pc "$BIN" 'trace emit { }')")}"
+tbl_add cost "empty probe body (the floor)" "bpftrace \`{ }\`" "$(sfile bt.empty cost)" \
+	"$(probe_insn "$BIN" emit "$(sym_addr "$BIN" emit)")"
+tbl_add cost "print a, b, c; 1 thread" "ghostscope" "$(sfile gs.1 cost)" "$gsnote"
+tbl_add cost "print a, b, c; 1 thread" "bpftrace" "$(sfile bt.1 cost)" ""
+tbl_add cost "print a, b, c; 2 threads" "ghostscope" "$(sfile gs.2 cost)" "$gsnote"
+tbl_add cost "print a, b, c; 2 threads" "bpftrace" "$(sfile bt.2 cost)" ""
+
+tbl_new rate
+tbl_add rate "1 thread" "bound: 1 / floor" "$bound" "the most hits one thread produces"
+tbl_add rate "1 thread" "ghostscope" "$(sfile gs.1 rate)" "${gsnote:-$(lostnote gs.1)}"
+tbl_add rate "1 thread" "bpftrace" "$(sfile bt.1 rate)" "$(lostnote bt.1)"
+tbl_add rate "2 threads" "ghostscope" "$(sfile gs.2 rate)" "${gsnote:-$(lostnote gs.2)}"
+tbl_add rate "2 threads" "bpftrace" "$(sfile bt.2 rate)" "$(lostnote bt.2)"
+tbl_add rate "2 threads, $SMALL_RING-byte ring (overwhelmed)" "ghostscope" "$(sfile gs.over rate)" \
+	"${gsnote:-$(lostnote gs.over)}"
+
+tbl_new cpu
+tbl_add cpu "1 thread" "ghostscope" "$(sfile gs.1 cpu)" "$gsnote"
+tbl_add cpu "1 thread" "bpftrace" "$(sfile bt.1 cpu)" ""
+tbl_add cpu "2 threads" "ghostscope" "$(sfile gs.2 cpu)" "$gsnote"
+tbl_add cpu "2 threads" "bpftrace" "$(sfile bt.2 cpu)" ""
+tbl_add cpu "2 threads, $SMALL_RING-byte ring (overwhelmed)" "ghostscope" "$(sfile gs.over cpu)" "$gsnote"
+
+# The per-probe loss lines of the last overwhelmed run, as the tool printed them.
+overlines=$(grep -E '^ghostscope: (probe [0-9]+ .*events lost|[0-9]+ events, [0-9]+ lost)' \
+	"$WORK/throughput/gs.over.out.err" 2>/dev/null | sed 's/^/    /')
 
 section_begin "Event throughput (measure 5)"
 section_add <<EOF
-\`emit(long a, long b, long c)\` is called $HITS times; ghostscope prints \`"{} {} {}", a, b, c\`
-(\`--script-output plain\`, stdout to a file), bpftrace \`printf("%d %d %d\\n", arg0, arg1,
-arg2)\` (stdout to a file). Events/s = lines written / (program start until the tool has
-exited after SIGINT, sent when the program ends). "lost" is each tool's own count (the
-stderr summary); "missing" is what is neither delivered nor counted as lost.
+\`emit(long a, long b, long c)\` is called $HITS times in all, by 1 or 2 threads;
+ghostscope prints \`"{} {} {}", a, b, c\` (\`--script-output plain\`, stdout to a file),
+bpftrace \`printf("%d %d %d\\n", arg0, arg1, arg2)\` (\`-B full\`, stdout to a file).
+Events/s = lines written / (program start until the tool has exited after SIGINT, sent
+when the program ends). "lost" is each tool's own count (its stderr summary); "missing"
+is what is neither delivered nor counted as lost (hits - delivered - lost). The floor is
+the cost per call under an empty probe body: what the kernel's uprobe path costs (trap,
+emulated \`push\`, a BPF program that does nothing), which no tracer can go below; 1 /
+floor is then the most events one thread can produce.
+
+### The traced program's cost per call (us; with 2 threads, each thread's wall time per call)
+
+$(tbl_emit cost "us/call")
 
 ### Events per second delivered (higher is better)
 
 $(tbl_emit rate "events/s" higher)
 
-### The traced program's cost per call (us)
+### Reader capacity: events delivered per second of the tool's own CPU time (higher is better)
 
-$(tbl_emit cost "us/call")
+The tool's CPU time (user + system, perf stat task-clock) from armed until it exits:
+decoding, formatting, writing, its wakeups and its detach.
+
+$(tbl_emit cpu "events/CPU-s" higher)
+
+Loss report of the last overwhelmed run (stderr):
+
+$overlines
 EOF
 section_end
