@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -37,32 +38,43 @@ struct arena_blk {
 	max_align_t data[];
 };
 
-/* Uninitialized: for buffers filled at once (copies of whole tables). */
+/*
+ * Blocks are mapped whole and pre-faulted (MAP_POPULATE): a page fault costs a trap
+ * each, several microseconds in a virtual machine, and planning release python3.11's
+ * 14 probes touched 1.4 MB of fresh arena one fault at a time (a third of the plan).
+ * A fresh mapping is zeroed by the kernel and the arena never reuses memory, so
+ * allocations need no memset either.
+ */
+enum { ARENA_BLOCK = 256 << 10 };
+
 static void *arena_alloc_raw(struct arena_blk **head, size_t len)
 {
 	struct arena_blk *b = *head;
 
 	len = (len + 15) & ~(size_t)15;
 	if (!b || b->cap - b->used < len) {
-		size_t cap = len > 65536 ? len : 65536;
+		size_t map = sizeof(*b) + (len > ARENA_BLOCK ? len : ARENA_BLOCK);
+		void *p;
 
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
+		map = (map + 4095) & ~(size_t)4095;
+		p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+			 -1, 0);
+		if (p == MAP_FAILED)
 			return NULL;
+		b = p;
 		b->next = *head;
 		b->used = 0;
-		b->cap = cap;
+		b->cap = map - sizeof(*b);
 		*head = b;
 	}
 	b->used += len;
 	return (char *)b->data + b->used - len;
 }
 
+/* Zeroed: fresh anonymous memory, never handed out twice. */
 static void *arena_alloc(struct arena_blk **head, size_t len)
 {
-	void *p = arena_alloc_raw(head, len);
-
-	return p ? memset(p, 0, len) : NULL;
+	return arena_alloc_raw(head, len);
 }
 
 static void arena_free(struct arena_blk *b)
@@ -70,7 +82,7 @@ static void arena_free(struct arena_blk *b)
 	while (b) {
 		struct arena_blk *n = b->next;
 
-		free(b);
+		munmap(b, sizeof(*b) + b->cap);
 		b = n;
 	}
 }
