@@ -5,7 +5,8 @@
 # python3.11-dbg) and libc.so.6 with libc6-dbg's separate debug file. For each, in the
 # same run: wall and CPU time (user + system, both threads) of a full index (median of
 # RUNS), DWARF MB/s, the index size as a fraction of the uncompressed DWARF, a no-op
-# re-index, and gdb-add-index on a copy of the same file. Prints the load average too:
+# re-index (median of 5, with the cost of starting /bin/true beside it), and
+# gdb-add-index on a copy of the same file. Prints the load average too:
 # on this 2-core machine a busy neighbour takes the second core the indexer uses.
 # Usage: tools/bench/index.sh [--quick] [RUNS] (default 3); GS_BENCH_WORK picks the work
 # dir. --quick: nginx and python3.11d only, without gdb-add-index (about 15 s).
@@ -61,10 +62,7 @@ bench_one() {
 	cpu=$(median3 "$tmp/cpus")
 	size=$(find "$cache" -name '*.gsidx' -printf '%s\n' | head -1)
 	dwarf=$(dwarf_bytes "$bin" "$cache")
-	t0=$(date +%s.%N)
-	"$GSI" --index-dir "$cache" "$bin" >/dev/null
-	t1=$(date +%s.%N)
-	noop=$(echo "($t1 - $t0) * 1000" | bc)
+	noop=$(spawn_ms "$GSI" --index-dir "$cache" "$bin")
 	# gdb-add-index writes into the file that has the DWARF: give it a copy
 	gdbt=0
 	if [ "$quick" = 0 ]; then
@@ -81,7 +79,22 @@ bench_one() {
 		"$(echo "100 * $size / $dwarf" | bc -l)" "$noop" "$gdbt"
 }
 
+# spawn_ms CMD...: median wall ms of 5 runs of CMD (its output dropped).
+spawn_ms() {
+	local t0 t1 i
+	: >"$tmp/spawn"
+	for i in 1 2 3 4 5; do
+		t0=$(date +%s.%N)
+		"$@" >/dev/null 2>&1
+		t1=$(date +%s.%N)
+		echo "($t1 - $t0) * 1000" | bc >>"$tmp/spawn"
+	done
+	median3 "$tmp/spawn"
+}
+
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; median of $runs runs"
+# A no-op re-index is mostly starting a process: /bin/true measured the same way.
+echo "process spawn floor (/bin/true): $(spawn_ms /bin/true) ms"
 if nginx=$(nginx_build) && [ -x "$nginx" ]; then
 	bench_one nginx "$nginx"
 else
