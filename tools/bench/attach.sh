@@ -140,6 +140,8 @@ for spec in "f* ($NFUNC functions)|$prog|f*|print x;" \
 	done
 	npcs=$("$GS" -t "$bin" --dry-run -s "trace $pat { $body }" 2>/dev/null | grep -c '^probe ' || true)
 	btnote=""; [ "$btruns" -lt "$RUNS" ] && btnote="$btruns run(s): single uprobes detach slowly"
+	# bpftrace matches ELF symbols: its f* takes crt's frame_dummy (size 0) and refuses
+	[ -s "$ba" ] || btnote="bpftrace failed (see $LOG; for f*: 'frame_dummy' size is 0)"
 	tbl_add armed "pattern $label" "ghostscope" "$ga" "one trace statement, $npcs pcs"
 	tbl_add armed "pattern $label" "bpftrace" "$ba" "$btnote"
 	tbl_add detach "pattern $label" "ghostscope" "$gd" "one trace statement, $npcs pcs"
