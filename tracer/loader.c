@@ -47,6 +47,7 @@
 #include <bpf/libbpf.h>
 
 #include "tracer/codegen.h"
+#include "tracer/kcache.h"
 #include "tracer/loader.h"
 
 enum {
@@ -1296,6 +1297,8 @@ int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen)
 	int32_t task;
 	int ret;
 
+	if (cached_ret > 0 && !gs_kcache_get("fsbase", &cached_off, sizeof(cached_off)))
+		cached_ret = 0;		/* an earlier run on this kernel parsed it */
 	if (cached_ret <= 0)
 		goto out;
 	btf = kernel_btf_get();
@@ -1314,6 +1317,8 @@ int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen)
 		ret = -ERANGE;
 	cached_ret = ret;
 	cached_off = (thread_bits + fsbase_bits) / 8;
+	if (!ret)
+		gs_kcache_put("fsbase", &cached_off, sizeof(cached_off));
 out:
 	if (cached_ret)
 		snprintf(err, errlen, "loader: no task_struct.thread.fsbase in the kernel BTF, "
@@ -1725,6 +1730,8 @@ static int loader_modcfg(struct gs_loader *l, char *err, size_t errlen)
 
 	if (fd < 0)
 		return 0;
+	if (cached_ret > 0 && !gs_kcache_get("modcfg", &cached, sizeof(cached)))
+		cached_ret = 0;		/* an earlier run on this kernel parsed it */
 	if (cached_ret > 0) {
 		btf = kernel_btf_get();
 		cached_ret = libbpf_get_error(btf);
@@ -1745,6 +1752,8 @@ static int loader_modcfg(struct gs_loader *l, char *err, size_t errlen)
 		if (!cached_ret)
 			cached_ret = btf_member_find(btf, task, "start_time", &bits[3], &type);
 		cached = (struct gs_ir_modcfg){ bits[0] / 8, bits[1] / 8, bits[2] / 8, bits[3] / 8 };
+		if (!cached_ret)
+			gs_kcache_put("modcfg", &cached, sizeof(cached));
 	}
 	if (cached_ret) {
 		snprintf(err, errlen, "loader: no task_struct.mm, mm_struct.saved_auxv, task_struct.group_leader or start_time in the kernel BTF, cannot find module load addresses");

@@ -22,6 +22,7 @@
 #include "shared/index.h"
 #include "tracer/codegen.h"
 #include "tracer/decode.h"
+#include "tracer/kcache.h"
 #include "tracer/loader.h"
 #include "tracer/output.h"
 #include "tracer/parser.h"
@@ -668,6 +669,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ghostscope: no index directory: %s\n", strerror(-e));
 		goto out;
 	}
+	gs_kcache_set_dir(dir);	/* kernel struct offsets, beside the indexes */
 	mods = calloc(target.nmodules, sizeof(*mods));
 	if (!mods || open_indexes(&o, &target, mods, dir))
 		goto out;

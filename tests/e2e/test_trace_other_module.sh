@@ -93,4 +93,14 @@ trace_new -t "$T/reexec" --script-output plain --max-events 2 \
 	-s 'trace hit { print "{} {} {}", $pid, round, lib_counter; }' -- "$T/reexec"
 assert_eq 1 "$(printf '%s\n' "$OUT" | cut -d' ' -f1 | sort -u | wc -l)" "one pid for both images"
 assert_eq "$(printf '1 77\n2 77')" "$(printf '%s\n' "$OUT" | cut -d' ' -f2-)" "exec: the new image's address"
+
+# The kernel offsets this needs are parsed from the kernel's BTF once per kernel and kept
+# beside the indexes; a damaged file is a miss, never a wrong offset.
+kc=$(ls "$GHOSTSCOPE_INDEX_DIR"/kernel/modcfg-* 2>/dev/null | head -1)
+[ -n "$kc" ] || fail "no kernel offsets cached in $GHOSTSCOPE_INDEX_DIR/kernel"
+printf 'x' >"$kc"
+trace_new -t "$T/reexec" --script-output plain --max-events 2 \
+	-s 'trace hit { print "{} {}", round, lib_counter; }' -- "$T/reexec"
+assert_eq "$(printf '1 77\n2 77')" "$OUT" "a damaged kernel-offset file is re-parsed"
+assert_eq 16 "$(stat -c %s "$kc")" "the kernel offsets written again"
 echo ok
