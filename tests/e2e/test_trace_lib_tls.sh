@@ -9,29 +9,9 @@
 # after the tracer attached, with -t. A dlopen'ed library's TLS reads as a read error
 # until the thread touched it.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/trace_lib.sh"
 need_root_bpf
 F="$GS_TOP/tests/fixtures"
-
-# trace_new ARGS... -- PROG ARGS : as in test_trace_other_module.sh.
-trace_new() {
-	local gsargs=() prog=()
-	while [ "$1" != -- ]; do gsargs+=("$1"); shift; done
-	shift
-	prog=("$@")
-	rm -f "$T/gs.out" "$T/gs.err"	# never see the previous run's "ready"
-	"$GS" -v --timeout 60 "${gsargs[@]}" >"$T/gs.out" 2>"$T/gs.err" &
-	local gs=$!
-	GS_CLEANUP="kill $gs 2>/dev/null || true"
-	for _ in $(seq 600); do
-		grep -qs "ghostscope: ready" "$T/gs.err" && break
-		kill -0 $gs 2>/dev/null || { cat "$T/gs.err" >&2; fail "ghostscope exited before it was ready"; }
-		sleep 0.05
-	done
-	grep -q "ghostscope: ready" "$T/gs.err" || fail "ghostscope not ready after 30 s"
-	"${prog[@]}" >"$T/prog.out" 2>&1 || fail "${prog[*]} failed"
-	wait $gs || { cat "$T/gs.err" >&2; fail "ghostscope exited $?"; }
-	OUT=$(cat "$T/gs.out")
-}
 
 # trace_pid ARGS... -- PROG ARGS : starts PROG (which prints "ready" and waits for a
 # byte on stdin), attaches ghostscope -v -p to it, releases it once ghostscope is

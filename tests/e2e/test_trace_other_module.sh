@@ -7,30 +7,9 @@
 # the values are exact. The fixture is built privately so that no other test's
 # process fires these uprobes.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/trace_lib.sh"
 need_root_bpf
 F="$GS_TOP/tests/fixtures"
-
-# trace_new ARGS... -- PROG ARGS : arms ghostscope -v ARGS, waits until it is ready,
-# runs PROG to completion, then waits for ghostscope; its stdout in $OUT.
-trace_new() {
-	local gsargs=() prog=()
-	while [ "$1" != -- ]; do gsargs+=("$1"); shift; done
-	shift
-	prog=("$@")
-	rm -f "$T/gs.out" "$T/gs.err"	# never see the previous run's "ready"
-	"$GS" -v --timeout 60 "${gsargs[@]}" >"$T/gs.out" 2>"$T/gs.err" &
-	local gs=$!
-	GS_CLEANUP="kill $gs 2>/dev/null || true"
-	for _ in $(seq 600); do
-		grep -qs "ghostscope: ready" "$T/gs.err" && break
-		kill -0 $gs 2>/dev/null || { cat "$T/gs.err" >&2; fail "ghostscope exited before it was ready"; }
-		sleep 0.05
-	done
-	grep -q "ghostscope: ready" "$T/gs.err" || fail "ghostscope not ready after 30 s"
-	"${prog[@]}" >"$T/prog.out" 2>&1 || fail "${prog[*]} failed"
-	wait $gs || { cat "$T/gs.err" >&2; fail "ghostscope exited $?"; }
-	OUT=$(cat "$T/gs.out")
-}
 
 for build in "gcc -O0" "gcc -O2" "clang-16 -O2"; do
 	set -- $build

@@ -20,3 +20,26 @@ gs_run() {
 	OUT=$("$GS" --timeout 20 "$@" 2>"$T/gs.err") || { cat "$T/gs.err" >&2; fail "ghostscope $* exited $?"; }
 	ERR=$(cat "$T/gs.err")
 }
+
+# trace_new ARGS... -- PROG ARGS : arms ghostscope -v ARGS, waits until it is ready,
+# runs PROG to completion (a process started after the probes), then waits for
+# ghostscope; its stdout in $OUT.
+trace_new() {
+	local gsargs=() prog=()
+	while [ "$1" != -- ]; do gsargs+=("$1"); shift; done
+	shift
+	prog=("$@")
+	rm -f "$T/gs.out" "$T/gs.err"	# never see the previous run's "ready"
+	"$GS" -v --timeout 60 "${gsargs[@]}" >"$T/gs.out" 2>"$T/gs.err" &
+	local gs=$!
+	GS_CLEANUP="kill $gs 2>/dev/null || true"
+	for _ in $(seq 600); do
+		grep -qs "ghostscope: ready" "$T/gs.err" && break
+		kill -0 $gs 2>/dev/null || { cat "$T/gs.err" >&2; fail "ghostscope exited before it was ready"; }
+		sleep 0.05
+	done
+	grep -q "ghostscope: ready" "$T/gs.err" || fail "ghostscope not ready after 30 s"
+	"${prog[@]}" >"$T/prog.out" 2>&1 || fail "${prog[*]} failed"
+	wait $gs || { cat "$T/gs.err" >&2; fail "ghostscope exited $?"; }
+	OUT=$(cat "$T/gs.out")
+}
