@@ -776,16 +776,40 @@ static LLVMValueRef cg_memeq(struct cg *g, const struct gs_ir_expr *e)
 }
 
 /*
+ * @v when @fail is false; else raises the error state at @err_addr and yields 0. For
+ * helper calls that report failure beside their value (the thread pointer, a module's
+ * load bias).
+ */
+static LLVMValueRef cg_value_or_raise(struct cg *g, LLVMValueRef fail, LLVMValueRef err_addr,
+				      LLVMValueRef v, const char *name)
+{
+	LLVMBasicBlockRef bad = cg_block(g, "vr.bad"), ok = cg_block(g, "vr.ok");
+	LLVMBasicBlockRef join = cg_block(g, "vr.j");
+	LLVMValueRef phi, vals[2];
+	LLVMBasicBlockRef bbs[2];
+
+	LLVMBuildCondBr(g->b, fail, bad, ok);
+	LLVMPositionBuilderAtEnd(g->b, bad);
+	cg_err_raise(g, err_addr);
+	LLVMBuildBr(g->b, join);
+	LLVMPositionBuilderAtEnd(g->b, ok);
+	LLVMBuildBr(g->b, join);
+	LLVMPositionBuilderAtEnd(g->b, join);
+	phi = LLVMBuildPhi(g->b, g->i64, name);
+	vals[0] = c64(g, 0); bbs[0] = bad;
+	vals[1] = v; bbs[1] = ok;
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
+/*
  * GS_IR_SP_TP: bpf_probe_read_kernel of current->thread.fsbase; the offset is gs_cfg's
  * fsbase_off (frozen at load, so the verifier sees a constant). A failed read raises
  * the error state at the kernel address and yields 0.
  */
 static LLVMValueRef cg_thread_pointer(struct cg *g)
 {
-	LLVMBasicBlockRef bad = cg_block(g, "tp.bad"), ok = cg_block(g, "tp.ok");
-	LLVMBasicBlockRef join = cg_block(g, "tp.j");
-	LLVMValueRef task, addr, args[3], r, v, phi, vals[2];
-	LLVMBasicBlockRef bbs[2];
+	LLVMValueRef task, addr, args[3], r, v;
 
 	task = cg_helper(g, BPF_FUNC_get_current_task, NULL, 0);
 	addr = LLVMBuildAdd(g->b, task, cg_cfg(g, CFG_FSBASE), "");
@@ -794,22 +818,8 @@ static LLVMValueRef cg_thread_pointer(struct cg *g)
 	args[1] = c64(g, 8);
 	args[2] = addr;
 	r = cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
-	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), bad, ok);
-
-	LLVMPositionBuilderAtEnd(g->b, bad);
-	cg_err_raise(g, addr);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, ok);
 	v = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, join);
-	phi = LLVMBuildPhi(g->b, g->i64, "tp");
-	vals[0] = c64(g, 0); bbs[0] = bad;
-	vals[1] = v; bbs[1] = ok;
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
+	return cg_value_or_raise(g, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), addr, v, "tp");
 }
 
 /*
@@ -819,10 +829,7 @@ static LLVMValueRef cg_thread_pointer(struct cg *g)
  */
 static LLVMValueRef cg_mod_bias(struct cg *g, const struct gs_ir_expr *e)
 {
-	LLVMBasicBlockRef bad = cg_block(g, "mb.bad"), ok = cg_block(g, "mb.ok");
-	LLVMBasicBlockRef join = cg_block(g, "mb.j");
-	LLVMValueRef args[4], r, v, phi, vals[2];
-	LLVMBasicBlockRef bbs[2];
+	LLVMValueRef args[4], r, v;
 
 	if (!g->fn_modbias) {
 		cg_fail(g, -EIO, "the BPF helpers lack gs_mod_bias");
@@ -839,21 +846,7 @@ static LLVMValueRef cg_mod_bias(struct cg *g, const struct gs_ir_expr *e)
 	args[3] = g->tmp;
 	r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->fn_modbias), g->fn_modbias, args, 4, "");
 	v = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
-	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, r, c64(g, 0), ""), bad, ok);
-
-	LLVMPositionBuilderAtEnd(g->b, bad);
-	cg_err_raise(g, v);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, ok);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, join);
-	phi = LLVMBuildPhi(g->b, g->i64, "bias");
-	vals[0] = c64(g, 0); bbs[0] = bad;
-	vals[1] = v; bbs[1] = ok;
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
+	return cg_value_or_raise(g, LLVMBuildICmp(g->b, LLVMIntNE, r, c64(g, 0), ""), v, v, "bias");
 }
 
 /*

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "shared/strbuf.h"
 #include "tracer/output.h"
 
 int gs_output_parse(const char *name, enum gs_output_fmt *fmt_ret)
@@ -20,26 +19,6 @@ int gs_output_parse(const char *name, enum gs_output_fmt *fmt_ret)
 	else
 		return -EINVAL;
 	return 0;
-}
-
-void gs_output_json_string(struct gs_strbuf *sb, const char *s)
-{
-	gs_strbuf_addc(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': gs_strbuf_adds(sb, "\\\""); break;
-		case '\\': gs_strbuf_adds(sb, "\\\\"); break;
-		case '\n': gs_strbuf_adds(sb, "\\n"); break;
-		case '\t': gs_strbuf_adds(sb, "\\t"); break;
-		case '\r': gs_strbuf_adds(sb, "\\r"); break;
-		default:
-			if (*p < 0x20)
-				gs_strbuf_addf(sb, "\\u%04x", *p);
-			else
-				gs_strbuf_addc(sb, (char)*p);
-		}
-	}
-	gs_strbuf_addc(sb, '"');
 }
 
 /*

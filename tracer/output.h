@@ -31,8 +31,5 @@ struct gs_output_event {
 /* Parses "pretty" / "plain" / "json"; -EINVAL otherwise. */
 int gs_output_parse(const char *name, enum gs_output_fmt *fmt_ret);
 void gs_output_write(FILE *f, enum gs_output_fmt fmt, const struct gs_output_event *ev);
-/* Appends @s as a JSON string literal (quotes included). */
-struct gs_strbuf;
-void gs_output_json_string(struct gs_strbuf *sb, const char *s);
 
 #endif /* GS_TRACER_OUTPUT_H */

@@ -34,9 +34,6 @@ struct gs_plan_module {
 	/* Runtime range of its code (-p mode), for backtraces; has_exec false if unknown. */
 	uint64_t exec_start, exec_end;
 	bool has_exec;
-	/* Filled by the planner: the static TLS block of an executable (see dwexpr.h). */
-	int tls_state;			/* 0 not looked at, 1 none or not static, 2 tls_off valid */
-	uint64_t tls_off;
 };
 
 struct gs_plan_opts {
