@@ -643,7 +643,7 @@ static int encode_scope(struct walk *w, Dwarf_Die *die, uint8_t kind, const char
 	unsigned int what = 0;
 	uint32_t nv = 0, nk = 0;
 	uint64_t base = w->scope_base;
-	struct gs_enc part;
+	struct gs_enc vars, kids;
 	int ret;
 
 	/* kind and range count in one byte, then the ranges without their count */
@@ -667,22 +667,25 @@ static int encode_scope(struct walk *w, Dwarf_Die *die, uint8_t kind, const char
 		if (ret)
 			return ret;
 	}
-	gs_enc_init(&part);
-	ret = scope_vars(w, die, &part, &nv, depth);
+	gs_enc_init(&vars);
+	gs_enc_init(&kids);
+	ret = scope_vars(w, die, &vars, &nv, depth);
 	if (ret)
 		goto out;
-	gs_enc_u(out, nv);
-	gs_enc_bytes(out, part.buf, part.len);
-	gs_enc_reset(&part);
 	w->scope_base = nr ? r[0].lo : 0;	/* what the reader sees as the parent */
-	ret = scope_kids(w, die, &part, &nk, depth);
+	ret = scope_kids(w, die, &kids, &nk, depth);
 	w->scope_base = base;
 	if (ret)
 		goto out;
+	/* the length of the rest, so that a reader looking for one pc skips this scope */
+	gs_enc_u(out, gs_enc_u_len(nv) + vars.len + gs_enc_u_len(nk) + kids.len);
+	gs_enc_u(out, nv);
+	gs_enc_bytes(out, vars.buf, vars.len);
 	gs_enc_u(out, nk);
-	gs_enc_bytes(out, part.buf, part.len);
+	gs_enc_bytes(out, kids.buf, kids.len);
 out:
-	gs_enc_deinit(&part);
+	gs_enc_deinit(&kids);
+	gs_enc_deinit(&vars);
 	return ret;
 }
 

@@ -87,6 +87,15 @@ void gs_enc_u(struct gs_enc *e, uint64_t v)
 	gs_enc_bytes(e, tmp, n);
 }
 
+size_t gs_enc_u_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
 void gs_enc_s(struct gs_enc *e, int64_t v)
 {
 	uint8_t tmp[10];

@@ -30,6 +30,7 @@ void gs_enc_reset(struct gs_enc *e);		/* len = 0, keeps the memory */
 void gs_enc_bytes(struct gs_enc *e, const void *p, size_t len);
 void gs_enc_u8(struct gs_enc *e, uint8_t v);
 void gs_enc_u(struct gs_enc *e, uint64_t v);	/* ULEB128 */
+size_t gs_enc_u_len(uint64_t v);		/* the bytes gs_enc_u(v) writes */
 void gs_enc_s(struct gs_enc *e, int64_t v);	/* SLEB128 */
 void gs_enc_str(struct gs_enc *e, const char *s);	/* NULL allowed */
 void gs_enc_u32le(struct gs_enc *e, uint32_t v);

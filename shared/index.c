@@ -151,6 +151,8 @@ struct str_slot {
 	uint32_t chunk;
 	const char *data;	/* NULL: empty slot */
 	size_t len;
+	uint32_t nstr;		/* strings found in data */
+	uint32_t off[GS_STR_CHUNK]; /* where each starts: no strlen walk per lookup */
 };
 
 struct gs_index {
@@ -162,6 +164,7 @@ struct gs_index {
 	struct arena_blk *arena;
 	struct gs_module_info info;
 	struct idcache funcs, scopes, types;
+	struct idcache scope_dicts, scope_paths; /* by func id; by pc */
 	const struct gs_cfi_row *cfi_rows;
 	const struct gs_cfi_entry *cfi_ents;
 	size_t cfi_nrows, cfi_nents;
@@ -273,16 +276,16 @@ static const char *str_at(struct gs_index *idx, uint64_t ref, bool *bad)
 		slot->chunk = chunk;
 		slot->data = v.mv_data;
 		slot->len = v.mv_size;
+		slot->nstr = 0;
+		for (p = slot->data, end = p + slot->len; p < end && slot->nstr < GS_STR_CHUNK;
+		     p += strlen(p) + 1)
+			slot->off[slot->nstr++] = (uint32_t)(p - slot->data);
 	}
-	p = slot->data;
-	end = p + slot->len;
-	for (; k && p < end; k--)
-		p += strlen(p) + 1;
-	if (p >= end) {
+	if (k >= slot->nstr) {
 		*bad = true;
 		return NULL;
 	}
-	return p;
+	return slot->data + slot->off[k];
 }
 
 /* A string reference in a record. */
@@ -591,6 +594,7 @@ struct scope_dict {
 	uint32_t ntmpls;
 	uint64_t loc_base;	/* the function's first lo, once its ranges are read */
 	const char *func_name;	/* the root's name */
+	const uint8_t *tree, *end; /* the tree's bytes, after the dictionary */
 };
 
 /*
@@ -637,18 +641,36 @@ static int dec_scope_var(struct gs_index *idx, struct gs_dec *d, const struct sc
 	return dec_loc_body(idx, d, head >> 5 & 3, sd->loc_base, &v->loc);
 }
 
+static bool in_ranges(const struct gs_range *r, uint32_t n, uint64_t pc)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (pc >= r[i].lo && pc < r[i].hi)
+			return true;
+	return false;
+}
+
+/* A scope that dec_scope() skipped: its ranges miss the pc looked for. */
+#define SCOPE_SKIPPED 1
+
 /*
  * "u8 kind, [u name (string + 1) unless a block], ranges from the parent's first lo,
  * [u call_file, u call_line for an inline], [location frame_base for the function],
- * u nvars, vars, u nchildren, children"
+ * u rest, u nvars, vars, u nchildren, children"
+ *
+ * With @pc, only the path to @pc: a child scope whose ranges miss it is skipped
+ * (SCOPE_SKIPPED) by its rest length, undecoded, and a scope keeps at most the one
+ * child that holds it. Planning a probe in a big function with hundreds of inlined
+ * scopes then decodes a handful of them.
  */
 static int dec_scope(struct gs_index *idx, struct gs_dec *d, struct scope_dict *sd,
-		     struct gs_scope *s, const struct gs_scope *parent, int depth)
+		     struct gs_scope *s, const struct gs_scope *parent, int depth,
+		     const uint64_t *pc)
 {
 	struct gs_var *vars;
 	struct gs_scope *kids;
-	uint64_t base = parent && parent->nranges ? parent->ranges[0].lo : 0, head;
+	uint64_t base = parent && parent->nranges ? parent->ranges[0].lo : 0, head, rest;
 	struct gs_range *ranges;
+	uint32_t nkids;
 	int ret;
 
 	if (depth > GS_SCOPE_MAX_DEPTH)
@@ -684,6 +706,13 @@ static int dec_scope(struct gs_index *idx, struct gs_dec *d, struct scope_dict *
 		if (ret)
 			return ret;
 	}
+	rest = gs_dec_u(d);
+	if (d->err || rest > (uint64_t)(d->end - d->p))
+		return -GS_ERR_CORRUPT;
+	if (pc && parent && !in_ranges(s->ranges, s->nranges, *pc)) {
+		d->p += rest;
+		return SCOPE_SKIPPED;
+	}
 	s->nvars = gs_dec_count(d, 2);
 	vars = s->nvars ? alloc(idx, s->nvars * sizeof(*vars)) : NULL;
 	if (s->nvars && !vars)
@@ -692,14 +721,22 @@ static int dec_scope(struct gs_index *idx, struct gs_dec *d, struct scope_dict *
 		if ((ret = dec_scope_var(idx, d, sd, &vars[i])))
 			return ret;
 	s->vars = vars;
-	s->nchildren = gs_dec_count(d, 3);
-	kids = s->nchildren ? alloc(idx, s->nchildren * sizeof(*kids)) : NULL;
-	if (s->nchildren && !kids)
+	nkids = gs_dec_count(d, 3);
+	kids = nkids ? alloc(idx, (pc ? 1 : nkids) * sizeof(*kids)) : NULL;
+	if (nkids && !kids)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < s->nchildren; i++)
-		if ((ret = dec_scope(idx, d, sd, &kids[i], s, depth + 1)))
-			return ret;
 	s->children = kids;
+	for (uint32_t i = 0; i < nkids; i++) {
+		ret = dec_scope(idx, d, sd, &kids[pc ? 0 : i], s, depth + 1, pc);
+		if (ret < 0)
+			return ret;
+		if (pc && ret != SCOPE_SKIPPED) {
+			/* the rest of the record are its siblings: nothing more on the path */
+			s->nchildren = 1;
+			return 0;
+		}
+	}
+	s->nchildren = pc ? 0 : nkids;
 	return d->err ? -GS_ERR_CORRUPT : 0;
 }
 
@@ -885,6 +922,8 @@ void gs_index_close(struct gs_index *idx)
 		mdb_env_close(idx->env);
 	idcache_deinit(&idx->funcs);
 	idcache_deinit(&idx->scopes);
+	idcache_deinit(&idx->scope_dicts);
+	idcache_deinit(&idx->scope_paths);
 	idcache_deinit(&idx->types);
 	arena_free(idx->arena);
 	free(idx);
@@ -1755,17 +1794,17 @@ int gs_index_line_foreach(struct gs_index *idx, int (*fn)(const struct gs_line_r
 
 /* ---- scopes ------------------------------------------------------------------------ */
 
-int gs_index_scope_tree(struct gs_index *idx, uint32_t func_id, const struct gs_scope **root_ret)
+/* Function @func_id's scope dictionary, decoded once (the record stays mapped). */
+static int scope_dict_get(struct gs_index *idx, uint32_t func_id, struct scope_dict **sd_ret)
 {
-	struct gs_scope *root = idcache_get(&idx->scopes, func_id);
+	struct scope_dict *sd = idcache_get(&idx->scope_dicts, func_id);
 	const struct gs_func *f;
-	struct scope_dict sd;
 	struct gs_dec d;
 	MDB_val v;
 	int ret;
 
-	if (root) {
-		*root_ret = root;
+	if (sd) {
+		*sd_ret = sd;
 		return 0;
 	}
 	ret = gs_index_func_by_id(idx, func_id, &f);
@@ -1773,28 +1812,58 @@ int gs_index_scope_tree(struct gs_index *idx, uint32_t func_id, const struct gs_
 		ret = get_id(idx, GS_DB_SCOPE, func_id, &v);
 	if (ret)
 		return ret;
-	memset(&sd, 0, sizeof(sd));
-	sd.func_name = f->name;
+	sd = alloc(idx, sizeof(*sd));
+	if (!sd)
+		return -ENOMEM;
+	memset(sd, 0, sizeof(*sd));
+	sd->func_name = f->name;
+	gs_dec_init(&d, v.mv_data, v.mv_size);
+	ret = dec_dict(idx, &d, sd);
+	if (ret)
+		return ret;
+	sd->tree = d.p;
+	sd->end = d.end;
+	idcache_put(&idx->scope_dicts, func_id, sd);
+	*sd_ret = sd;
+	return 0;
+}
+
+/* The whole tree (@pc NULL) or the path to *@pc of function @func_id. */
+static int scope_decode(struct gs_index *idx, uint32_t func_id, const uint64_t *pc,
+			struct gs_scope **root_ret)
+{
+	struct scope_dict *sd;
+	struct gs_scope *root;
+	struct gs_dec d;
+	int ret;
+
+	ret = scope_dict_get(idx, func_id, &sd);
+	if (ret)
+		return ret;
 	root = alloc(idx, sizeof(*root));
 	if (!root)
 		return -ENOMEM;
-	gs_dec_init(&d, v.mv_data, v.mv_size);
-	ret = dec_dict(idx, &d, &sd);
-	if (!ret)
-		ret = dec_scope(idx, &d, &sd, root, NULL, 0);
+	gs_dec_init(&d, sd->tree, (size_t)(sd->end - sd->tree));
+	ret = dec_scope(idx, &d, sd, root, NULL, 0, pc);
 	if (ret)
-		return ret;
-	idcache_put(&idx->scopes, func_id, root);
+		return ret < 0 ? ret : -GS_ERR_CORRUPT;
 	*root_ret = root;
 	return 0;
 }
 
-static bool in_ranges(const struct gs_range *r, uint32_t n, uint64_t pc)
+int gs_index_scope_tree(struct gs_index *idx, uint32_t func_id, const struct gs_scope **root_ret)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (pc >= r[i].lo && pc < r[i].hi)
-			return true;
-	return false;
+	struct gs_scope *root = idcache_get(&idx->scopes, func_id);
+	int ret;
+
+	if (!root) {
+		ret = scope_decode(idx, func_id, NULL, &root);
+		if (ret)
+			return ret;
+		idcache_put(&idx->scopes, func_id, root);
+	}
+	*root_ret = root;
+	return 0;
 }
 
 int gs_index_scope_chain(struct gs_index *idx, uint64_t pc, const struct gs_scope **chain,
@@ -1802,6 +1871,7 @@ int gs_index_scope_chain(struct gs_index *idx, uint64_t pc, const struct gs_scop
 {
 	const struct gs_func *f;
 	const struct gs_scope *s, *path[GS_SCOPE_MAX_DEPTH + 1];
+	struct gs_scope *root;
 	size_t depth = 0;
 	int ret;
 
@@ -1809,9 +1879,18 @@ int gs_index_scope_chain(struct gs_index *idx, uint64_t pc, const struct gs_scop
 	ret = gs_index_func_by_addr(idx, pc, &f);
 	if (ret)
 		return ret;
-	ret = gs_index_scope_tree(idx, f->id, &s);
-	if (ret)
-		return ret;
+	/*
+	 * A whole tree already decoded serves; else only the path to @pc, cached by pc
+	 * (backtraces ask again for the same return addresses).
+	 */
+	s = idcache_get(&idx->scopes, f->id);
+	if (!s && !(s = idcache_get(&idx->scope_paths, pc))) {
+		ret = scope_decode(idx, f->id, &pc, &root);
+		if (ret)
+			return ret;
+		idcache_put(&idx->scope_paths, pc, root);
+		s = root;
+	}
 	path[depth++] = s;
 	while (depth <= GS_SCOPE_MAX_DEPTH) {
 		const struct gs_scope *next = NULL;

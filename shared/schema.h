@@ -91,8 +91,9 @@
  *   "u8 the same, u template, location without its kind byte"
  * scope tree: u kind | nranges << 2, [sref name: inlines; the function's name at the
  *   root], nranges x (s lo - parent's first lo (0 at the root), u hi - lo), [u call_file,
- *   u call_line: inlines], [location frame_base: the root], u nvars, vars, u nchildren,
- *   children (recursive, depth-limited to GS_SCOPE_MAX_DEPTH on read)
+ *   u call_line: inlines], [location frame_base: the root], u rest (the bytes of what
+ *   follows, to skip the scope), u nvars, vars, u nchildren, children (recursive,
+ *   depth-limited to GS_SCOPE_MAX_DEPTH on read)
  * type record: u8 kind, u8 encoding, u8 flags (1 declaration, 2 signed, 4 varargs),
  *   str name, u size, u target, u nmembers, nmembers x (sref name, u type,
  *   u bit_offset, u bit_size), u nenum, nenum x (sref name, s value), u ndims,
@@ -104,7 +105,7 @@
 #include <stdint.h>
 
 #define GS_INDEX_MAGIC		"GSIDX\x1a\x0d\x0a"	/* 8 bytes, in meta/"magic" */
-#define GS_SCHEMA_MAJOR		2
+#define GS_SCHEMA_MAJOR		3
 #define GS_SCHEMA_MINOR		0
 #define GS_INDEX_SUFFIX		".gsidx"
 

@@ -280,6 +280,86 @@ static bool chunked_tables_agree(struct gs_index *idx)
 	return true;
 }
 
+static bool scopes_same(const struct gs_scope *a, const struct gs_scope *b)
+{
+	ASSERT_TRUE(a->kind == b->kind && a->nranges == b->nranges && a->nvars == b->nvars);
+	ASSERT_TRUE(a->call_file == b->call_file && a->call_line == b->call_line);
+	ASSERT_TRUE(!a->name == !b->name && (!a->name || !strcmp(a->name, b->name)));
+	for (uint32_t i = 0; i < a->nranges; i++)
+		ASSERT_TRUE(a->ranges[i].lo == b->ranges[i].lo && a->ranges[i].hi == b->ranges[i].hi);
+	for (uint32_t i = 0; i < a->nvars; i++) {
+		ASSERT_TRUE(!strcmp(a->vars[i].name, b->vars[i].name));
+		ASSERT_TRUE(a->vars[i].loc.kind == b->vars[i].loc.kind);
+		ASSERT_TRUE(a->vars[i].loc.nentries == b->vars[i].loc.nentries);
+		ASSERT_TRUE(a->vars[i].type_id == b->vars[i].type_id);
+	}
+	return true;
+}
+
+/*
+ * The scope chain at a pc decodes only the path to it (skipping other scopes by their
+ * length): at every byte of every function it must equal the walk of the whole tree.
+ * Run before anything decodes whole trees, which the chain would then reuse.
+ */
+static bool scope_paths_agree(struct gs_index *idx)
+{
+	const struct gs_module_info *mi;
+	size_t nfull = 0, ninline = 0;
+
+	ASSERT_TRUE(gs_index_module(idx, &mi) == 0);
+	for (uint32_t id = 1; id <= mi->nfuncs; id++) {
+		const struct gs_func *f;
+		const struct gs_scope *root, *(*paths)[16];
+		size_t *ns, len;
+		uint64_t lo, hi;
+
+		ASSERT_TRUE(gs_index_func_by_id(idx, id, &f) == 0 && f->nranges);
+		lo = f->ranges[0].lo;
+		hi = f->ranges[0].hi;
+		len = hi - lo;
+		paths = calloc(len, sizeof(*paths));
+		ns = calloc(len, sizeof(*ns));
+		ASSERT_TRUE(paths && ns);
+		if (gs_index_scope_chain(idx, lo, paths[0], 16, &ns[0]) == -ENOENT) {
+			/* crt's assembly functions: no scope record either way */
+			ASSERT_TRUE(gs_index_scope_tree(idx, id, &root) == -ENOENT);
+			free(paths);
+			free(ns);
+			continue;
+		}
+		for (uint64_t pc = lo; pc < hi; pc++)
+			ASSERT_TRUE(gs_index_scope_chain(idx, pc, paths[pc - lo], 16, &ns[pc - lo]) == 0);
+		ASSERT_TRUE(gs_index_scope_tree(idx, id, &root) == 0);
+		for (uint64_t pc = lo; pc < hi; pc++) {
+			const struct gs_scope *s = root, *walk[16];
+			size_t n = 0;
+
+			walk[n++] = s;
+			for (bool more = true; more && n < 16;) {
+				more = false;
+				for (uint32_t i = 0; i < s->nchildren && !more; i++) {
+					const struct gs_scope *k = &s->children[i];
+
+					for (uint32_t r = 0; r < k->nranges && !more; r++)
+						more = pc >= k->ranges[r].lo && pc < k->ranges[r].hi;
+					if (more)
+						walk[n++] = s = k;
+				}
+			}
+			ASSERT_TRUE(n == ns[pc - lo]);
+			for (size_t i = 0; i < n; i++)
+				ASSERT_TRUE(scopes_same(paths[pc - lo][i], walk[n - 1 - i]));
+			nfull++;
+			ninline += n > 1 && walk[n - 1]->kind == GS_SCOPE_INLINE;
+		}
+		free(paths);
+		free(ns);
+	}
+	/* the O2 fixture has inlined code: the skipping was exercised */
+	ASSERT_TRUE(nfull > 1000 && ninline > 10);
+	return true;
+}
+
 /* The O2 fixture (call sites, inlines, clones, location lists) through schema 2. */
 bool test_index__chunked_tables_round_trip(void)
 {
@@ -299,6 +379,7 @@ bool test_index__chunked_tables_round_trip(void)
 	o.index_dir = dir;
 	ASSERT_GOTO(gs_indexer_index_path(&o, elf, bid, &st) == 0, out);
 	ASSERT_GOTO(gs_index_open_for(dir, elf, &idx) == 0, out);
+	ASSERT_GOTO(scope_paths_agree(idx), out);
 	ASSERT_GOTO(gs_index_verify(idx, err, sizeof(err)) == 0, out);
 	ASSERT_GOTO(chunked_tables_agree(idx), out);
 	ok = true;
