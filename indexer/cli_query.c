@@ -88,7 +88,9 @@ static void expr_str(const struct gs_locexpr *e, struct gs_strbuf *sb)
 			gs_strbuf_addf(sb, " %" PRIu64 " %+" PRId64, op->n1, (int64_t)op->n2);
 		else if (a == DW_OP_entry_value)
 			gs_strbuf_addf(sb, "(%" PRIu64 " ops):", op->n1);
-		else if (a == DW_OP_bit_piece || a == DW_OP_implicit_pointer)
+		else if (a == DW_OP_implicit_pointer)	/* then the target's ops */
+			gs_strbuf_addf(sb, " %+" PRId64 " (%" PRIu64 " ops):", (int64_t)op->n2, op->n1);
+		else if (a == DW_OP_bit_piece)
 			gs_strbuf_addf(sb, " %" PRIu64 " %" PRId64, op->n1, (int64_t)op->n2);
 		else if (a == DW_OP_implicit_value) {
 			gs_strbuf_addf(sb, " %" PRIu64 ":", op->n1);

@@ -5,9 +5,11 @@
  * The tracer never sees libdw, so every operand that only makes sense with libdw at
  * hand is resolved here: DW_OP_addrx/constx become DW_OP_addr/constu with the value
  * from .debug_addr, DW_OP_entry_value carries its sub-expression inline (n1 = op
- * count), DW_OP_implicit_value's bytes go to the expression's blob, DW_OP_skip/bra get
- * op indices, and the GNU spellings become the DWARF 5 ones. Addresses get the debug
- * file's bias so they are module vaddrs (DWARF 5 section 2.5 and 2.6).
+ * count), so does DW_OP_implicit_pointer with the location of the object it points at
+ * (n1 = op count, n2 = its offset), DW_OP_implicit_value's bytes go to the expression's
+ * blob, DW_OP_skip/bra get op indices, and the GNU spellings become the DWARF 5 ones.
+ * Addresses get the debug file's bias so they are module vaddrs (DWARF 5 section 2.5
+ * and 2.6).
  */
 #include <dwarf.h>
 #include <errno.h>
@@ -70,6 +72,90 @@ static uint8_t dwarf5_atom(uint8_t atom)
 static int convert(struct ix_model *m, Dwarf_Attribute *attr, const Dwarf_Op *ops, size_t n,
 		   struct ops *o, int depth);
 
+static bool single_expr_form(Dwarf_Attribute *attr)
+{
+	switch (dwarf_whatform(attr)) {
+	case DW_FORM_exprloc:
+	case DW_FORM_block:
+	case DW_FORM_block1:
+	case DW_FORM_block2:
+	case DW_FORM_block4:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* @len bytes at @p as one DW_OP_implicit_value op (its bytes to the blob). */
+static int push_bytes(struct ops *o, const void *p, size_t len)
+{
+	size_t at = o->blob.len;
+
+	if (len > (1u << 20))
+		return -EINVAL;
+	gs_enc_bytes(&o->blob, p, len);
+	return push(o, DW_OP_implicit_value, len, at);
+}
+
+/*
+ * The object a DW_OP_implicit_pointer points at, as the ops that follow it: its
+ * DW_AT_const_value as an implicit value (a string literal, a constant struct), or the
+ * ops of its single-expression DW_AT_location (gcc puts a literal's bytes in a
+ * DW_TAG_dwarf_procedure's DW_OP_implicit_value). An object with a location list (a
+ * variable split into registers) gets no ops: the tracer says "synthetic pointer".
+ */
+static int implicit_target(struct ix_model *m, Dwarf_Die *die, struct ops *o, int depth)
+{
+	Dwarf_Attribute a;
+	Dwarf_Block blk;
+	Dwarf_Word u;
+	Dwarf_Op *ops;
+	size_t n;
+	const char *str;
+
+	if (dwarf_attr_integrate(die, DW_AT_location, &a)) {
+		if (!single_expr_form(&a) || dwarf_getlocation(&a, &ops, &n) || !n)
+			return 0;
+		return convert(m, &a, ops, n, o, depth + 1);
+	}
+	if (!dwarf_attr_integrate(die, DW_AT_const_value, &a))
+		return 0;
+	switch (dwarf_whatform(&a)) {
+	case DW_FORM_block:
+	case DW_FORM_block1:
+	case DW_FORM_block2:
+	case DW_FORM_block4:
+	case DW_FORM_data16:
+		if (dwarf_formblock(&a, &blk))
+			return 0;
+		return push_bytes(o, blk.data, blk.length);
+	case DW_FORM_string:
+	case DW_FORM_strp:
+	case DW_FORM_line_strp:
+	case DW_FORM_strx:
+	case DW_FORM_strx1:
+	case DW_FORM_strx2:
+	case DW_FORM_strx3:
+	case DW_FORM_strx4:
+		str = dwarf_formstring(&a);
+		return str ? push_bytes(o, str, strlen(str) + 1) : 0;
+	default: {
+		/* an integer constant: as many bytes as its type has (little-endian) */
+		Dwarf_Attribute ta;
+		Dwarf_Die t;
+		int size = dwarf_attr_integrate(die, DW_AT_type, &ta) && dwarf_formref_die(&ta, &t) ?
+			   dwarf_bytesize(&t) : -1;
+		uint8_t b[8];
+
+		if (size <= 0 || size > 8 || dwarf_formudata(&a, &u))
+			return 0;
+		for (int i = 0; i < size; i++)
+			b[i] = (uint8_t)(u >> (8 * i));
+		return push_bytes(o, b, (size_t)size);
+	}
+	}
+}
+
 static size_t find_op(const Dwarf_Op *ops, size_t n, uint64_t byte_off, const size_t *out_idx,
 		      size_t end_idx)
 {
@@ -116,12 +202,27 @@ static int convert_one(struct ix_model *m, Dwarf_Attribute *attr, const Dwarf_Op
 		if (!ret)
 			o->v[at].n1 = o->n - at - 1;
 		return ret;
-	case DW_OP_implicit_value:
-		at = o->blob.len;
-		if (op->number > (1u << 20))
-			return -EINVAL;
-		gs_enc_bytes(&o->blob, (const void *)(uintptr_t)op->number2, op->number);
-		return push(o, DW_OP_implicit_value, op->number, at);
+	case DW_OP_implicit_value: {
+		Dwarf_Block blk;
+
+		/* libdw's number2 points at the block's length, not its bytes */
+		if (dwarf_getlocation_implicit_value(attr, op, &blk))
+			return push(o, DW_OP_implicit_value, 0, 0);
+		return push_bytes(o, blk.data, blk.length);
+	}
+	case DW_OP_implicit_pointer:
+	case DW_OP_GNU_implicit_pointer: {
+		Dwarf_Die target;
+
+		/* n1 = how many ops after it describe the target, n2 = the byte offset */
+		at = o->n;
+		ret = push(o, DW_OP_implicit_pointer, 0, op->number2);
+		if (!ret && depth <= 4 && dwarf_getlocation_die(attr, op, &target) == 0)
+			ret = implicit_target(m, &target, o, depth);
+		if (!ret)
+			o->v[at].n1 = o->n - at - 1;
+		return ret;
+	}
 	case DW_OP_const_type:
 	case DW_OP_GNU_const_type: {
 		const uint8_t *blk = (const uint8_t *)(uintptr_t)op->number2;
@@ -241,20 +342,6 @@ static int enc_expr(struct ix_model *m, Dwarf_Attribute *attr, const Dwarf_Op *o
 		free(o.v);
 	gs_enc_deinit(&o.blob);
 	return ret;
-}
-
-static bool single_expr_form(Dwarf_Attribute *attr)
-{
-	switch (dwarf_whatform(attr)) {
-	case DW_FORM_exprloc:
-	case DW_FORM_block:
-	case DW_FORM_block1:
-	case DW_FORM_block2:
-	case DW_FORM_block4:
-		return true;
-	default:
-		return false;
-	}
 }
 
 int ix_loc_attr(struct ix_model *m, Dwarf_Attribute *attr, struct gs_enc *out, unsigned int *what)

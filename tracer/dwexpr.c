@@ -444,6 +444,19 @@ int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
 		snprintf(out->how, sizeof(out->how), "implicit value");
 		return 0;
 	}
+	/* the indexer put the pointed-at object's location after the op (loc.c) */
+	if (e->nops == 2 && e->ops[0].atom == DW_OP_implicit_pointer && e->ops[0].n1 == 1 &&
+	    e->ops[1].atom == DW_OP_implicit_value) {
+		if (e->ops[1].n2 + e->ops[1].n1 > e->blob_len)
+			return fail(&m, "bad DW_OP_implicit_value");
+		out->kind = GS_DWLOC_SYNPTR;
+		out->bytes = e->blob + e->ops[1].n2;
+		out->len = e->ops[1].n1;
+		out->off = (int64_t)e->ops[0].n2;
+		snprintf(out->how, sizeof(out->how), "implicit pointer to %u constant bytes%+" PRId64,
+			 out->len, out->off);
+		return 0;
+	}
 
 	for (;;) {
 		struct gs_ir_expr *v;

@@ -22,13 +22,20 @@ enum gs_dwloc_kind {
 	GS_DWLOC_MEMORY,	/* the object is in user memory at address `ir` */
 	GS_DWLOC_VALUE,		/* `ir` computes the value itself (register, stack value) */
 	GS_DWLOC_BYTES,		/* the value is the constant bytes `bytes` (implicit value) */
+	/*
+	 * A pointer with no address to hold (DW_OP_implicit_pointer) to an object of
+	 * constant bytes `bytes`, `off` bytes into it: gcc's pointer to a string literal
+	 * it folded away.
+	 */
+	GS_DWLOC_SYNPTR,
 };
 
 struct gs_dwloc {
 	uint8_t kind;		/* enum gs_dwloc_kind */
 	struct gs_ir_expr *ir;
-	const uint8_t *bytes;	/* GS_DWLOC_BYTES: borrowed from the index */
+	const uint8_t *bytes;	/* GS_DWLOC_BYTES, _SYNPTR: borrowed from the index */
 	uint32_t len;
+	int64_t off;		/* GS_DWLOC_SYNPTR */
 	/*
 	 * GS_DWLOC_OPTIMIZED_OUT for a value that exists but cannot be had here (an entry
 	 * value, a synthetic pointer): what to show instead, or NULL for "optimized out".

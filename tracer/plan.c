@@ -69,6 +69,11 @@ static char *render_const(const struct tval *v)
 			       "<synthetic pointer>" : "<optimized out>");
 	else if (v->kind == TV_STRLIT)
 		gs_render_cstring(v->bytes, v->len, &sb);
+	else if (v->kind == TV_SYNPTR && plan_is_string(v) && v->syn_off >= 0 &&
+		 (uint64_t)v->syn_off < v->len)	/* a char* like any other: its string */
+		gs_render_cstring(v->bytes + v->syn_off, v->len - (uint64_t)v->syn_off, &sb);
+	else if (v->kind == TV_SYNPTR)
+		gs_strbuf_adds(&sb, "<synthetic pointer>");
 	else
 		gs_render_value(v->idx, v->type, v->bytes, v->len, &sb);
 	return gs_strbuf_detach(&sb);
@@ -108,7 +113,7 @@ static int compile_arg(struct pctx *c, const struct gs_expr *e, struct gs_ir_stm
 	arg->idx = v.idx;
 	arg->type_id = v.type;
 	arg->extra_ptr = v.extra_ptr;
-	if (v.kind == TV_OPTOUT || v.kind == TV_STRLIT ||
+	if (v.kind == TV_OPTOUT || v.kind == TV_STRLIT || v.kind == TV_SYNPTR ||
 	    (v.kind == TV_BYTES && !v.extra_ptr)) {
 		arg->how = GS_ARG_TEXT;
 		arg->text = render_const(&v);

@@ -292,6 +292,12 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 		out->bytes = loc.bytes;
 		out->len = loc.len;
 		break;
+	case GS_DWLOC_SYNPTR:
+		out->kind = TV_SYNPTR;
+		out->bytes = loc.bytes;
+		out->len = loc.len;
+		out->syn_off = loc.off;
+		break;
 	}
 	return 0;
 }
@@ -327,10 +333,11 @@ static int save_param(struct pctx *c, const struct gs_span *span, const struct g
 			out->kind = TV_OPTOUT;
 			return 0;
 		}
-		if (loc.kind == GS_DWLOC_BYTES) {
-			out->kind = TV_BYTES;
+		if (loc.kind == GS_DWLOC_BYTES || loc.kind == GS_DWLOC_SYNPTR) {
+			out->kind = loc.kind == GS_DWLOC_BYTES ? TV_BYTES : TV_SYNPTR;
 			out->bytes = loc.bytes;
 			out->len = loc.len;
+			out->syn_off = loc.off;
 			return 0;
 		}
 		if (!t || t->size == 0 || t->size > 8 || t->kind == GS_TYPE_STRUCT ||
@@ -526,6 +533,9 @@ int plan_rvalue(struct pctx *c, const struct gs_span *span, const struct tval *v
 		return -EINVAL;
 	if (v->kind == TV_STRLIT)
 		return plan_err(c, span, "a string literal is not a number here");
+	if (v->kind == TV_SYNPTR)
+		return plan_err(c, span, "'%s' is a synthetic pointer at 0x%" PRIx64 " (the compiler folded away what it points at, so it has no address); print it, or read through it with *, [] or ->",
+				v->name ? v->name : "value", c->dw.pc);
 	if (v->is_int) {
 		*ir_ret = v->ir;
 		*size_ret = v->int_size;
@@ -613,6 +623,57 @@ static int string_addr(struct pctx *c, const struct gs_expr *e, const struct tva
 	return plan_err(c, &e->span, "expected a string (char pointer or array) here");
 }
 
+/*
+ * Element @i of what synthetic pointer @v points at: its bytes, known now. A read
+ * outside the object is an error (GDB says the same of such a pointer).
+ */
+static int synptr_at(struct pctx *c, const struct gs_span *span, const struct tval *v, int64_t i,
+		     struct tval *out)
+{
+	uint32_t type;
+	uint8_t extra;
+	uint64_t size;
+	int64_t off;
+
+	pointee(v, &type, &extra);
+	size = type_size_of(v->idx, type, extra);
+	off = v->syn_off + i * (int64_t)size;
+	if (!size || off < 0 || (uint64_t)off + size > v->len)
+		return plan_err(c, span, "'%s' points into %u constant bytes; this read at offset %" PRId64 " is outside them",
+				v->name ? v->name : "value", v->len, off);
+	memset(out, 0, sizeof(*out));
+	out->kind = TV_BYTES;
+	out->idx = v->idx;
+	out->type = type;
+	out->extra_ptr = extra;
+	out->bytes = v->bytes + off;
+	out->len = (uint32_t)size;
+	out->name = v->name;
+	return 0;
+}
+
+/*
+ * The first @n bytes a synthetic pointer points at equal @lit: known now, a constant.
+ * A difference decides it; running off the object before one is an error.
+ */
+static int synptr_memeq(struct pctx *c, const struct gs_span *span, const struct tval *v,
+			const uint8_t *lit, uint32_t n, struct gs_ir_expr **x_ret)
+{
+	int64_t avail = (int64_t)v->len - v->syn_off;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (v->syn_off < 0 || (int64_t)i >= avail)
+			return plan_err(c, span, "'%s' points into %u constant bytes; this comparison reads outside them",
+					v->name ? v->name : "value", v->len);
+		if (v->bytes[v->syn_off + i] != lit[i]) {
+			*x_ret = gs_ir_const(c->ir, 0);
+			return 0;
+		}
+	}
+	*x_ret = gs_ir_const(c->ir, 1);
+	return 0;
+}
+
 int plan_deref(struct pctx *c, const struct gs_span *span, struct tval *v, struct tval *out)
 {
 	struct gs_ir_expr *addr;
@@ -635,6 +696,8 @@ int plan_deref(struct pctx *c, const struct gs_span *span, struct tval *v, struc
 		return plan_err(c, span, "cannot dereference a value that is not a pointer");
 	if (!extra && !tstrip(v->idx, type) && type == 0)
 		return plan_err(c, span, "cannot dereference a void pointer");
+	if (v->kind == TV_SYNPTR)
+		return synptr_at(c, span, v, 0, out);
 	if (plan_rvalue(c, span, v, &addr, &size, &sgn))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
@@ -671,6 +734,38 @@ static const struct gs_member *find_member(struct gs_index *idx, const struct gs
 		}
 	}
 	return NULL;
+}
+
+/* Member @m, @bits into the constant object @base (an implicit value, a synthetic target). */
+static int const_member(struct pctx *c, const struct gs_span *span, const struct tval *base,
+			const struct gs_member *m, uint64_t bits, struct tval *out)
+{
+	uint64_t size = type_size_of(base->idx, m->type_id, 0), raw = 0, nbytes;
+	struct tval probe = { .idx = base->idx, .type = m->type_id };
+
+	nbytes = m->bit_size ? ((bits % 8) + m->bit_size + 7) / 8 : size;
+	if (!nbytes || bits / 8 + nbytes > base->len || (m->bit_size && nbytes > 8))
+		return plan_err(c, span, "member '%s' lies outside the %u constant bytes of '%s'",
+				m->name ? m->name : "", base->len, base->name ? base->name : "value");
+	memset(out, 0, sizeof(*out));
+	out->idx = base->idx;
+	out->type = m->type_id;
+	out->name = m->name;
+	if (!m->bit_size) {
+		out->kind = TV_BYTES;
+		out->bytes = base->bytes + bits / 8;
+		out->len = (uint32_t)size;
+		return 0;
+	}
+	/* a bitfield: extracted now, as its (promoted) integer */
+	memcpy(&raw, base->bytes + bits / 8, nbytes);
+	raw >>= bits % 8;
+	raw &= m->bit_size >= 64 ? ~0ULL : (1ULL << m->bit_size) - 1;
+	if (tv_signed(&probe) && m->bit_size < 64 && (raw >> (m->bit_size - 1)) & 1)
+		raw |= ~0ULL << m->bit_size;
+	*out = int_val(gs_ir_const(c->ir, raw), 4, tv_signed(&probe));
+	out->name = m->name;
+	return 0;
 }
 
 /*
@@ -713,6 +808,8 @@ static int member_of(struct pctx *c, const struct gs_span *span, const struct gs
 		gs_strbuf_deinit(&sb);
 		return -ENOENT;
 	}
+	if (base.kind == TV_BYTES)
+		return const_member(c, span, &base, m, bits + m->bit_offset, out);
 	if (base.kind != TV_MEM)
 		return plan_err(c, span, "'%s' is held in registers; its members cannot be read yet",
 				base.name ? base.name : "value");
@@ -753,6 +850,17 @@ static int compile_index(struct pctx *c, const struct gs_expr *e, struct tval *o
 		return -EINVAL;
 	if (plan_need_value(c, e->a, &base) || plan_rvalue(c, &e->b->span, &index, &iv, &isz, &isg))
 		return -EINVAL;
+	if (base.kind == TV_SYNPTR) {	/* coupon[5]: the bytes are known, so is the index */
+		int64_t i;
+
+		if (iv->kind != GS_IR_CONST)
+			return plan_err(c, &e->span, "'%s' is a synthetic pointer: index it with a constant",
+					base.name ? base.name : "value");
+		i = (int64_t)iv->imm;
+		if (isz < 8 && isg && (iv->imm >> (isz * 8 - 1)) & 1)
+			i = (int64_t)(iv->imm | ~0ULL << (isz * 8));
+		return synptr_at(c, &e->span, &base, i, out);
+	}
 	if (isz < 8)
 		iv = gs_ir_ext(c->ir, iv, isz * 8, isg);
 	switch (plan_class(&base, &t)) {
@@ -843,13 +951,46 @@ static int compile_string_eq(struct pctx *c, const struct gs_expr *e, const stru
 
 	if (lit->len + 1 > 128)
 		return plan_err(c, &e->span, "string literal too long to compare (max 127 bytes)");
-	if (string_addr(c, se, s, &addr))
-		return -EINVAL;
-	x = gs_ir_streq(c->ir, addr, (const char *)lit->bytes);
+	if (s->kind == TV_SYNPTR) {	/* its string is known now: compare with the NUL */
+		uint8_t buf[128] = { 0 };
+
+		memcpy(buf, lit->bytes, lit->len);
+		if (synptr_memeq(c, &e->span, s, buf, lit->len + 1, &x))
+			return -EINVAL;
+	} else {
+		if (string_addr(c, se, s, &addr))
+			return -EINVAL;
+		x = gs_ir_streq(c->ir, addr, (const char *)lit->bytes);
+	}
 	if (e->binop == GS_BIN_NE)
 		x = gs_ir_unop(c->ir, GS_IR_LNOT, x);
 	*out = int_val(x, 4, true);
 	out->is_bool = true;
+	return 0;
+}
+
+/* coupon + 4: still a synthetic pointer, further into the same bytes (by a constant). */
+static int synptr_move(struct pctx *c, const struct gs_expr *e, const struct tval *p,
+		       const struct gs_expr *ne, const struct tval *n, struct tval *out)
+{
+	struct gs_ir_expr *x;
+	unsigned int size;
+	uint32_t type;
+	uint8_t extra;
+	int64_t i;
+	bool sgn;
+
+	if (plan_rvalue(c, &ne->span, n, &x, &size, &sgn))
+		return -EINVAL;
+	if (x->kind != GS_IR_CONST)
+		return plan_err(c, &e->span, "'%s' is a synthetic pointer: move it only by a constant",
+				p->name ? p->name : "value");
+	i = (int64_t)x->imm;
+	if (size < 8 && sgn && (x->imm >> (size * 8 - 1)) & 1)
+		i = (int64_t)(x->imm | ~0ULL << (size * 8));
+	pointee(p, &type, &extra);
+	*out = *p;
+	out->syn_off += (e->binop == GS_BIN_SUB ? -i : i) * (int64_t)type_size_of(p->idx, type, extra);
 	return 0;
 }
 
@@ -897,6 +1038,10 @@ static int compile_binary(struct pctx *c, const struct gs_expr *e, struct tval *
 		return 0;
 	}
 
+	if ((a.kind == TV_SYNPTR && (e->binop == GS_BIN_ADD || e->binop == GS_BIN_SUB)) ||
+	    (b.kind == TV_SYNPTR && e->binop == GS_BIN_ADD))
+		return synptr_move(c, e, a.kind == TV_SYNPTR ? &a : &b,
+				   a.kind == TV_SYNPTR ? e->b : e->a, a.kind == TV_SYNPTR ? &b : &a, out);
 	ca = plan_class(&a, &ta);
 	cb = plan_class(&b, &tb);
 	if (plan_rvalue(c, &e->a->span, &a, &xa, &sa, &ga) || plan_rvalue(c, &e->b->span, &b, &xb, &sb, &gb))
@@ -1073,8 +1218,7 @@ static int compile_call(struct pctx *c, const struct gs_expr *e, struct tval *ou
 				return plan_err(c, &e->span, "%s needs a string literal on one side",
 					    gs_builtin_name(e->builtin));
 		}
-		if (plan_compile(c, e->args[which ? 0 : 1], &a) ||
-		    string_addr(c, e->args[which ? 0 : 1], &a, &addr))
+		if (plan_compile(c, e->args[which ? 0 : 1], &a))
 			return -EINVAL;
 		if (e->builtin == GS_BI_STRNCMP) {
 			/* Past the literal's NUL, strncmp compares no further. */
@@ -1087,13 +1231,18 @@ static int compile_call(struct pctx *c, const struct gs_expr *e, struct tval *ou
 		}
 		if (n > 128)
 			return plan_err(c, &e->span, "comparison longer than 128 bytes");
-		if (n == 0) {
-			x = gs_ir_const(c->ir, 1);
-		} else {
+		{
 			uint8_t buf[129] = { 0 };
 
 			memcpy(buf, lit, litlen < 128 ? litlen : 128);
-			x = gs_ir_memeq(c->ir, addr, NULL, buf, n);
+			if (a.kind == TV_SYNPTR) {
+				if (synptr_memeq(c, &e->span, &a, buf, (uint32_t)n, &x))
+					return -EINVAL;
+				break;
+			}
+			if (string_addr(c, e->args[which ? 0 : 1], &a, &addr))
+				return -EINVAL;
+			x = n ? gs_ir_memeq(c->ir, addr, NULL, buf, n) : gs_ir_const(c->ir, 1);
 		}
 		break;
 	case GS_BI_MEMCMP: {
@@ -1110,7 +1259,7 @@ static int compile_call(struct pctx *c, const struct gs_expr *e, struct tval *ou
 			pa = pb;
 			pb = t;
 		}
-		if (plan_compile(c, pa, &a) || string_addr(c, pa, &a, &addr))
+		if (plan_compile(c, pa, &a))
 			return -EINVAL;
 		if (pb->kind == GS_E_HEX) {
 			lit = pb->bytes;
@@ -1120,7 +1269,15 @@ static int compile_call(struct pctx *c, const struct gs_expr *e, struct tval *ou
 			if ((uint64_t)n > litlen)
 				return plan_err(c, &e->span, "memcmp length %" PRId64 " exceeds the hex literal's %u bytes",
 					    n, litlen);
-		} else {
+			if (a.kind == TV_SYNPTR) {
+				if (synptr_memeq(c, &e->span, &a, lit, (uint32_t)n, &x))
+					return -EINVAL;
+				break;
+			}
+		}
+		if (string_addr(c, pa, &a, &addr))
+			return -EINVAL;
+		if (pb->kind != GS_E_HEX) {
 			if (plan_compile(c, pb, &b) || string_addr(c, pb, &b, &addr2))
 				return -EINVAL;
 			if (n < 0)

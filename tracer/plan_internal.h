@@ -36,6 +36,7 @@ enum tval_kind {
 	TV_BYTES,		/* constant bytes */
 	TV_OPTOUT,		/* optimized out at this pc */
 	TV_STRLIT,		/* a string literal */
+	TV_SYNPTR,		/* pointer with no address: to constant bytes, syn_off into them */
 };
 
 struct tval {
@@ -52,6 +53,7 @@ struct tval {
 	struct gs_ir_expr *ir;
 	const uint8_t *bytes;
 	uint32_t len;
+	int64_t syn_off;	/* TV_SYNPTR */
 	const char *name;	/* variable name, for messages */
 	const char *unavailable; /* TV_OPTOUT: why, when it is not plain "optimized out" */
 };

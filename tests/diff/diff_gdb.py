@@ -275,6 +275,9 @@ class ValueParser:
         if self.peek("<optimized out>"):
             self.i += len("<optimized out>")
             return {"k": "optout"}
+        if self.peek("<synthetic pointer>"):
+            self.i += len("<synthetic pointer>")
+            return {"k": "synthetic"}
         if self.peek("<"):
             j = s.find(">", self.i)
             msg = s[self.i:j + 1]
@@ -397,7 +400,7 @@ def float_bits(text, size):
 def compare(g, o, path="value"):
     """None when equal, else a short reason."""
     gk, ok = g["k"], o["k"]
-    if gk in ("optout", "nosym", "readerr"):
+    if gk in ("optout", "nosym", "readerr", "synthetic"):
         return None if ok == gk else f"{path}: gdb {gk}, ghostscope {ok}"
     if ok in ("optout", "nosym", "readerr", "gs-error", "gs-bad", "gs-unparsed"):
         return f"{path}: gdb has a value, ghostscope {ok}"
@@ -490,6 +493,13 @@ def self_test():
         ("0x10 (struct customer*)", {"k": "ptr", "addr": 0, "type": "struct customer *"}, False),
         ("0x55d0 (int (*)(int))", {"k": "ptr", "addr": 0x55d0, "type": "int (*)(int)"}, True),
         ('"HALF50"', {"k": "ptr", "addr": 1, "type": "const char *", "str": "HALF50"}, True),
+        ('"HALF50"', {"k": "ptr", "addr": None, "type": "const char *", "str": "HALF50",
+                      "synthetic": True}, True),
+        ('"HALF5"', {"k": "ptr", "addr": None, "type": "const char *", "str": "HALF50",
+                     "synthetic": True}, False),
+        ("<synthetic pointer>", {"k": "synthetic"}, True),
+        ("<synthetic pointer>", {"k": "optout"}, False),
+        ("<optimized out>", {"k": "synthetic"}, False),
         ("<optimized out>", {"k": "optout"}, True),
         ("0", {"k": "optout"}, False),
         ("<optimized out>", I(0), False),

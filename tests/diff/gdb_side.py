@@ -50,6 +50,8 @@ def canon(v):
         if c == gdb.TYPE_CODE_FLT:
             return {"k": "float", "v": repr(float(v)), "size": t.sizeof}
         if c == gdb.TYPE_CODE_PTR:
+            if str(v) == "<synthetic pointer>":  # DW_OP_implicit_pointer: no address
+                return synthetic(v, t)
             addr = int(v)
             out = {"k": "ptr", "addr": addr, "type": str(v.type)}
             if addr and is_plain_char(t.target()):
@@ -83,6 +85,25 @@ def canon(v):
         return {"k": "readerr", "msg": str(e)}
     except gdb.error as e:
         return classify_error(str(e))
+
+
+def synthetic(v, t):
+    """A pointer with no address (DW_OP_implicit_pointer). GDB reads through it: a char
+    pointer canonicalizes to the string it points at, as a real one does."""
+    if not is_plain_char(t.target()):
+        return {"k": "synthetic"}
+    out = {"k": "ptr", "addr": None, "type": str(v.type), "synthetic": True}
+    chars = []
+    try:
+        for i in range(4096):
+            b = int(v[i]) & 0xFF
+            if not b:
+                break
+            chars.append(chr(b))
+        out["str"] = "".join(chars)
+    except gdb.error:  # GDB: the read went past the synthetic object
+        out["str_error"] = True
+    return out
 
 
 def classify_error(msg):
