@@ -48,9 +48,11 @@ CFLAGS += $(PKG_CFLAGS)
 
 SHARED_SRC  := $(wildcard shared/*.c)
 INDEXER_SRC := $(filter-out indexer/main.c,$(wildcard indexer/*.c))
-# tracer/codegen.c is the only LLVM user: it goes into the codegen library, not the tracer.
-TRACER_SRC  := $(filter-out tracer/main.c tracer/codegen.c,$(wildcard tracer/*.c))
-CODEGEN_SRC := tracer/codegen.c tracer/codegen_layout.c
+# tracer/codegen.c and codegen_expr.c are the only LLVM users: they go into the codegen
+# library, not the tracer.
+CODEGEN_LLVM_SRC := tracer/codegen.c tracer/codegen_expr.c
+TRACER_SRC  := $(filter-out tracer/main.c $(CODEGEN_LLVM_SRC),$(wildcard tracer/*.c))
+CODEGEN_SRC := $(CODEGEN_LLVM_SRC) tracer/codegen_layout.c
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))

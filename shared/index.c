@@ -10,11 +10,11 @@
  *
  * Every record is hostile input: a decode failure anywhere answers -GS_ERR_CORRUPT
  * and never reads outside the value LMDB returned.
+ *
+ * The record decoders are in index_decode.c, the queries that read whole tables
+ * (glob, suggestions, verify) in index_scan.c; index_internal.h is what they share.
  */
-#include <dwarf.h>
 #include <errno.h>
-#include <fnmatch.h>
-#include <gelf.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +22,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "shared/elf.h"
 #include "shared/enc.h"
 #include "shared/errors.h"
 #include "shared/index.h"
+#include "shared/index_internal.h"
 #include "shared/schema.h"
 
 /* ---- arena ------------------------------------------------------------------------- */
@@ -89,12 +89,6 @@ static void arena_free(struct arena_blk *b)
 
 /* ---- id -> pointer cache (open addressing) ----------------------------------------- */
 
-struct idcache {
-	uint64_t *keys;		/* key + 1; 0 = empty */
-	void **vals;
-	size_t cap, cnt;
-};
-
 static void *idcache_get(const struct idcache *c, uint64_t key)
 {
 	if (!c->cap)
@@ -146,35 +140,7 @@ static void idcache_deinit(struct idcache *c)
 
 /* ---- the index --------------------------------------------------------------------- */
 
-enum { GS_STR_CACHE = 64 };	/* string chunks remembered */
-struct str_slot {
-	uint32_t chunk;
-	const char *data;	/* NULL: empty slot */
-	size_t len;
-	uint32_t nstr;		/* strings found in data */
-	uint32_t off[GS_STR_CHUNK]; /* where each starts: no strlen walk per lookup */
-};
-
-struct gs_index {
-	MDB_env *env;
-	struct str_slot strc[GS_STR_CACHE];
-	MDB_txn *txn;
-	MDB_dbi dbi[GS_DB_COUNT];
-	bool have[GS_DB_COUNT];
-	struct arena_blk *arena;
-	struct gs_module_info info;
-	struct idcache funcs, scopes, types;
-	struct idcache scope_dicts, scope_paths; /* by func id; by pc */
-	const struct gs_cfi_row *cfi_rows;
-	const struct gs_cfi_entry *cfi_ents;
-	size_t cfi_nrows, cfi_nents;
-	bool cfi_loaded;
-	uint64_t cs_first;		/* the call-site chunk decoded last */
-	struct gs_call_site *cs_v;
-	size_t cs_n;
-};
-
-static int lmdb_err(int rc)
+int gs_idx_lmdb_err(int rc)
 {
 	if (rc == 0)
 		return 0;
@@ -188,28 +154,28 @@ static int lmdb_err(int rc)
 	return -GS_ERR_LMDB;
 }
 
-static void *alloc(struct gs_index *idx, size_t len)
+void *gs_idx_alloc(struct gs_index *idx, size_t len)
 {
 	return arena_alloc(&idx->arena, len);
 }
 
-static int get(struct gs_index *idx, enum gs_db db, const void *key, size_t klen, MDB_val *val)
+int gs_idx_get(struct gs_index *idx, enum gs_db db, const void *key, size_t klen, MDB_val *val)
 {
 	MDB_val k = { klen, (void *)key };
 
 	if (!idx->have[db])
 		return -ENOENT;
-	return lmdb_err(mdb_get(idx->txn, idx->dbi[db], &k, val));
+	return gs_idx_lmdb_err(mdb_get(idx->txn, idx->dbi[db], &k, val));
 }
 
 /* Tables whose keys hold GS_REC_CHUNK records each (schema.h "record table"). */
-static bool rec_table(enum gs_db db)
+bool gs_idx_rec_table(enum gs_db db)
 {
 	return db == GS_DB_SYM || db == GS_DB_FUNC || db == GS_DB_INLINE || db == GS_DB_GLOBAL;
 }
 
 /* The next record of a record-table chunk ("u len, bytes" until the value ends). */
-static bool next_rec(struct gs_dec *chunk, MDB_val *rec)
+bool gs_idx_next_rec(struct gs_dec *chunk, MDB_val *rec)
 {
 	if (chunk->p >= chunk->end || chunk->err)
 		return false;
@@ -226,19 +192,19 @@ static int get_id(struct gs_index *idx, enum gs_db db, uint32_t id, MDB_val *val
 	MDB_val chunk;
 	int ret;
 
-	if (!rec_table(db)) {
+	if (!gs_idx_rec_table(db)) {
 		gs_key_put32(key, id);
-		return get(idx, db, key, 4, val);
+		return gs_idx_get(idx, db, key, 4, val);
 	}
 	if (!id)
 		return -ENOENT;
 	gs_key_put32(key, (id - 1) / GS_REC_CHUNK);
-	ret = get(idx, db, key, 4, &chunk);
+	ret = gs_idx_get(idx, db, key, 4, &chunk);
 	if (ret)
 		return ret;
 	gs_dec_init(&d, chunk.mv_data, chunk.mv_size);
 	for (uint32_t i = 0; i <= (id - 1) % GS_REC_CHUNK; i++)
-		if (!next_rec(&d, val))
+		if (!gs_idx_next_rec(&d, val))
 			return d.err ? -GS_ERR_CORRUPT : -ENOENT;
 	return 0;
 }
@@ -268,7 +234,7 @@ static const char *str_at(struct gs_index *idx, uint64_t ref, bool *bad)
 		MDB_val v;
 
 		gs_key_put32(key, chunk);
-		if (get(idx, GS_DB_STR, key, 4, &v) || !v.mv_size ||
+		if (gs_idx_get(idx, GS_DB_STR, key, 4, &v) || !v.mv_size ||
 		    ((const char *)v.mv_data)[v.mv_size - 1]) {
 			*bad = true;
 			return NULL;
@@ -289,7 +255,7 @@ static const char *str_at(struct gs_index *idx, uint64_t ref, bool *bad)
 }
 
 /* A string reference in a record. */
-static const char *dec_sref(struct gs_index *idx, struct gs_dec *d)
+const char *gs_idx_dec_sref(struct gs_index *idx, struct gs_dec *d)
 {
 	bool bad = false;
 	const char *s = str_at(idx, gs_dec_u(d), &bad);
@@ -328,7 +294,7 @@ static int chunk_at(struct gs_index *idx, enum gs_db db, uint64_t key, MDB_curso
 	k->mv_data = kb;
 	rc = mdb_cursor_open(idx->txn, idx->dbi[db], &cur);
 	if (rc)
-		return lmdb_err(rc);
+		return gs_idx_lmdb_err(rc);
 	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
 	if (rc == MDB_NOTFOUND)
 		rc = mdb_cursor_get(cur, k, v, MDB_LAST);
@@ -338,7 +304,7 @@ static int chunk_at(struct gs_index *idx, enum gs_db db, uint64_t key, MDB_curso
 		rc = MDB_NOTFOUND;	/* every chunk starts after @key */
 	if (rc) {
 		mdb_cursor_close(cur);
-		return rc == MDB_NOTFOUND ? -ENOENT : lmdb_err(rc);
+		return rc == MDB_NOTFOUND ? -ENOENT : gs_idx_lmdb_err(rc);
 	}
 	*cur_ret = cur;
 	return 0;
@@ -421,7 +387,7 @@ static int by_name(struct gs_index *idx, enum gs_db db, const char *name, size_t
 
 	if (ret)
 		return ret;
-	out = n ? alloc(idx, n * elem_size) : NULL;
+	out = n ? gs_idx_alloc(idx, n * elem_size) : NULL;
 	if (n && !out) {
 		ret = -ENOMEM;
 		goto out;
@@ -448,345 +414,6 @@ out:
 	return ret;
 }
 
-/* ---- decoders ---------------------------------------------------------------------- */
-
-/* "u n, n x (s lo - @base, u hi - lo)" */
-static int dec_ranges(struct gs_index *idx, struct gs_dec *d, uint64_t base, uint32_t *n_ret,
-		      const struct gs_range **r_ret)
-{
-	uint32_t n = gs_dec_count(d, 2);
-	struct gs_range *r = n ? alloc(idx, n * sizeof(*r)) : NULL;
-
-	if (n && !r)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		r[i].lo = base + (uint64_t)gs_dec_s(d);
-		r[i].hi = r[i].lo + gs_dec_u(d);
-	}
-	*n_ret = n;
-	*r_ret = r;
-	return d->err ? -GS_ERR_CORRUPT : 0;
-}
-
-/* schema.h "expr": a lone reg/breg in one byte, else "u (nops << 1 | has blob), ops
- * (u8 atom, gs_op_arity() x s), [u len, blob]" */
-static int dec_expr(struct gs_index *idx, struct gs_dec *d, struct gs_locexpr *e)
-{
-	uint64_t head, n;
-	struct gs_op *ops;
-
-	memset(e, 0, sizeof(*e));
-	if (d->p < d->end && *d->p >= GS_EXPR_BREG0 && *d->p < 0x80) {	/* a lone reg/breg */
-		uint8_t b = gs_dec_u8(d);
-
-		ops = alloc(idx, sizeof(*ops));
-		if (!ops)
-			return -ENOMEM;
-		if (b < GS_EXPR_REG)
-			ops->atom = DW_OP_breg0 + (b - GS_EXPR_BREG0);
-		else if (b < GS_EXPR_BREG)
-			ops->atom = DW_OP_reg0 + (b - GS_EXPR_REG);
-		else
-			ops->atom = DW_OP_breg0 + (b - GS_EXPR_BREG);
-		ops->n1 = b >= GS_EXPR_BREG ? (uint64_t)gs_dec_s(d) : 0;
-		ops->n2 = 0;
-		e->nops = 1;
-		e->ops = ops;
-		return d->err ? -GS_ERR_CORRUPT : 0;
-	}
-	head = gs_dec_u(d);
-	n = head >> 1;
-
-	if (n > (uint64_t)(d->end - d->p))
-		return -GS_ERR_CORRUPT;
-	ops = n ? alloc(idx, n * sizeof(*ops)) : NULL;
-	if (n && !ops)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		int arity;
-
-		ops[i].atom = gs_dec_u8(d);
-		arity = gs_op_arity(ops[i].atom);
-		ops[i].n1 = arity > 0 ? (uint64_t)gs_dec_s(d) : 0;
-		ops[i].n2 = arity > 1 ? (uint64_t)gs_dec_s(d) : 0;
-	}
-	e->nops = (uint32_t)n;
-	e->ops = ops;
-	e->blob_len = head & 1 ? gs_dec_count(d, 1) : 0;
-	e->blob = e->blob_len ? gs_dec_bytes(d, e->blob_len) : NULL;
-	return d->err ? -GS_ERR_CORRUPT : 0;
-}
-
-/*
- * A location whose kind byte was already read (var records pack it with flags); a
- * list's first lo is from @base (scope trees: the function's first lo; else 0).
- */
-static int dec_loc_body(struct gs_index *idx, struct gs_dec *d, uint8_t kind, uint64_t base,
-			struct gs_location *loc)
-{
-	struct gs_loc_entry *ents;
-	int ret = 0;
-
-	memset(loc, 0, sizeof(*loc));
-	loc->kind = kind;
-	switch (loc->kind) {
-	case GS_LOC_NONE:
-		break;
-	case GS_LOC_EXPR:
-		ret = dec_expr(idx, d, &loc->expr);
-		break;
-	case GS_LOC_LIST: {
-		uint64_t prev = base;
-
-		loc->nentries = gs_dec_count(d, 2);
-		ents = loc->nentries ? alloc(idx, loc->nentries * sizeof(*ents)) : NULL;
-		if (loc->nentries && !ents)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < loc->nentries && !ret; i++) {
-			uint64_t lg = gs_dec_u(d);
-
-			ents[i].lo = prev + (lg & 1 ? (uint64_t)gs_dec_s(d) : 0);
-			ents[i].hi = ents[i].lo + (lg >> 1);
-			prev = ents[i].hi;
-			ret = dec_expr(idx, d, &ents[i].expr);
-		}
-		loc->entries = ents;
-		break;
-	}
-	case GS_LOC_CONST:
-		loc->cval = gs_dec_s(d);
-		loc->cval_len = gs_dec_count(d, 1);
-		loc->cval_bytes = loc->cval_len ? gs_dec_bytes(d, loc->cval_len) : NULL;
-		break;
-	default:
-		return -GS_ERR_CORRUPT;
-	}
-	if (ret)
-		return ret;
-	return d->err ? -GS_ERR_CORRUPT : 0;
-}
-
-static int dec_loc(struct gs_index *idx, struct gs_dec *d, struct gs_location *loc)
-{
-	return dec_loc_body(idx, d, gs_dec_u8(d), 0, loc);
-}
-
-/* "u8 kind | flags << 2 | location kind << 5, str name, u type, u decl_file, u decl_line,
- * location without its kind byte" */
-static int dec_var(struct gs_index *idx, struct gs_dec *d, struct gs_var *v)
-{
-	uint8_t head = gs_dec_u8(d);
-
-	v->kind = head & 3;
-	v->flags = head >> 2 & 7;
-	v->name = dec_sref(idx, d);
-	v->type_id = gs_dec_u32(d);
-	v->decl_file = gs_dec_u32(d);
-	v->decl_line = gs_dec_u32(d);
-	if (d->err || head & 0x80)
-		return -GS_ERR_CORRUPT;
-	return dec_loc_body(idx, d, head >> 5 & 3, 0, &v->loc);
-}
-
-/* A scope record's dictionary: strings and variable templates. */
-struct scope_dict {
-	struct gs_var *tmpls;	/* name, type_id, decl_file, decl_line filled */
-	uint32_t ntmpls;
-	uint64_t loc_base;	/* the function's first lo, once its ranges are read */
-	const char *func_name;	/* the root's name */
-	const uint8_t *tree, *end; /* the tree's bytes, after the dictionary */
-};
-
-/*
- * "u nstrs, strs, u ntmpls, ntmpls x (u name + 1, u type, u zigzag(decl_line -
- * previous) << 1 | file changed, [u decl_file])"
- */
-static int dec_dict(struct gs_index *idx, struct gs_dec *d, struct scope_dict *sd)
-{
-	uint32_t file = 0, line = 0;
-
-	sd->ntmpls = gs_dec_count(d, 4);
-	sd->tmpls = sd->ntmpls ? alloc(idx, sd->ntmpls * sizeof(*sd->tmpls)) : NULL;
-	if (sd->ntmpls && !sd->tmpls)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < sd->ntmpls; i++) {
-		uint64_t w, zz;
-
-		memset(&sd->tmpls[i], 0, sizeof(sd->tmpls[i]));
-		sd->tmpls[i].name = dec_sref(idx, d);
-		sd->tmpls[i].type_id = gs_dec_u32(d);
-		w = gs_dec_u(d);
-		zz = w >> 1;
-		line += (uint32_t)((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1));
-		if (w & 1)
-			file = gs_dec_u32(d);
-		sd->tmpls[i].decl_file = file;
-		sd->tmpls[i].decl_line = line;
-	}
-	return d->err ? -GS_ERR_CORRUPT : 0;
-}
-
-/* A scope tree's variable: "u8 head (as in var record), u template, location rest" */
-static int dec_scope_var(struct gs_index *idx, struct gs_dec *d, const struct scope_dict *sd,
-			 struct gs_var *v)
-{
-	uint8_t head = gs_dec_u8(d);
-	uint32_t t = gs_dec_u32(d);
-
-	if (d->err || head & 0x80 || t >= sd->ntmpls)
-		return -GS_ERR_CORRUPT;
-	*v = sd->tmpls[t];
-	v->kind = head & 3;
-	v->flags = head >> 2 & 7;
-	return dec_loc_body(idx, d, head >> 5 & 3, sd->loc_base, &v->loc);
-}
-
-static bool in_ranges(const struct gs_range *r, uint32_t n, uint64_t pc)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (pc >= r[i].lo && pc < r[i].hi)
-			return true;
-	return false;
-}
-
-/* A scope that dec_scope() skipped: its ranges miss the pc looked for. */
-#define SCOPE_SKIPPED 1
-
-/*
- * "u8 kind, [u name (string + 1) unless a block], ranges from the parent's first lo,
- * [u call_file, u call_line for an inline], [location frame_base for the function],
- * u rest, u nvars, vars, u nchildren, children"
- *
- * With @pc, only the path to @pc: a child scope whose ranges miss it is skipped
- * (SCOPE_SKIPPED) by its rest length, undecoded, and a scope keeps at most the one
- * child that holds it. Planning a probe in a big function with hundreds of inlined
- * scopes then decodes a handful of them.
- */
-static int dec_scope(struct gs_index *idx, struct gs_dec *d, struct scope_dict *sd,
-		     struct gs_scope *s, const struct gs_scope *parent, int depth,
-		     const uint64_t *pc)
-{
-	struct gs_var *vars;
-	struct gs_scope *kids;
-	uint64_t base = parent && parent->nranges ? parent->ranges[0].lo : 0, head, rest;
-	struct gs_range *ranges;
-	uint32_t nkids;
-	int ret;
-
-	if (depth > GS_SCOPE_MAX_DEPTH)
-		return -GS_ERR_CORRUPT;
-	memset(s, 0, sizeof(*s));
-	s->parent = parent;
-	head = gs_dec_u(d);
-	s->kind = head & 3;
-	if (s->kind > GS_SCOPE_INLINE || head >> 2 > (uint64_t)(d->end - d->p) / 2)
-		return -GS_ERR_CORRUPT;
-	if (s->kind == GS_SCOPE_FUNC) {
-		s->name = sd->func_name;
-	} else if (s->kind == GS_SCOPE_INLINE) {
-		s->name = dec_sref(idx, d);
-	}
-	s->nranges = (uint32_t)(head >> 2);
-	ranges = s->nranges ? alloc(idx, s->nranges * sizeof(*ranges)) : NULL;
-	if (s->nranges && !ranges)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < s->nranges; i++) {
-		ranges[i].lo = base + (uint64_t)gs_dec_s(d);
-		ranges[i].hi = ranges[i].lo + gs_dec_u(d);
-	}
-	s->ranges = ranges;
-	if (!parent)
-		sd->loc_base = s->nranges ? s->ranges[0].lo : 0;
-	if (s->kind == GS_SCOPE_INLINE) {
-		s->call_file = gs_dec_u32(d);
-		s->call_line = gs_dec_u32(d);
-	}
-	if (s->kind == GS_SCOPE_FUNC) {
-		ret = dec_loc(idx, d, &s->frame_base);
-		if (ret)
-			return ret;
-	}
-	rest = gs_dec_u(d);
-	if (d->err || rest > (uint64_t)(d->end - d->p))
-		return -GS_ERR_CORRUPT;
-	if (pc && parent && !in_ranges(s->ranges, s->nranges, *pc)) {
-		d->p += rest;
-		return SCOPE_SKIPPED;
-	}
-	s->nvars = gs_dec_count(d, 2);
-	vars = s->nvars ? alloc(idx, s->nvars * sizeof(*vars)) : NULL;
-	if (s->nvars && !vars)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < s->nvars; i++)
-		if ((ret = dec_scope_var(idx, d, sd, &vars[i])))
-			return ret;
-	s->vars = vars;
-	nkids = gs_dec_count(d, 3);
-	kids = nkids ? alloc(idx, (pc ? 1 : nkids) * sizeof(*kids)) : NULL;
-	if (nkids && !kids)
-		return -ENOMEM;
-	s->children = kids;
-	for (uint32_t i = 0; i < nkids; i++) {
-		ret = dec_scope(idx, d, sd, &kids[pc ? 0 : i], s, depth + 1, pc);
-		if (ret < 0)
-			return ret;
-		if (pc && ret != SCOPE_SKIPPED) {
-			/* the rest of the record are its siblings: nothing more on the path */
-			s->nchildren = 1;
-			return 0;
-		}
-	}
-	s->nchildren = pc ? 0 : nkids;
-	return d->err ? -GS_ERR_CORRUPT : 0;
-}
-
-static int dec_module(struct gs_index *idx, struct gs_dec *d)
-{
-	struct gs_module_info *m = &idx->info;
-	struct gs_segment *segs;
-	const char *bid = gs_dec_str(d);
-
-	if (!bid || strlen(bid) > 40)
-		return -GS_ERR_CORRUPT;
-	strcpy(m->build_id, bid);
-	m->path = gs_dec_str(d);
-	m->elf_type = gs_dec_u32(d);
-	m->machine = gs_dec_u32(d);
-	m->nsegments = gs_dec_count(d, 5);
-	segs = m->nsegments ? alloc(idx, m->nsegments * sizeof(*segs)) : NULL;
-	if (m->nsegments && !segs)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < m->nsegments; i++) {
-		segs[i].vaddr = gs_dec_u(d);
-		segs[i].memsz = gs_dec_u(d);
-		segs[i].offset = gs_dec_u(d);
-		segs[i].filesz = gs_dec_u(d);
-		segs[i].flags = gs_dec_u32(d);
-	}
-	m->segments = segs;
-	m->has_dwarf = gs_dec_u8(d);
-	m->debug_source = gs_dec_str(d);
-	m->dwarf_versions = gs_dec_u32(d);
-	m->producer = gs_dec_str(d);
-	m->index_time = gs_dec_u(d);
-	m->nfuncs = gs_dec_u(d);
-	m->ninlines = gs_dec_u(d);
-	m->nvars = gs_dec_u(d);
-	m->ntypes = gs_dec_u(d);
-	m->nlines = gs_dec_u(d);
-	m->ncfi = gs_dec_u(d);
-	m->nsymbols = gs_dec_u(d);
-	m->nglobals = gs_dec_u(d);
-	m->dwarf_bytes = gs_dec_u(d);
-	if (!m->path)
-		m->path = "";
-	if (!m->debug_source)
-		m->debug_source = "none";
-	if (!m->producer)
-		m->producer = "";
-	return d->err ? -GS_ERR_CORRUPT : 0;
-}
-
 /* ---- open / close ------------------------------------------------------------------ */
 
 static int check_meta(struct gs_index *idx)
@@ -795,10 +422,10 @@ static int check_meta(struct gs_index *idx)
 	struct gs_dec d;
 	int ret;
 
-	ret = get(idx, GS_DB_META, "magic", 5, &v);
+	ret = gs_idx_get(idx, GS_DB_META, "magic", 5, &v);
 	if (ret || v.mv_size != 8 || memcmp(v.mv_data, GS_INDEX_MAGIC, 8))
 		return ret == -ENOENT || !ret ? -GS_ERR_CORRUPT : ret;
-	ret = get(idx, GS_DB_META, "schema", 6, &v);
+	ret = gs_idx_get(idx, GS_DB_META, "schema", 6, &v);
 	if (ret)
 		return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
@@ -808,11 +435,11 @@ static int check_meta(struct gs_index *idx)
 		return -GS_ERR_CORRUPT;
 	if (idx->info.schema_major != GS_SCHEMA_MAJOR)
 		return -GS_ERR_SCHEMA;
-	ret = get(idx, GS_DB_META, "module", 6, &v);
+	ret = gs_idx_get(idx, GS_DB_META, "module", 6, &v);
 	if (ret)
 		return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
-	return dec_module(idx, &d);
+	return gs_idx_dec_module(idx, &d);
 }
 
 static bool dir_writable(const char *path)
@@ -852,7 +479,7 @@ int gs_index_open(const char *path, struct gs_index **idx_ret)
 		flags |= MDB_NOLOCK;
 	rc = mdb_env_create(&idx->env);
 	if (rc) {
-		ret = lmdb_err(rc);
+		ret = gs_idx_lmdb_err(rc);
 		goto err_free;
 	}
 	mdb_env_set_maxdbs(idx->env, GS_DB_COUNT + 4);
@@ -865,7 +492,7 @@ int gs_index_open(const char *path, struct gs_index **idx_ret)
 	}
 	rc = mdb_txn_begin(idx->env, NULL, MDB_RDONLY, &idx->txn);
 	if (rc) {
-		ret = lmdb_err(rc);
+		ret = gs_idx_lmdb_err(rc);
 		goto err_env;
 	}
 	for (int i = 0; i < GS_DB_COUNT; i++) {
@@ -873,7 +500,7 @@ int gs_index_open(const char *path, struct gs_index **idx_ret)
 		if (rc == 0)
 			idx->have[i] = true;
 		else if (rc != MDB_NOTFOUND) {
-			ret = lmdb_err(rc);
+			ret = gs_idx_lmdb_err(rc);
 			goto err_txn;
 		}
 	}
@@ -949,13 +576,13 @@ int gs_index_vaddr_to_offset(struct gs_index *idx, uint64_t vaddr, uint64_t *off
  * start): "u8 type | dynamic << 4 | twin << 5, [str name, s value - previous, u size
  * unless a twin], u8 bind"; a twin repeats the previous name, value and size.
  */
-static int sym_next(struct gs_index *idx, struct gs_dec *chunk, struct gs_symbol *s)
+int gs_idx_sym_next(struct gs_index *idx, struct gs_dec *chunk, struct gs_symbol *s)
 {
 	MDB_val r;
 	struct gs_dec d;
 	uint8_t head;
 
-	if (!next_rec(chunk, &r))
+	if (!gs_idx_next_rec(chunk, &r))
 		return chunk->err ? -GS_ERR_CORRUPT : -ENOENT;
 	gs_dec_init(&d, r.mv_data, r.mv_size);
 	head = gs_dec_u8(&d);
@@ -965,7 +592,7 @@ static int sym_next(struct gs_index *idx, struct gs_dec *chunk, struct gs_symbol
 		if (!s->name)
 			return -GS_ERR_CORRUPT;
 	} else {
-		s->name = dec_sref(idx, &d);
+		s->name = gs_idx_dec_sref(idx, &d);
 		s->value += (uint64_t)gs_dec_s(&d);
 		s->size = gs_dec_u(&d);
 	}
@@ -983,19 +610,19 @@ static int dec_symbol(struct gs_index *idx, uint32_t id, struct gs_symbol *s)
 	if (!id)
 		return -ENOENT;
 	gs_key_put32(key, (id - 1) / GS_REC_CHUNK);
-	ret = get(idx, GS_DB_SYM, key, 4, &v);
+	ret = gs_idx_get(idx, GS_DB_SYM, key, 4, &v);
 	if (ret)
 		return ret;
 	memset(s, 0, sizeof(*s));
 	gs_dec_init(&d, v.mv_data, v.mv_size);
 	for (uint32_t i = 0; i <= (id - 1) % GS_REC_CHUNK && !ret; i++)
-		ret = sym_next(idx, &d, s);
+		ret = gs_idx_sym_next(idx, &d, s);
 	return ret;
 }
 
 int gs_index_symbol_by_id(struct gs_index *idx, uint32_t id, const struct gs_symbol **sym_ret)
 {
-	struct gs_symbol *s = alloc(idx, sizeof(*s));
+	struct gs_symbol *s = gs_idx_alloc(idx, sizeof(*s));
 	int ret;
 
 	if (!s)
@@ -1023,17 +650,8 @@ int gs_index_symbols_by_name(struct gs_index *idx, const char *name,
 		       (void **)syms_ret, cnt_ret);
 }
 
-/*
- * Walks keys "addr BE64, id BE32" of @db backwards from the last one with addr <= @pc,
- * at most @limit keys, calling @fn until it returns non-zero (1 = found).
- */
-struct addr_ent {
-	uint64_t lo, len;
-	uint32_t id;
-};
-
 /* One address chunk (schema.h "address table") into a malloc'd array. */
-static int addr_chunk(MDB_val *k, MDB_val *v, bool with_len, struct addr_ent **ents_ret,
+int gs_idx_addr_chunk(MDB_val *k, MDB_val *v, bool with_len, struct addr_ent **ents_ret,
 		      size_t *cnt_ret)
 {
 	struct addr_ent *e = NULL;
@@ -1087,7 +705,7 @@ static int scan_back(struct gs_index *idx, enum gs_db db, uint64_t pc, int limit
 	for (rc = 0; rc == 0 && limit > 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
 		struct addr_ent *e;
 		size_t n;
-		int r = k.mv_size == 8 ? addr_chunk(&k, &v, db == GS_DB_FUNC_ADDR, &e, &n)
+		int r = k.mv_size == 8 ? gs_idx_addr_chunk(&k, &v, db == GS_DB_FUNC_ADDR, &e, &n)
 				       : -GS_ERR_CORRUPT;
 
 		if (r) {
@@ -1107,7 +725,7 @@ static int scan_back(struct gs_index *idx, enum gs_db db, uint64_t pc, int limit
 		}
 	}
 	if (rc && rc != MDB_NOTFOUND)
-		ret = lmdb_err(rc);
+		ret = gs_idx_lmdb_err(rc);
 	mdb_cursor_close(cur);
 	return ret;
 }
@@ -1138,7 +756,7 @@ int gs_index_symbol_by_addr(struct gs_index *idx, uint64_t addr, const struct gs
 
 	if (ret)
 		return ret;
-	s = alloc(idx, sizeof(*s));
+	s = gs_idx_alloc(idx, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	*s = a.sym;
@@ -1168,18 +786,18 @@ static int dec_func(struct gs_index *idx, uint32_t id, struct func_rec **fr_ret)
 	ret = get_id(idx, GS_DB_FUNC, id, &v);
 	if (ret)
 		return ret;
-	fr = alloc(idx, sizeof(*fr));
+	fr = gs_idx_alloc(idx, sizeof(*fr));
 	if (!fr)
 		return -ENOMEM;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
 	fr->f.id = id;
-	fr->f.name = dec_sref(idx, &d);
-	fr->f.qual_name = dec_sref(idx, &d);
-	fr->f.linkage = dec_sref(idx, &d);
+	fr->f.name = gs_idx_dec_sref(idx, &d);
+	fr->f.qual_name = gs_idx_dec_sref(idx, &d);
+	fr->f.linkage = gs_idx_dec_sref(idx, &d);
 	fr->f.symbol = dec_sref_as(idx, &d, fr->f.name);
 	fr->f.entry_pc = gs_dec_u(&d);
 	fr->f.post_prologue_pc = fr->f.entry_pc + (uint64_t)gs_dec_s(&d);
-	ret = dec_ranges(idx, &d, fr->f.entry_pc, &fr->f.nranges, &fr->f.ranges);
+	ret = gs_idx_dec_ranges(idx, &d, fr->f.entry_pc, &fr->f.nranges, &fr->f.ranges);
 	if (ret)
 		return ret;
 	fr->f.decl_file = gs_dec_u32(&d);
@@ -1187,11 +805,24 @@ static int dec_func(struct gs_index *idx, uint32_t id, struct func_rec **fr_ret)
 	fr->f.ret_type = gs_dec_u32(&d);
 	fr->f.flags = gs_dec_u32(&d);
 	fr->naliases = gs_dec_count(&d, 1);
-	fr->aliases = fr->naliases ? alloc(idx, fr->naliases * sizeof(char *)) : NULL;
+	fr->aliases = fr->naliases ? gs_idx_alloc(idx, fr->naliases * sizeof(char *)) : NULL;
 	if (fr->naliases && !fr->aliases)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < fr->naliases; i++)
 		fr->aliases[i] = dec_sref_as(idx, &d, fr->f.symbol);
+	fr->f.ncallers = 0;
+	fr->f.callers = NULL;
+	if (d.p < d.end) {	/* 3.1: its callers' call sites */
+		uint64_t *pcs, pc = fr->f.entry_pc;
+
+		fr->f.ncallers = gs_dec_count(&d, 1);
+		pcs = fr->f.ncallers ? gs_idx_alloc(idx, fr->f.ncallers * sizeof(*pcs)) : NULL;
+		if (fr->f.ncallers && !pcs)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < fr->f.ncallers; i++)
+			pcs[i] = pc += (uint64_t)gs_dec_s(&d);
+		fr->f.callers = pcs;
+	}
 	if (d.err || !fr->f.name)
 		return -GS_ERR_CORRUPT;
 	if (!fr->f.qual_name)
@@ -1248,7 +879,7 @@ int gs_index_funcs_by_name(struct gs_index *idx, const char *name,
 
 	if (ret)
 		return ret;
-	out = n ? alloc(idx, n * sizeof(*out)) : NULL;
+	out = n ? gs_idx_alloc(idx, n * sizeof(*out)) : NULL;
 	if (n && !out) {
 		ret = -ENOMEM;
 		goto out;
@@ -1302,213 +933,6 @@ int gs_index_func_by_addr(struct gs_index *idx, uint64_t pc, const struct gs_fun
 	return gs_index_func_by_id(idx, a.id, func_ret);
 }
 
-static size_t edit_distance(const char *a, const char *b, size_t cap)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[65];
-
-	if (la > 64 || lb > 64)
-		return cap + 1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t prev = row[0], best;
-
-		row[0] = i;
-		best = row[0];
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t sub = prev + (a[i - 1] != b[j - 1]);
-			size_t v = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
-
-			row[j] = sub < v ? sub : v;
-			prev = cur;
-			if (row[j] < best)
-				best = row[j];
-		}
-		if (best > cap)
-			return cap + 1;
-	}
-	return row[lb];
-}
-
-/* Error path only ("did you mean"): this one reads every function record. */
-struct glob_names {
-	const char **v;
-	size_t n, cap;
-};
-
-static int glob_add(struct glob_names *g, const char *name)
-{
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 64;
-		const char **v = realloc(g->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		g->v = v;
-		g->cap = cap;
-	}
-	g->v[g->n++] = name;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Every record of @db starts with its name; two names for FUNC and INLINE. */
-/* One record of the func or inline table against @glob. */
-static int glob_rec(struct gs_index *idx, const MDB_val *v, const char *glob,
-		    struct glob_names *g)
-{
-	struct gs_dec d;
-	const char *name, *qual;
-
-	gs_dec_init(&d, v->mv_data, v->mv_size);
-	name = dec_sref(idx, &d);
-	qual = dec_sref(idx, &d);
-	if (name && !fnmatch(glob, name, 0))
-		return glob_add(g, name);
-	if (qual && !fnmatch(glob, qual, 0))
-		return glob_add(g, qual);
-	return 0;
-}
-
-static int glob_scan(struct gs_index *idx, enum gs_db db, const char *glob, struct glob_names *g)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc, ret = 0;
-
-	if (!idx->have[db])
-		return 0;
-	rc = mdb_cursor_open(idx->txn, idx->dbi[db], &cur);
-	if (rc)
-		return lmdb_err(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !ret;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct gs_dec chunk;
-		MDB_val r;
-
-		gs_dec_init(&chunk, v.mv_data, v.mv_size);
-		if (db == GS_DB_SYM) {
-			struct gs_symbol sym = { 0 };
-			const char *last = NULL;
-
-			while (!ret && !sym_next(idx, &chunk, &sym))
-				if (sym.type == STT_FUNC && sym.name != last && !fnmatch(glob, sym.name, 0))
-					ret = glob_add(g, last = sym.name);
-			continue;
-		}
-		while (!ret && next_rec(&chunk, &r))
-			ret = glob_rec(idx, &r, glob, g);
-	}
-	mdb_cursor_close(cur);
-	if (!ret && rc != MDB_NOTFOUND)
-		ret = lmdb_err(rc);
-	return ret;
-}
-
-
-int gs_index_func_glob(struct gs_index *idx, const char *glob, const char ***names_ret,
-		       size_t *cnt_ret)
-{
-	struct glob_names g = { 0 };
-	const struct gs_module_info *mi;
-	const char **out = NULL;
-	size_t n = 0;
-	int ret;
-
-	*names_ret = NULL;
-	*cnt_ret = 0;
-	ret = glob_scan(idx, GS_DB_FUNC, glob, &g);
-	if (!ret)
-		ret = glob_scan(idx, GS_DB_INLINE, glob, &g);
-	if (!ret && !gs_index_module(idx, &mi) && !mi->has_dwarf)
-		ret = glob_scan(idx, GS_DB_SYM, glob, &g);
-	if (ret || !g.n)
-		goto out;
-	qsort(g.v, g.n, sizeof(*g.v), cmp_str);
-	out = alloc(idx, g.n * sizeof(*out));
-	if (!out) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < g.n; i++)
-		if (!n || strcmp(out[n - 1], g.v[i]))
-			out[n++] = g.v[i];
-	*names_ret = out;
-	*cnt_ret = n;
-out:
-	free(g.v);
-	return ret;
-}
-
-/* Ranks one func record's name into the "did you mean" list; returns the new count. */
-static size_t suggest_add(struct gs_index *idx, const char *name, const MDB_val *v, size_t cap,
-			  const char **names_ret, size_t *dist, size_t max, size_t cnt)
-{
-	struct gs_dec d;
-	const char *fn;
-	size_t dd, pos;
-
-	gs_dec_init(&d, v->mv_data, v->mv_size);
-	fn = dec_sref(idx, &d);
-	if (!fn)
-		return cnt;
-	dd = edit_distance(name, fn, cap);
-	if (dd > cap)
-		return cnt;
-	for (size_t i = 0; i < cnt; i++)
-		if (!strcmp(names_ret[i], fn))
-			return cnt;
-	for (pos = cnt; pos > 0 && dist[pos - 1] > dd; pos--)
-		;
-	if (pos >= max)
-		return cnt;
-	if (cnt < max)
-		cnt++;
-	memmove(&names_ret[pos + 1], &names_ret[pos], (cnt - 1 - pos) * sizeof(char *));
-	memmove(&dist[pos + 1], &dist[pos], (cnt - 1 - pos) * sizeof(size_t));
-	names_ret[pos] = fn;
-	dist[pos] = dd;
-	return cnt;
-}
-
-int gs_index_func_suggest(struct gs_index *idx, const char *name, const char **names_ret,
-			  size_t max, size_t *cnt_ret)
-{
-	size_t cap = strlen(name) / 3 + 1, cnt = 0;
-	size_t dist[16];
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
-
-	*cnt_ret = 0;
-	if (max > 16)
-		max = 16;
-	if (!idx->have[GS_DB_FUNC])
-		return 0;
-	rc = mdb_cursor_open(idx->txn, idx->dbi[GS_DB_FUNC], &cur);
-	if (rc)
-		return lmdb_err(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct gs_dec chunk;
-		MDB_val r;
-
-		gs_dec_init(&chunk, v.mv_data, v.mv_size);
-		while (next_rec(&chunk, &r))
-			cnt = suggest_add(idx, name, &r, cap, names_ret, dist, max, cnt);
-	}
-	mdb_cursor_close(cur);
-	*cnt_ret = cnt;
-	return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
-}
-
-
 static int dec_inline(struct gs_index *idx, uint32_t seq, struct gs_inline *in)
 {
 	const struct gs_func *f;
@@ -1519,14 +943,14 @@ static int dec_inline(struct gs_index *idx, uint32_t seq, struct gs_inline *in)
 	if (ret)
 		return ret;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
-	in->name = dec_sref(idx, &d);
-	in->qual_name = dec_sref(idx, &d);
+	in->name = gs_idx_dec_sref(idx, &d);
+	in->qual_name = gs_idx_dec_sref(idx, &d);
 	in->func_id = gs_dec_u32(&d);
 	ret = d.err ? -GS_ERR_CORRUPT : gs_index_func_by_id(idx, in->func_id, &f);
 	if (ret)
 		return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
 	in->entry_pc = f->entry_pc + (uint64_t)gs_dec_s(&d);
-	ret = dec_ranges(idx, &d, in->entry_pc, &in->nranges, &in->ranges);
+	ret = gs_idx_dec_ranges(idx, &d, in->entry_pc, &in->nranges, &in->ranges);
 	if (ret)
 		return ret;
 	in->call_file = gs_dec_u32(&d);
@@ -1541,7 +965,7 @@ static int dec_inline(struct gs_index *idx, uint32_t seq, struct gs_inline *in)
 
 int gs_index_inline_by_id(struct gs_index *idx, uint32_t seq, const struct gs_inline **inl_ret)
 {
-	struct gs_inline *in = alloc(idx, sizeof(*in));
+	struct gs_inline *in = gs_idx_alloc(idx, sizeof(*in));
 	int ret;
 
 	if (!in)
@@ -1611,7 +1035,7 @@ int gs_index_files_match(struct gs_index *idx, const char *query,
 	ret = name_ids(idx, GS_DB_FILE_BASE, base, &ids, &n);
 	if (ret)
 		return ret;
-	out = n ? alloc(idx, n * sizeof(*out)) : NULL;
+	out = n ? gs_idx_alloc(idx, n * sizeof(*out)) : NULL;
 	if (n && !out) {
 		ret = -ENOMEM;
 		goto out;
@@ -1645,7 +1069,7 @@ int gs_index_line_addrs(struct gs_index *idx, uint32_t file_id, uint32_t line,
 
 	gs_key_put32(key, file_id);
 	gs_key_put32(key + 4, line / GS_LINE_BUCKET);
-	ret = get(idx, GS_DB_LINE_ADDR, key, 8, &v);
+	ret = gs_idx_get(idx, GS_DB_LINE_ADDR, key, 8, &v);
 	if (ret)
 		return ret;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
@@ -1660,7 +1084,7 @@ int gs_index_line_addrs(struct gs_index *idx, uint32_t file_id, uint32_t line,
 		want = l == line % GS_LINE_BUCKET;
 		l++;
 
-		out = want && n ? alloc(idx, n * sizeof(*out)) : NULL;
+		out = want && n ? gs_idx_alloc(idx, n * sizeof(*out)) : NULL;
 		if (want && n && !out)
 			return -ENOMEM;
 		for (uint32_t j = 0; j < n; j++) {
@@ -1751,7 +1175,7 @@ int gs_index_line_at(struct gs_index *idx, uint64_t pc, struct gs_line_row *row_
 	gs_key_put64(key, pc);
 	rc = mdb_cursor_open(idx->txn, idx->dbi[GS_DB_LINE], &cur);
 	if (rc)
-		return lmdb_err(rc);
+		return gs_idx_lmdb_err(rc);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	if (rc == MDB_NOTFOUND)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
@@ -1759,7 +1183,7 @@ int gs_index_line_at(struct gs_index *idx, uint64_t pc, struct gs_line_row *row_
 		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
 	if (rc) {
 		mdb_cursor_close(cur);
-		return lmdb_err(rc);
+		return gs_idx_lmdb_err(rc);
 	}
 	ret = line_chunk(&k, &v, line_at_fn, &a);
 	mdb_cursor_close(cur);
@@ -1782,14 +1206,14 @@ int gs_index_line_foreach(struct gs_index *idx, int (*fn)(const struct gs_line_r
 		return 0;
 	rc = mdb_cursor_open(idx->txn, idx->dbi[GS_DB_LINE], &cur);
 	if (rc)
-		return lmdb_err(rc);
+		return gs_idx_lmdb_err(rc);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !ret;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
 		ret = line_chunk(&k, &v, fn, arg);
 	mdb_cursor_close(cur);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
+	return rc == MDB_NOTFOUND ? 0 : gs_idx_lmdb_err(rc);
 }
 
 /* ---- scopes ------------------------------------------------------------------------ */
@@ -1812,13 +1236,13 @@ static int scope_dict_get(struct gs_index *idx, uint32_t func_id, struct scope_d
 		ret = get_id(idx, GS_DB_SCOPE, func_id, &v);
 	if (ret)
 		return ret;
-	sd = alloc(idx, sizeof(*sd));
+	sd = gs_idx_alloc(idx, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
 	memset(sd, 0, sizeof(*sd));
 	sd->func_name = f->name;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
-	ret = dec_dict(idx, &d, sd);
+	ret = gs_idx_dec_dict(idx, &d, sd);
 	if (ret)
 		return ret;
 	sd->tree = d.p;
@@ -1840,11 +1264,11 @@ static int scope_decode(struct gs_index *idx, uint32_t func_id, const uint64_t *
 	ret = scope_dict_get(idx, func_id, &sd);
 	if (ret)
 		return ret;
-	root = alloc(idx, sizeof(*root));
+	root = gs_idx_alloc(idx, sizeof(*root));
 	if (!root)
 		return -ENOMEM;
 	gs_dec_init(&d, sd->tree, (size_t)(sd->end - sd->tree));
-	ret = dec_scope(idx, &d, sd, root, NULL, 0, pc);
+	ret = gs_idx_dec_scope(idx, &d, sd, root, NULL, 0, pc);
 	if (ret)
 		return ret < 0 ? ret : -GS_ERR_CORRUPT;
 	*root_ret = root;
@@ -1896,7 +1320,7 @@ int gs_index_scope_chain(struct gs_index *idx, uint64_t pc, const struct gs_scop
 		const struct gs_scope *next = NULL;
 
 		for (uint32_t i = 0; i < s->nchildren && !next; i++)
-			if (in_ranges(s->children[i].ranges, s->children[i].nranges, pc))
+			if (gs_idx_in_ranges(s->children[i].ranges, s->children[i].nranges, pc))
 				next = &s->children[i];
 		if (!next)
 			break;
@@ -1930,7 +1354,7 @@ static const char *dec_global_qual(struct gs_index *idx, struct gs_dec *d, const
 		d->err = true;
 		return NULL;
 	}
-	q = alloc(idx, strlen(f->qual_name) + 2 + strlen(name) + 1);
+	q = gs_idx_alloc(idx, strlen(f->qual_name) + 2 + strlen(name) + 1);
 	if (!q) {
 		d->err = true;
 		return NULL;
@@ -1949,7 +1373,7 @@ static int dec_global(struct gs_index *idx, uint32_t id, struct gs_var *var,
 	if (ret)
 		return ret;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
-	ret = dec_var(idx, &d, var);
+	ret = gs_idx_dec_var(idx, &d, var);
 	if (ret)
 		return ret;
 	*qual_ret = dec_global_qual(idx, &d, var->name);
@@ -1959,7 +1383,7 @@ static int dec_global(struct gs_index *idx, uint32_t id, struct gs_var *var,
 int gs_index_global_by_id(struct gs_index *idx, uint32_t id, const struct gs_var **var_ret,
 			  const char **qual_ret)
 {
-	struct gs_var *v = alloc(idx, sizeof(*v));
+	struct gs_var *v = gs_idx_alloc(idx, sizeof(*v));
 	const char *qual;
 	int ret;
 
@@ -2018,7 +1442,7 @@ static int cs_chunk(struct gs_index *idx, uint64_t pc, bool after)
 	gs_key_put64(key, after ? pc + 1 : pc);
 	rc = mdb_cursor_open(idx->txn, idx->dbi[GS_DB_CALLSITE], &cur);
 	if (rc)
-		return lmdb_err(rc);
+		return gs_idx_lmdb_err(rc);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	/* with @after the key SET_RANGE found is the one; else step back to <= @pc */
 	if (!after && (rc == MDB_NOTFOUND ||
@@ -2031,7 +1455,7 @@ static int cs_chunk(struct gs_index *idx, uint64_t pc, bool after)
 	}
 	mdb_cursor_close(cur);
 	if (rc)
-		return lmdb_err(rc);
+		return gs_idx_lmdb_err(rc);
 	if (k.mv_size != 8)
 		return -GS_ERR_CORRUPT;
 	first = gs_key_get64(k.mv_data);
@@ -2039,7 +1463,7 @@ static int cs_chunk(struct gs_index *idx, uint64_t pc, bool after)
 		return 0;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
 	n = gs_dec_count(&d, 4);
-	sites = n ? alloc(idx, n * sizeof(*sites)) : NULL;
+	sites = n ? gs_idx_alloc(idx, n * sizeof(*sites)) : NULL;
 	if (!n || !sites)
 		return n ? -ENOMEM : -GS_ERR_CORRUPT;
 	prev = first;
@@ -2057,13 +1481,13 @@ static int cs_chunk(struct gs_index *idx, uint64_t pc, bool after)
 		cs->target_func_id = gs_dec_u32(&d);
 		if (cs->nparams > (size_t)(d.end - d.p) / 2)
 			return -GS_ERR_CORRUPT;
-		ps = cs->nparams ? alloc(idx, cs->nparams * sizeof(*ps)) : NULL;
+		ps = cs->nparams ? gs_idx_alloc(idx, cs->nparams * sizeof(*ps)) : NULL;
 		if (cs->nparams && !ps)
 			return -ENOMEM;
 		for (uint32_t j = 0; j < cs->nparams && !ret; j++) {
-			ret = dec_expr(idx, &d, &ps[j].location);
+			ret = gs_idx_dec_expr(idx, &d, &ps[j].location);
 			if (!ret)
-				ret = dec_expr(idx, &d, &ps[j].value);
+				ret = gs_idx_dec_expr(idx, &d, &ps[j].value);
 		}
 		cs->params = ps;
 	}
@@ -2141,7 +1565,7 @@ int gs_index_type(struct gs_index *idx, uint32_t id, const struct gs_type **type
 	ret = get_id(idx, GS_DB_TYPE, id, &v);
 	if (ret)
 		return ret;
-	t = alloc(idx, sizeof(*t));
+	t = gs_idx_alloc(idx, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	gs_dec_init(&d, v.mv_data, v.mv_size);
@@ -2158,34 +1582,34 @@ int gs_index_type(struct gs_index *idx, uint32_t id, const struct gs_type **type
 	t->size = gs_dec_u(&d);
 	t->target = gs_dec_u32(&d);
 	t->nmembers = gs_dec_count(&d, 4);
-	mem = t->nmembers ? alloc(idx, t->nmembers * sizeof(*mem)) : NULL;
+	mem = t->nmembers ? gs_idx_alloc(idx, t->nmembers * sizeof(*mem)) : NULL;
 	if (t->nmembers && !mem)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < t->nmembers; i++) {
-		mem[i].name = dec_sref(idx, &d);
+		mem[i].name = gs_idx_dec_sref(idx, &d);
 		mem[i].type_id = gs_dec_u32(&d);
 		mem[i].bit_offset = gs_dec_u(&d);
 		mem[i].bit_size = gs_dec_u32(&d);
 	}
 	t->members = mem;
 	t->nenumerators = gs_dec_count(&d, 2);
-	en = t->nenumerators ? alloc(idx, t->nenumerators * sizeof(*en)) : NULL;
+	en = t->nenumerators ? gs_idx_alloc(idx, t->nenumerators * sizeof(*en)) : NULL;
 	if (t->nenumerators && !en)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < t->nenumerators; i++) {
-		en[i].name = dec_sref(idx, &d);
+		en[i].name = gs_idx_dec_sref(idx, &d);
 		en[i].value = gs_dec_s(&d);
 	}
 	t->enumerators = en;
 	t->ndims = gs_dec_count(&d, 1);
-	dims = t->ndims ? alloc(idx, t->ndims * sizeof(*dims)) : NULL;
+	dims = t->ndims ? gs_idx_alloc(idx, t->ndims * sizeof(*dims)) : NULL;
 	if (t->ndims && !dims)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < t->ndims; i++)
 		dims[i] = gs_dec_u(&d);
 	t->dims = dims;
 	t->nparams = gs_dec_count(&d, 1);
-	params = t->nparams ? alloc(idx, t->nparams * sizeof(*params)) : NULL;
+	params = t->nparams ? gs_idx_alloc(idx, t->nparams * sizeof(*params)) : NULL;
 	if (t->nparams && !params)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < t->nparams; i++)
@@ -2225,7 +1649,7 @@ static int load_cfi(struct gs_index *idx)
 
 	if (idx->cfi_loaded)
 		return 0;
-	ret = get(idx, GS_DB_CFI, "rows", 4, &v);
+	ret = gs_idx_get(idx, GS_DB_CFI, "rows", 4, &v);
 	if (ret == 0) {
 		if (v.mv_size % sizeof(struct gs_cfi_row))
 			return -GS_ERR_CORRUPT;
@@ -2236,7 +1660,7 @@ static int load_cfi(struct gs_index *idx)
 			memcpy(p, v.mv_data, v.mv_size);	/* LMDB values are only 2-aligned */
 		idx->cfi_rows = p;
 		idx->cfi_nrows = v.mv_size / sizeof(struct gs_cfi_row);
-		ret = get(idx, GS_DB_CFI, "entries", 7, &v);
+		ret = gs_idx_get(idx, GS_DB_CFI, "entries", 7, &v);
 		if (ret)
 			return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
 		if (v.mv_size % sizeof(struct gs_cfi_entry))
@@ -2291,10 +1715,10 @@ int gs_index_cfi_at(struct gs_index *idx, uint64_t pc, struct gs_cfi_row *row_re
 		ents.mv_data = (void *)idx->cfi_ents;
 		ents.mv_size = idx->cfi_nents * sizeof(struct gs_cfi_entry);
 	} else {
-		ret = get(idx, GS_DB_CFI, "rows", 4, &rows);
+		ret = gs_idx_get(idx, GS_DB_CFI, "rows", 4, &rows);
 		if (ret)
 			return ret;
-		ret = get(idx, GS_DB_CFI, "entries", 7, &ents);
+		ret = gs_idx_get(idx, GS_DB_CFI, "entries", 7, &ents);
 		if (ret)
 			return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
 		if (rows.mv_size % sizeof(struct gs_cfi_row) ||
@@ -2321,223 +1745,4 @@ int gs_index_cfi_at(struct gs_index *idx, uint64_t pc, struct gs_cfi_row *row_re
 	memcpy(row_ret, (const char *)rows.mv_data + (size_t)e.row * sizeof(*row_ret),
 	       sizeof(*row_ret));
 	return 0;
-}
-
-/* ---- verify ------------------------------------------------------------------------ */
-
-/* XXH3-64 over every key and value of @db in key order, as the writer computes it. */
-static int db_checksum(struct gs_index *idx, enum gs_db db, uint64_t *sum_ret, size_t *cnt_ret)
-{
-	XXH3_state_t *st = XXH3_createState();
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t cnt = 0;
-	int rc;
-
-	if (!st)
-		return -ENOMEM;
-	XXH3_64bits_reset(st);
-	rc = mdb_cursor_open(idx->txn, idx->dbi[db], &cur);
-	if (rc) {
-		XXH3_freeState(st);
-		return lmdb_err(rc);
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint32_t kl = k.mv_size, vl = v.mv_size;
-
-		XXH3_64bits_update(st, &kl, 4);
-		XXH3_64bits_update(st, k.mv_data, k.mv_size);
-		XXH3_64bits_update(st, &vl, 4);
-		XXH3_64bits_update(st, v.mv_data, v.mv_size);
-		cnt++;
-	}
-	mdb_cursor_close(cur);
-	*sum_ret = XXH3_64bits_digest(st);
-	*cnt_ret = cnt;
-	XXH3_freeState(st);
-	return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
-}
-
-/* Decodes one key of @db (every record of a record-table chunk). */
-static int verify_one(struct gs_index *idx, enum gs_db db, MDB_val *k, MDB_val *v,
-		      uint32_t *id_ret)
-{
-	uint32_t id = k->mv_size == 4 ? gs_key_get32(k->mv_data) : 0;
-	const struct gs_scope *s;
-	const struct gs_type *t;
-	const struct gs_call_site *cs;
-	struct addr_ent *e;
-	struct gs_dec d;
-	size_t n;
-	int ret = 0;
-
-	*id_ret = id;
-	if (rec_table(db)) {
-		MDB_val r;
-		uint32_t first = id * GS_REC_CHUNK + 1, cnt = 0;
-
-		if (k->mv_size != 4 || id >= UINT32_MAX / GS_REC_CHUNK)
-			return -GS_ERR_CORRUPT;
-		gs_dec_init(&d, v->mv_data, v->mv_size);
-		while (next_rec(&d, &r))
-			cnt++;
-		if (d.err || d.p != d.end || !cnt || cnt > GS_REC_CHUNK)
-			return -GS_ERR_CORRUPT;
-		for (uint32_t i = 0; i < cnt && !ret; i++) {
-			const struct gs_func *f;
-			const struct gs_inline *in;
-			const struct gs_var *var;
-			const struct gs_symbol *sym;
-
-			*id_ret = first + i;
-			switch (db) {
-			case GS_DB_FUNC: ret = gs_index_func_by_id(idx, first + i, &f); break;
-			case GS_DB_INLINE: ret = gs_index_inline_by_id(idx, first + i, &in); break;
-			case GS_DB_GLOBAL:
-				ret = gs_index_global_by_id(idx, first + i, &var, NULL);
-				break;
-			default: ret = gs_index_symbol_by_id(idx, first + i, &sym); break;
-			}
-		}
-		return ret;
-	}
-	switch (db) {
-	case GS_DB_SCOPE: return gs_index_scope_tree(idx, id, &s);
-	case GS_DB_TYPE: return gs_index_type(idx, id, &t);
-	case GS_DB_FILE: return gs_index_file_name(idx, id) ? 0 : -GS_ERR_CORRUPT;
-	case GS_DB_CALLSITE:
-		return k->mv_size == 8 ? gs_index_call_site(idx, gs_key_get64(k->mv_data), &cs)
-				       : -GS_ERR_CORRUPT;
-	case GS_DB_SYM_ADDR:
-	case GS_DB_FUNC_ADDR:
-	case GS_DB_GLOBAL_ADDR:
-		if (k->mv_size != 8)
-			return -GS_ERR_CORRUPT;
-		ret = addr_chunk(k, v, db == GS_DB_FUNC_ADDR, &e, &n);
-		if (!ret)
-			free(e);
-		return ret;
-	case GS_DB_SYM_NAME:
-	case GS_DB_FUNC_NAME:
-	case GS_DB_INLINE_NAME:
-	case GS_DB_GLOBAL_NAME:
-	case GS_DB_TYPE_NAME:
-	case GS_DB_FILE_BASE:
-		gs_dec_init(&d, v->mv_data, v->mv_size);
-		while (d.p < d.end && !d.err) {
-			gs_dec_bytes(&d, 2);
-			n = gs_dec_count(&d, 1);
-			for (size_t j = 0; j < n; j++)
-				gs_dec_u32(&d);
-		}
-		return d.err || k->mv_size != 8 ? -GS_ERR_CORRUPT : 0;
-	case GS_DB_STR: {
-		const char *p = v->mv_data, *end = p + v->mv_size;
-		size_t cnt = 0;
-
-		if (k->mv_size != 4 || !v->mv_size || end[-1])
-			return -GS_ERR_CORRUPT;
-		for (; p < end; cnt++)
-			p += strlen(p) + 1;
-		return cnt > GS_STR_CHUNK ? -GS_ERR_CORRUPT : 0;
-	}
-	case GS_DB_LINE_ADDR: {
-		uint32_t nl;
-
-		gs_dec_init(&d, v->mv_data, v->mv_size);
-		nl = gs_dec_count(&d, 2);
-		for (uint32_t i = 0, l = 0; i < nl && !d.err; i++) {
-			uint32_t h = gs_dec_u32(&d);
-
-			n = (h & 7) == 7 ? gs_dec_count(&d, 1) : (h & 7);
-			for (size_t j = 0; j < n; j++)
-				if (gs_dec_u(&d) & 1)
-					gs_dec_u32(&d);
-			l += (h >> 3) + 1;
-			d.err |= l > GS_LINE_BUCKET;
-		}
-		return d.err || k->mv_size != 8 || d.p != d.end ? -GS_ERR_CORRUPT : 0;
-	}
-	default:
-		return 0;
-	}
-}
-
-static int verify_records(struct gs_index *idx, enum gs_db db, char *err, size_t errlen)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc, ret = 0;
-
-	rc = mdb_cursor_open(idx->txn, idx->dbi[db], &cur);
-	if (rc)
-		return lmdb_err(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !ret;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint32_t id;
-
-		ret = verify_one(idx, db, &k, &v, &id);
-		if (ret)
-			snprintf(err, errlen, "record %u of '%s': %s", id, gs_db_names[db],
-				 gs_strerror(ret));
-	}
-	mdb_cursor_close(cur);
-	if (ret)
-		return ret;
-	return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc);
-}
-
-static int line_nop(const struct gs_line_row *row, void *arg)
-{
-	return 0;
-}
-
-int gs_index_verify(struct gs_index *idx, char *err, size_t errlen)
-{
-	MDB_val v;
-	struct gs_dec d;
-	const struct gs_cfi_row *r;
-	const struct gs_cfi_entry *e;
-	size_t nr, ne;
-	uint32_t n;
-	int ret = get(idx, GS_DB_META, "checksums", 9, &v);
-
-	snprintf(err, errlen, "ok");
-	if (ret) {
-		snprintf(err, errlen, "no checksums in meta");
-		return ret == -ENOENT ? -GS_ERR_CORRUPT : ret;
-	}
-	gs_dec_init(&d, v.mv_data, v.mv_size);
-	n = gs_dec_count(&d, 9);
-	for (uint32_t i = 0; i < n; i++) {
-		const char *name = gs_dec_str(&d);
-		uint64_t want = gs_dec_u64le(&d), got = 0;
-		size_t cnt = 0;
-		int db = -1;
-
-		for (int j = 0; j < GS_DB_COUNT && name; j++)
-			if (!strcmp(gs_db_names[j], name))
-				db = j;
-		if (d.err || db < 0 || !idx->have[db]) {
-			snprintf(err, errlen, "checksum table names an unknown table");
-			return -GS_ERR_CORRUPT;
-		}
-		ret = db_checksum(idx, db, &got, &cnt);
-		if (ret)
-			return ret;
-		if (got != want) {
-			snprintf(err, errlen, "checksum mismatch in table '%s'", name);
-			return -GS_ERR_CORRUPT;
-		}
-		ret = verify_records(idx, db, err, errlen);
-		if (ret)
-			return ret;
-	}
-	ret = gs_index_line_foreach(idx, line_nop, NULL);
-	if (!ret)
-		ret = gs_index_cfi(idx, &r, &nr, &e, &ne);
-	if (ret)
-		snprintf(err, errlen, "%s", gs_strerror(ret));
-	return ret;
 }

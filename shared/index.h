@@ -118,6 +118,9 @@ struct gs_func {
 	uint32_t decl_file, decl_line; /* file id (0 = unknown) */
 	uint32_t ret_type;	/* type id, 0 = void */
 	uint32_t flags;		/* enum gs_func_flags */
+	/* return pcs of the call sites with parameter values that call it (sorted) */
+	uint32_t ncallers;
+	const uint64_t *callers;
 };
 
 int gs_index_func_by_id(struct gs_index *idx, uint32_t id, const struct gs_func **func_ret);

@@ -48,6 +48,9 @@
  * is a named DILocalVariable (unnamed BTF params make the kernel reject the BTF),
  * functions are nounwind (else .eh_frame), and a diagnostic handler collects backend
  * errors, which by default would exit the process.
+ *
+ * Expression lowering is in codegen_expr.c; codegen_internal.h holds what the two
+ * files share (struct cg and the small IR helpers).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -68,6 +71,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "tracer/codegen.h"
+#include "tracer/codegen_internal.h"
 #include "tracer/codegen_lib.h"
 #include "tracer/event.h"
 
@@ -84,55 +88,9 @@ enum { NULL_PAGE = 4096 };
 /* The save map's key and value (codegen.h): {tid, key, depth}, {failed mask, vals}. */
 enum { SAVE_KEY_BYTES = 16, SAVE_VAL_BYTES = 8 + 8 * GS_IR_SAVE_MAX };
 
-/* ---- module-level state --------------------------------------------------------- */
+/* ---- failures ------------------------------------------------------------------- */
 
-struct cg {
-	LLVMContextRef ctx;
-	LLVMModuleRef mod;
-	LLVMBuilderRef b;
-	LLVMDIBuilderRef di;
-	LLVMMetadataRef di_file, di_cu, di_int, di_ctx_ptr;
-	LLVMTypeRef i1, i8, i16, i32, i64, ptr;
-	LLVMValueRef map_events, map_lost, map_vaddr;
-	LLVMValueRef map_save, map_depth, map_scratch;	/* only when uses_save */
-	LLVMValueRef map_fsave;	/* only when uses_fsave; map_scratch too */
-	bool uses_save;		/* some program has a depth-keyed S_SAVE or SAVED */
-	bool uses_fsave;	/* some program has a frame-keyed S_SAVE or SAVED_FRAME */
-	bool uses_bt;		/* some program has S_BACKTRACE: helpers linked */
-	bool uses_modbias;	/* some program has GS_IR_MOD_BIAS: helpers linked */
-	LLVMValueRef fn_unwind;	/* bpf/helpers.c gs_bt_unwind */
-	LLVMValueRef fn_modbias; /* bpf/helpers.c gs_mod_bias */
-	const struct gs_codegen_opts *o;
-	uint32_t ringbuf_bytes;
-	struct gs_codegen_cfg cfg0;	/* gs_cfg's initial value */
-	LLVMTypeRef cfg_ty;
-	LLVMValueRef cfg;		/* the gs_cfg global */
-	char *err;
-	size_t errlen;
-	char diag[512];		/* first LLVM error diagnostic */
-	int failed;
-
-	/* per function */
-	size_t prog_idx;
-	const struct gs_ir_prog *prog;
-	LLVMValueRef fn, regs, ev, exit_bb_v;
-	LLVMBasicBlockRef exit_bb;
-	LLVMValueRef err_flag, err_addr;	/* allocas: i64 */
-	LLVMValueRef tmp, scr_a, scr_b, key;	/* allocas: i64, [17 x i64] x2, i32 */
-	LLVMValueRef cookie, trace_key, pid, tid, host_pid, host_tid, ts, ip;
-	LLVMValueRef dkey, skey, one;		/* allocas: i64, [2 x i64], i64 (saves) */
-	LLVMValueRef fkey;			/* alloca [2 x i64]: frame save key */
-	LLVMValueRef saved;			/* return programs: the save, or null */
-	bool no_event;				/* top level is S_SAVE only */
-	LLVMValueRef regv[17];			/* DWARF registers 0..16, loaded at entry */
-	struct gs_cg_layout lo;
-	size_t slot_next;
-};
-
-static int cg_fail(struct cg *g, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int cg_fail(struct cg *g, int ret, const char *fmt, ...)
+int gs_cg_fail(struct cg *g, int ret, const char *fmt, ...)
 {
 	va_list ap;
 	int n = 0;
@@ -163,11 +121,6 @@ static void cg_diag_handler(LLVMDiagnosticInfoRef di, void *arg)
 	if (!g->diag[0])
 		snprintf(g->diag, sizeof(g->diag), "%s", desc);
 	LLVMDisposeMessage(desc);
-}
-
-static LLVMValueRef c64(struct cg *g, uint64_t v)
-{
-	return LLVMConstInt(g->i64, v, false);
 }
 
 /* ---- BTF-defined maps ------------------------------------------------------------ */
@@ -242,9 +195,6 @@ static LLVMValueRef cg_map(struct cg *g, const char *name, uint32_t type, uint32
 	return gv;
 }
 
-/* Field numbers of struct gs_codegen_cfg in the LLVM struct type. */
-enum { CFG_DEV, CFG_INO, CFG_PID_FILTER, CFG_TGID, CFG_WAKEUP, CFG_FSBASE, CFG_NFIELDS };
-
 /*
  * gs_cfg: the per-run settings (codegen.h), alone in its section, with debug info so
  * that the object's BTF describes it like a clang-built `const volatile` global.
@@ -295,7 +245,7 @@ static void cg_cfg_global(struct cg *g)
 }
 
 /* A per-run setting, as an i64: a volatile load, so LLVM never folds the default. */
-static LLVMValueRef cg_cfg(struct cg *g, unsigned field)
+LLVMValueRef gs_cg_cfg(struct cg *g, unsigned field)
 {
 	LLVMValueRef p = LLVMBuildStructGEP2(g->b, g->cfg_ty, g->cfg, field, "");
 	bool wide = field < CFG_PID_FILTER;
@@ -337,8 +287,8 @@ static void cg_module_globals(struct cg *g)
 /* ---- small IR helpers --------------------------------------------------------------- */
 
 /* Calls BPF helper @id: a call through inttoptr(id), how the backend spells helpers. */
-static LLVMValueRef cg_helper_t(struct cg *g, LLVMTypeRef ret, enum bpf_func_id id,
-				LLVMValueRef *args, unsigned nargs)
+LLVMValueRef gs_cg_helper_t(struct cg *g, LLVMTypeRef ret, enum bpf_func_id id,
+			    LLVMValueRef *args, unsigned nargs)
 {
 	LLVMTypeRef params[5];
 	LLVMTypeRef fty;
@@ -349,10 +299,10 @@ static LLVMValueRef cg_helper_t(struct cg *g, LLVMTypeRef ret, enum bpf_func_id 
 	return LLVMBuildCall2(g->b, fty, LLVMConstIntToPtr(c64(g, id), g->ptr), args, nargs, "");
 }
 
-static LLVMValueRef cg_helper(struct cg *g, enum bpf_func_id id, LLVMValueRef *args,
-			      unsigned nargs)
+LLVMValueRef gs_cg_helper(struct cg *g, enum bpf_func_id id, LLVMValueRef *args,
+			  unsigned nargs)
 {
-	return cg_helper_t(g, g->i64, id, args, nargs);
+	return gs_cg_helper_t(g, g->i64, id, args, nargs);
 }
 
 static LLVMValueRef cg_alloca(struct cg *g, LLVMTypeRef t, const char *name)
@@ -372,12 +322,12 @@ static LLVMValueRef cg_alloca(struct cg *g, LLVMTypeRef t, const char *name)
 	return a;
 }
 
-static LLVMBasicBlockRef cg_block(struct cg *g, const char *name)
+LLVMBasicBlockRef gs_cg_block(struct cg *g, const char *name)
 {
 	return LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
 }
 
-static LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off)
+LLVMValueRef gs_cg_gep(struct cg *g, LLVMValueRef base, uint64_t off)
 {
 	LLVMValueRef idx = c64(g, off);
 
@@ -392,17 +342,17 @@ static LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off)
 static void cg_ctx_load_all(struct cg *g)
 {
 	for (unsigned r = 0; r < 17; r++)
-		g->regv[r] = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, g->regs, dwarf_reg_off[r]), "");
+		g->regv[r] = LLVMBuildLoad2(g->b, g->i64, gs_cg_gep(g, g->regs, dwarf_reg_off[r]), "");
 }
 
-static LLVMValueRef cg_reg(struct cg *g, unsigned dwarf_reg)
+LLVMValueRef gs_cg_reg(struct cg *g, unsigned dwarf_reg)
 {
 	return g->regv[dwarf_reg];
 }
 
 static void cg_store64(struct cg *g, uint32_t off, LLVMValueRef v)
 {
-	LLVMValueRef st = LLVMBuildStore(g->b, v, cg_gep(g, g->ev, off));
+	LLVMValueRef st = LLVMBuildStore(g->b, v, gs_cg_gep(g, g->ev, off));
 
 	LLVMSetAlignment(st, 8);
 }
@@ -410,7 +360,7 @@ static void cg_store64(struct cg *g, uint32_t off, LLVMValueRef v)
 static void cg_store32(struct cg *g, uint32_t off, LLVMValueRef v)
 {
 	LLVMValueRef st = LLVMBuildStore(g->b, LLVMBuildTrunc(g->b, v, g->i32, ""),
-					 cg_gep(g, g->ev, off));
+					 gs_cg_gep(g, g->ev, off));
 
 	LLVMSetAlignment(st, 4);
 }
@@ -439,12 +389,6 @@ static void cg_store_err_rec(struct cg *g, const struct gs_event_slot *sl, LLVMV
 	cg_store64(g, sl->off + 8, addr);
 }
 
-/*
- * The error state's flag says what failed (ERR_*); the status of a record for it is
- * NOT_SAVED for a missing save, else the read error of the recorded address.
- */
-enum { ERR_READ = 1, ERR_NOT_SAVED = 2 };
-
 static LLVMValueRef cg_err_state_status(struct cg *g)
 {
 	LLVMValueRef f = LLVMBuildLoad2(g->b, g->i64, g->err_flag, "");
@@ -461,7 +405,7 @@ static void cg_store_err_state(struct cg *g, const struct gs_event_slot *sl)
 	cg_store64(g, sl->off + 8, LLVMBuildLoad2(g->b, g->i64, g->err_addr, ""));
 }
 
-static LLVMValueRef cg_err_set(struct cg *g)
+LLVMValueRef gs_cg_err_set(struct cg *g)
 {
 	LLVMValueRef f = LLVMBuildLoad2(g->b, g->i64, g->err_flag, "");
 
@@ -475,9 +419,9 @@ static void cg_err_clear(struct cg *g)
 }
 
 /* Records a failure (ERR_*) at @addr unless an earlier one is already recorded. */
-static void cg_err_raise_kind(struct cg *g, LLVMValueRef addr, unsigned kind)
+void gs_cg_err_raise_kind(struct cg *g, LLVMValueRef addr, unsigned kind)
 {
-	LLVMValueRef had = cg_err_set(g);
+	LLVMValueRef had = gs_cg_err_set(g);
 	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
 	LLVMValueRef oldf = LLVMBuildLoad2(g->b, g->i64, g->err_flag, "");
 
@@ -485,9 +429,9 @@ static void cg_err_raise_kind(struct cg *g, LLVMValueRef addr, unsigned kind)
 	LLVMBuildStore(g->b, LLVMBuildSelect(g->b, had, oldf, c64(g, kind), ""), g->err_flag);
 }
 
-static void cg_err_raise(struct cg *g, LLVMValueRef addr)
+void gs_cg_err_raise(struct cg *g, LLVMValueRef addr)
 {
-	cg_err_raise_kind(g, addr, ERR_READ);
+	gs_cg_err_raise_kind(g, addr, ERR_READ);
 }
 
 /* Hides @v's value range from LLVM so a following mask survives for the verifier. */
@@ -498,608 +442,6 @@ static LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v)
 					   LLVMInlineAsmDialectATT, false);
 
 	return LLVMBuildCall2(g->b, fty, as, &v, 1, "");
-}
-
-/* ---- expressions ----------------------------------------------------------------- */
-
-static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e);
-
-/*
- * Reads @size bytes at @addr with bpf_probe_read_user into the shared i64 scratch.
- * Skipped (yields 0) when the statement already failed a read.
- */
-static LLVMValueRef cg_load(struct cg *g, LLVMValueRef addr, unsigned size, bool is_signed)
-{
-	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
-	LLVMBasicBlockRef rd = cg_block(g, "ld"), bad = cg_block(g, "ld.bad");
-	LLVMBasicBlockRef ok = cg_block(g, "ld.ok"), join = cg_block(g, "ld.join");
-	LLVMValueRef args[3], r, v, phi, vals[3];
-	LLVMBasicBlockRef bbs[3];
-	LLVMTypeRef t = LLVMIntTypeInContext(g->ctx, size * 8);
-
-	LLVMBuildCondBr(g->b, cg_err_set(g), join, rd);
-
-	LLVMPositionBuilderAtEnd(g->b, rd);
-	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
-	args[0] = g->tmp;
-	args[1] = c64(g, size);
-	args[2] = addr;
-	r = cg_helper(g, BPF_FUNC_probe_read_user, args, 3);
-	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), bad, ok);
-
-	LLVMPositionBuilderAtEnd(g->b, bad);
-	cg_err_raise(g, addr);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, ok);
-	v = LLVMBuildLoad2(g->b, t, g->tmp, "");
-	if (size < 8)
-		v = is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") :
-				LLVMBuildZExt(g->b, v, g->i64, "");
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, join);
-	phi = LLVMBuildPhi(g->b, g->i64, "");
-	vals[0] = c64(g, 0); bbs[0] = from;
-	vals[1] = c64(g, 0); bbs[1] = bad;
-	vals[2] = v; bbs[2] = ok;
-	LLVMAddIncoming(phi, vals, bbs, 3);
-	return phi;
-}
-
-/* a / b and a % b with x/0 = 0; signed forms through magnitudes (CPU v3 has no sdiv). */
-static LLVMValueRef cg_div(struct cg *g, LLVMValueRef a, LLVMValueRef b, bool is_mod,
-			   bool is_signed)
-{
-	LLVMValueRef zero = c64(g, 0);
-	LLVMValueRef bz = LLVMBuildICmp(g->b, LLVMIntEQ, b, zero, "");
-	LLVMValueRef bs = LLVMBuildSelect(g->b, bz, c64(g, 1), b, "");
-	LLVMValueRef r;
-
-	if (!is_signed) {
-		r = is_mod ? LLVMBuildURem(g->b, a, bs, "") : LLVMBuildUDiv(g->b, a, bs, "");
-	} else {
-		LLVMValueRef na = LLVMBuildICmp(g->b, LLVMIntSLT, a, zero, "");
-		LLVMValueRef nb = LLVMBuildICmp(g->b, LLVMIntSLT, bs, zero, "");
-		LLVMValueRef ua = LLVMBuildSelect(g->b, na, LLVMBuildNeg(g->b, a, ""), a, "");
-		LLVMValueRef ub = LLVMBuildSelect(g->b, nb, LLVMBuildNeg(g->b, bs, ""), bs, "");
-		LLVMValueRef neg;
-
-		if (is_mod) {
-			r = LLVMBuildURem(g->b, ua, ub, "");
-			neg = na;
-		} else {
-			r = LLVMBuildUDiv(g->b, ua, ub, "");
-			neg = LLVMBuildXor(g->b, na, nb, "");
-		}
-		r = LLVMBuildSelect(g->b, neg, LLVMBuildNeg(g->b, r, ""), r, "");
-	}
-	return LLVMBuildSelect(g->b, bz, zero, r, "");
-}
-
-static LLVMValueRef cg_binop(struct cg *g, const struct gs_ir_expr *e)
-{
-	static const LLVMIntPredicate upred[] = { LLVMIntEQ, LLVMIntNE, LLVMIntULT, LLVMIntULE,
-						  LLVMIntUGT, LLVMIntUGE };
-	static const LLVMIntPredicate spred[] = { LLVMIntEQ, LLVMIntNE, LLVMIntSLT, LLVMIntSLE,
-						  LLVMIntSGT, LLVMIntSGE };
-	LLVMValueRef a = cg_expr(g, e->a), b = cg_expr(g, e->b);
-
-	if (!a || !b)
-		return NULL;
-	switch (e->op) {
-	case GS_IR_ADD: return LLVMBuildAdd(g->b, a, b, "");
-	case GS_IR_SUB: return LLVMBuildSub(g->b, a, b, "");
-	case GS_IR_MUL: return LLVMBuildMul(g->b, a, b, "");
-	case GS_IR_DIV: return cg_div(g, a, b, false, e->is_signed);
-	case GS_IR_MOD: return cg_div(g, a, b, true, e->is_signed);
-	case GS_IR_AND: return LLVMBuildAnd(g->b, a, b, "");
-	case GS_IR_OR: return LLVMBuildOr(g->b, a, b, "");
-	case GS_IR_XOR: return LLVMBuildXor(g->b, a, b, "");
-	case GS_IR_SHL:
-		return LLVMBuildShl(g->b, a, LLVMBuildAnd(g->b, b, c64(g, 63), ""), "");
-	case GS_IR_SHR:
-		b = LLVMBuildAnd(g->b, b, c64(g, 63), "");
-		return e->is_signed ? LLVMBuildAShr(g->b, a, b, "") : LLVMBuildLShr(g->b, a, b, "");
-	case GS_IR_EQ: case GS_IR_NE: case GS_IR_LT: case GS_IR_LE: case GS_IR_GT: case GS_IR_GE: {
-		unsigned i = e->op - GS_IR_EQ;
-		LLVMValueRef c = LLVMBuildICmp(g->b, e->is_signed ? spred[i] : upred[i], a, b, "");
-
-		return LLVMBuildZExt(g->b, c, g->i64, "");
-	}
-	default:
-		cg_fail(g, -EINVAL, "unknown binary operator %u", e->op);
-		return NULL;
-	}
-}
-
-/* a && b, a || b (short-circuit: b's reads do not happen) and a ? b : c. */
-static LLVMValueRef cg_branchy(struct cg *g, const struct gs_ir_expr *e)
-{
-	LLVMBasicBlockRef bb_t = cg_block(g, "sel.t"), bb_f = cg_block(g, "sel.f");
-	LLVMBasicBlockRef join = cg_block(g, "sel.j");
-	LLVMValueRef c = cg_expr(g, e->a), vt, vf, phi, vals[2];
-	LLVMBasicBlockRef bbs[2];
-
-	if (!c)
-		return NULL;
-	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, c, c64(g, 0), ""), bb_t, bb_f);
-	LLVMPositionBuilderAtEnd(g->b, bb_t);
-	if (e->kind == GS_IR_LOR) {
-		vt = c64(g, 1);
-	} else {
-		vt = cg_expr(g, e->b);
-		if (!vt)
-			return NULL;
-		if (e->kind == GS_IR_LAND)
-			vt = LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntNE, vt, c64(g, 0), ""),
-					   g->i64, "");
-	}
-	bbs[0] = LLVMGetInsertBlock(g->b);
-	LLVMBuildBr(g->b, join);
-	LLVMPositionBuilderAtEnd(g->b, bb_f);
-	if (e->kind == GS_IR_LAND) {
-		vf = c64(g, 0);
-	} else {
-		vf = cg_expr(g, e->kind == GS_IR_LOR ? e->b : e->c);
-		if (!vf)
-			return NULL;
-		if (e->kind == GS_IR_LOR)
-			vf = LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntNE, vf, c64(g, 0), ""),
-					   g->i64, "");
-	}
-	bbs[1] = LLVMGetInsertBlock(g->b);
-	LLVMBuildBr(g->b, join);
-	LLVMPositionBuilderAtEnd(g->b, join);
-	phi = LLVMBuildPhi(g->b, g->i64, "");
-	vals[0] = vt;
-	vals[1] = vf;
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
-}
-
-/*
- * Reads @n bytes at @addr into scratch @buf (zeroed first, so whole-word loads see
- * initialised stack). Returns the i1 "read failed"; @as_str uses read_user_str and
- * also returns its length in *@len_ret.
- */
-static LLVMValueRef cg_read_scratch(struct cg *g, LLVMValueRef buf, uint32_t n,
-				    LLVMValueRef addr, bool as_str, LLVMValueRef *len_ret)
-{
-	LLVMValueRef args[3], r;
-	uint32_t words = (n + 7) / 8;
-
-	for (uint32_t w = 0; w < words; w++) {
-		LLVMValueRef idx = c64(g, w * 8);
-
-		LLVMBuildStore(g->b, c64(g, 0), LLVMBuildGEP2(g->b, g->i8, buf, &idx, 1, ""));
-	}
-	args[0] = buf;
-	args[1] = c64(g, n);
-	args[2] = addr;
-	r = cg_helper(g, as_str ? BPF_FUNC_probe_read_user_str : BPF_FUNC_probe_read_user, args, 3);
-	if (len_ret)
-		*len_ret = r;
-	return LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), "");
-}
-
-/* OR of (x ^ y) & mask over the words of the first @n bytes; zero means equal. */
-static LLVMValueRef cg_cmp_words(struct cg *g, LLVMValueRef bufa, LLVMValueRef bufb,
-				 const uint8_t *lit, uint32_t n)
-{
-	LLVMValueRef acc = c64(g, 0);
-
-	for (uint32_t w = 0; w * 8 < n; w++) {
-		uint32_t nb = n - w * 8 < 8 ? n - w * 8 : 8;
-		uint64_t mask = nb == 8 ? ~0ull : (1ull << (nb * 8)) - 1, k = 0;
-		LLVMValueRef idx = c64(g, w * 8), x, y;
-
-		x = LLVMBuildLoad2(g->b, g->i64, LLVMBuildGEP2(g->b, g->i8, bufa, &idx, 1, ""), "");
-		if (lit) {
-			for (uint32_t i = 0; i < nb; i++)
-				k |= (uint64_t)lit[w * 8 + i] << (i * 8);
-			y = c64(g, k);
-		} else {
-			y = LLVMBuildLoad2(g->b, g->i64,
-					   LLVMBuildGEP2(g->b, g->i8, bufb, &idx, 1, ""), "");
-		}
-		x = LLVMBuildAnd(g->b, LLVMBuildXor(g->b, x, y, ""), c64(g, mask), "");
-		acc = LLVMBuildOr(g->b, acc, x, "");
-	}
-	return acc;
-}
-
-/*
- * MEMEQ / STREQ. A STREQ reads len + 1 bytes as a string: equal exactly when
- * read_user_str copied len bytes (the literal and its NUL) and they match, so a longer
- * string with the literal as prefix is not equal.
- */
-static LLVMValueRef cg_memeq(struct cg *g, const struct gs_ir_expr *e)
-{
-	bool str = e->kind == GS_IR_STREQ;
-	LLVMValueRef a, b = NULL, fail, acc, eq, len = NULL, phi, vals[4];
-	LLVMBasicBlockRef rd, ok, join, bbs[4];
-	unsigned n = 0;
-
-	if (e->len > GS_CODEGEN_MAX_CMP || (str && (!e->len || !e->bytes)) ||
-	    (!str && !e->bytes && !e->b)) {
-		cg_fail(g, -EINVAL, "comparison of %u bytes unsupported (at most %u)", e->len,
-			GS_CODEGEN_MAX_CMP);
-		return NULL;
-	}
-	if (!e->len)
-		return c64(g, 1);
-	a = cg_expr(g, e->a);
-	if (!a)
-		return NULL;
-	if (!str && !e->bytes && !(b = cg_expr(g, e->b)))
-		return NULL;
-	rd = cg_block(g, "cmp");
-	ok = cg_block(g, "cmp.ok");
-	join = cg_block(g, "cmp.j");
-	vals[n] = c64(g, 0);
-	bbs[n++] = LLVMGetInsertBlock(g->b);
-	LLVMBuildCondBr(g->b, cg_err_set(g), join, rd);
-
-	LLVMPositionBuilderAtEnd(g->b, rd);
-	for (int side = 0; side < (b ? 2 : 1); side++) {
-		LLVMBasicBlockRef bad = cg_block(g, "cmp.bad");
-		LLVMBasicBlockRef next = side == 0 && b ? cg_block(g, "cmp.b") : ok;
-		LLVMValueRef addr = side ? b : a;
-
-		if (side == 0)
-			fail = cg_read_scratch(g, g->scr_a, str ? e->len + 1 : e->len, a, str, &len);
-		else
-			fail = cg_read_scratch(g, g->scr_b, e->len, b, false, NULL);
-		LLVMBuildCondBr(g->b, fail, bad, next);
-		LLVMPositionBuilderAtEnd(g->b, bad);
-		cg_err_raise(g, addr);
-		LLVMBuildBr(g->b, join);
-		vals[n] = c64(g, 0);
-		bbs[n++] = bad;
-		LLVMPositionBuilderAtEnd(g->b, next);
-	}
-
-	acc = cg_cmp_words(g, g->scr_a, g->scr_b, e->bytes, e->len);
-	eq = LLVMBuildICmp(g->b, LLVMIntEQ, acc, c64(g, 0), "");
-	if (str)
-		eq = LLVMBuildAnd(g->b, eq, LLVMBuildICmp(g->b, LLVMIntEQ, len, c64(g, e->len), ""),
-				  "");
-	vals[n] = LLVMBuildZExt(g->b, eq, g->i64, "");
-	bbs[n++] = ok;
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, join);
-	phi = LLVMBuildPhi(g->b, g->i64, "");
-	LLVMAddIncoming(phi, vals, bbs, n);
-	return phi;
-}
-
-/*
- * @v when @fail is false; else raises the error state at @err_addr and yields 0. For
- * helper calls that report failure beside their value (the thread pointer, a module's
- * load bias).
- */
-static LLVMValueRef cg_value_or_raise(struct cg *g, LLVMValueRef fail, LLVMValueRef err_addr,
-				      LLVMValueRef v, const char *name)
-{
-	LLVMBasicBlockRef bad = cg_block(g, "vr.bad"), ok = cg_block(g, "vr.ok");
-	LLVMBasicBlockRef join = cg_block(g, "vr.j");
-	LLVMValueRef phi, vals[2];
-	LLVMBasicBlockRef bbs[2];
-
-	LLVMBuildCondBr(g->b, fail, bad, ok);
-	LLVMPositionBuilderAtEnd(g->b, bad);
-	cg_err_raise(g, err_addr);
-	LLVMBuildBr(g->b, join);
-	LLVMPositionBuilderAtEnd(g->b, ok);
-	LLVMBuildBr(g->b, join);
-	LLVMPositionBuilderAtEnd(g->b, join);
-	phi = LLVMBuildPhi(g->b, g->i64, name);
-	vals[0] = c64(g, 0); bbs[0] = bad;
-	vals[1] = v; bbs[1] = ok;
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
-}
-
-/*
- * GS_IR_SP_TP: bpf_probe_read_kernel of current->thread.fsbase; the offset is gs_cfg's
- * fsbase_off (frozen at load, so the verifier sees a constant). A failed read raises
- * the error state at the kernel address and yields 0.
- */
-static LLVMValueRef cg_thread_pointer(struct cg *g)
-{
-	LLVMValueRef task, addr, args[3], r, v;
-
-	task = cg_helper(g, BPF_FUNC_get_current_task, NULL, 0);
-	addr = LLVMBuildAdd(g->b, task, cg_cfg(g, CFG_FSBASE), "");
-	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
-	args[0] = g->tmp;
-	args[1] = c64(g, 8);
-	args[2] = addr;
-	r = cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
-	v = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
-	return cg_value_or_raise(g, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), addr, v, "tp");
-}
-
-/*
- * GS_IR_MOD_BIAS: bpf/helpers.c gs_mod_bias(dyn vaddr, id vaddr, id word, &out)
- * returns 0 with the bias in out, or 1 with the address to report in out (raised
- * as a read error).
- */
-static LLVMValueRef cg_mod_bias(struct cg *g, const struct gs_ir_expr *e)
-{
-	LLVMValueRef args[4], r, v;
-
-	if (!g->fn_modbias) {
-		cg_fail(g, -EIO, "the BPF helpers lack gs_mod_bias");
-		return NULL;
-	}
-	if (!e->a || !e->b || e->a->kind != GS_IR_CONST || e->b->kind != GS_IR_CONST) {
-		cg_fail(g, -EINVAL, "mod_bias needs constant build-id operands");
-		return NULL;
-	}
-	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
-	args[0] = c64(g, e->imm);
-	args[1] = c64(g, e->a->imm);
-	args[2] = c64(g, e->b->imm);
-	args[3] = g->tmp;
-	r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->fn_modbias), g->fn_modbias, args, 4, "");
-	v = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
-	return cg_value_or_raise(g, LLVMBuildICmp(g->b, LLVMIntNE, r, c64(g, 0), ""), v, v, "bias");
-}
-
-/*
- * GS_IR_TLS_BLOCK: dtv = *(tp + 8); id = *a; the id must be 1..dtv[-1].counter and
- * dtv[id].val neither TLS_DTV_UNALLOCATED (-1) nor 0; else a read error at &dtv[id].
- */
-static LLVMValueRef cg_tls_block(struct cg *g, const struct gs_ir_expr *e)
-{
-	LLVMBasicBlockRef bad = cg_block(g, "tls.bad"), rd = cg_block(g, "tls.rd");
-	LLVMBasicBlockRef unal = cg_block(g, "tls.unal"), ok = cg_block(g, "tls.ok");
-	LLVMBasicBlockRef join = cg_block(g, "tls.j");
-	LLVMValueRef a, tp, dtv, id, cnt, slot, out_of_range, v, phi, vals[3];
-	LLVMBasicBlockRef bbs[3];
-
-	a = cg_expr(g, e->a);
-	if (!a)
-		return NULL;
-	tp = cg_thread_pointer(g);
-	dtv = cg_load(g, LLVMBuildAdd(g->b, tp, c64(g, 8), ""), 8, false);
-	id = cg_load(g, a, 8, false);
-	cnt = cg_load(g, LLVMBuildSub(g->b, dtv, c64(g, 16), ""), 8, false);
-	slot = LLVMBuildAdd(g->b, dtv, LLVMBuildShl(g->b, id, c64(g, 4), ""), "");
-	out_of_range = LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, id, c64(g, 0), ""),
-				   LLVMBuildICmp(g->b, LLVMIntUGT, id, cnt, ""), "");
-	LLVMBuildCondBr(g->b, out_of_range, bad, rd);
-
-	LLVMPositionBuilderAtEnd(g->b, bad);
-	cg_err_raise(g, slot);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, rd);
-	v = cg_load(g, slot, 8, false);
-	/* -1: TLS_DTV_UNALLOCATED; 0: an entry this thread's DTV has not caught up with */
-	LLVMBuildCondBr(g->b, LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, v, c64(g, UINT64_MAX), ""),
-					  LLVMBuildICmp(g->b, LLVMIntEQ, v, c64(g, 0), ""), ""),
-			unal, ok);
-
-	LLVMPositionBuilderAtEnd(g->b, unal);
-	cg_err_raise(g, slot);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, ok);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, join);
-	phi = LLVMBuildPhi(g->b, g->i64, "tls");
-	vals[0] = c64(g, 0); bbs[0] = bad;
-	vals[1] = c64(g, 0); bbs[1] = unal;
-	vals[2] = v; bbs[2] = ok;
-	LLVMAddIncoming(phi, vals, bbs, 3);
-	return phi;
-}
-
-static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
-{
-	switch (e->op) {
-	case GS_IR_SP_PID: return g->pid;
-	case GS_IR_SP_TID: return g->tid;
-	case GS_IR_SP_HOST_PID: return g->host_pid;
-	case GS_IR_SP_TIMESTAMP:
-		/* Programs without an event (only saves) have no header timestamp. */
-		return g->ts ? g->ts : cg_helper(g, BPF_FUNC_ktime_get_ns, NULL, 0);
-	case GS_IR_SP_PC: return g->ip;
-	case GS_IR_SP_SP: return cg_reg(g, 7);
-	case GS_IR_SP_TRACE_ID: return g->trace_key;
-	case GS_IR_SP_BIAS: {
-		LLVMValueRef args[2] = { g->map_vaddr, g->key }, p, isnull, v, phi, vals[2];
-		LLVMBasicBlockRef from, hit = cg_block(g, "bias"), join = cg_block(g, "bias.j");
-		LLVMBasicBlockRef bbs[2];
-
-		LLVMBuildStore(g->b, LLVMBuildTrunc(g->b, g->trace_key, g->i32, ""), g->key);
-		p = cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
-		isnull = LLVMBuildIsNull(g->b, p, "");
-		from = LLVMGetInsertBlock(g->b);
-		LLVMBuildCondBr(g->b, isnull, join, hit);
-		LLVMPositionBuilderAtEnd(g->b, hit);
-		v = LLVMBuildSub(g->b, g->ip, LLVMBuildLoad2(g->b, g->i64, p, ""), "");
-		LLVMBuildBr(g->b, join);
-		LLVMPositionBuilderAtEnd(g->b, join);
-		phi = LLVMBuildPhi(g->b, g->i64, "");
-		vals[0] = c64(g, 0); bbs[0] = from;
-		vals[1] = v; bbs[1] = hit;
-		LLVMAddIncoming(phi, vals, bbs, 2);
-		return phi;
-	}
-	case GS_IR_SP_CFA:
-		if (!g->prog->cfa_valid || g->prog->cfa_reg > 16) {
-			cg_fail(g, -EINVAL, "$cfa used without a valid CFA rule");
-			return NULL;
-		}
-		return LLVMBuildAdd(g->b, cg_reg(g, g->prog->cfa_reg),
-				    c64(g, (uint64_t)(int64_t)g->prog->cfa_off), "");
-	case GS_IR_SP_TP:
-		return cg_thread_pointer(g);
-	default:
-		cg_fail(g, -EINVAL, "unknown special %u", e->op);
-		return NULL;
-	}
-}
-
-/*
- * Value @index of the save @sv points to (a map value, or null). No save: error
- * NOT_SAVED; a value whose read failed when it was saved: that read error.
- */
-static LLVMValueRef cg_save_value(struct cg *g, LLVMValueRef sv, uint64_t index)
-{
-	LLVMBasicBlockRef from, hit = cg_block(g, "sv"), bad = cg_block(g, "sv.bad");
-	LLVMBasicBlockRef miss = cg_block(g, "sv.miss"), join = cg_block(g, "sv.j");
-	LLVMValueRef mask, v, failed, phi, vals[3];
-	LLVMBasicBlockRef bbs[3];
-
-	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, sv, ""), miss, hit);
-	LLVMPositionBuilderAtEnd(g->b, miss);
-	cg_err_raise_kind(g, c64(g, 0), ERR_NOT_SAVED);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, hit);
-	mask = LLVMBuildLoad2(g->b, g->i64, sv, "");
-	v = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, sv, 8 + 8 * index), "");
-	failed = LLVMBuildAnd(g->b, LLVMBuildLShr(g->b, mask, c64(g, index), ""), c64(g, 1), "");
-	from = LLVMGetInsertBlock(g->b);
-	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, failed, c64(g, 0), ""), bad, join);
-	LLVMPositionBuilderAtEnd(g->b, bad);
-	cg_err_raise(g, v);
-	LLVMBuildBr(g->b, join);
-
-	LLVMPositionBuilderAtEnd(g->b, join);
-	phi = LLVMBuildPhi(g->b, g->i64, "");
-	vals[0] = c64(g, 0); bbs[0] = miss;
-	vals[1] = v; bbs[1] = from;
-	vals[2] = c64(g, 0); bbs[2] = bad;
-	LLVMAddIncoming(phi, vals, bbs, 3);
-	return phi;
-}
-
-static bool cg_save_index_ok(struct cg *g, const struct gs_ir_expr *e)
-{
-	if (e->imm < GS_IR_SAVE_MAX)
-		return true;
-	cg_fail(g, -EINVAL, "saved entry value %llu (0..%u allowed)", (unsigned long long)e->imm,
-		GS_IR_SAVE_MAX - 1);
-	return false;
-}
-
-/* GS_IR_SAVED: value @e->imm of the save the function prologue looked up (g->saved). */
-static LLVMValueRef cg_saved(struct cg *g, const struct gs_ir_expr *e)
-{
-	if (!g->prog->retprobe || !g->saved) {
-		cg_fail(g, -EINVAL, "saved entry value used outside a return program");
-		return NULL;
-	}
-	if (!cg_save_index_ok(g, e))
-		return NULL;
-	return cg_save_value(g, g->saved, e->imm);
-}
-
-/* {u32 host tid, u32 @key, u64 @frame} into g->fkey: the gs_fsave key. */
-static void cg_frame_key(struct cg *g, uint32_t key, LLVMValueRef frame)
-{
-	LLVMValueRef head = LLVMBuildOr(g->b, g->host_tid, c64(g, (uint64_t)key << 32), "");
-
-	LLVMBuildStore(g->b, head, cg_gep(g, g->fkey, 0));
-	LLVMBuildStore(g->b, frame, cg_gep(g, g->fkey, 8));
-}
-
-static LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key);
-
-/*
- * GS_IR_SAVED_FRAME: looks the frame's save up and reads value @e->imm in place; the
- * save stays for later probes of the same call.
- */
-static LLVMValueRef cg_saved_frame(struct cg *g, const struct gs_ir_expr *e)
-{
-	LLVMValueRef frame, sv;
-
-	if (!cg_save_index_ok(g, e))
-		return NULL;
-	frame = cg_expr(g, e->a);
-	if (!frame)
-		return NULL;
-	cg_frame_key(g, e->save_key, frame);
-	sv = cg_map_lookup(g, g->map_fsave, g->fkey);
-	return cg_save_value(g, sv, e->imm);
-}
-
-static LLVMValueRef cg_expr(struct cg *g, const struct gs_ir_expr *e)
-{
-	LLVMValueRef a;
-
-	if (!e) {
-		cg_fail(g, -EINVAL, "missing operand");
-		return NULL;
-	}
-	switch (e->kind) {
-	case GS_IR_CONST:
-		return c64(g, e->imm);
-	case GS_IR_REG:
-		if (e->reg > 16) {
-			cg_fail(g, -EINVAL, "DWARF register %u is not readable at a uprobe", e->reg);
-			return NULL;
-		}
-		return cg_reg(g, e->reg);
-	case GS_IR_SPECIAL:
-		return cg_special(g, e);
-	case GS_IR_LOAD:
-		if (e->size != 1 && e->size != 2 && e->size != 4 && e->size != 8) {
-			cg_fail(g, -EINVAL, "load of %u bytes", e->size);
-			return NULL;
-		}
-		a = cg_expr(g, e->a);
-		return a ? cg_load(g, a, e->size, e->is_signed) : NULL;
-	case GS_IR_BINOP:
-		return cg_binop(g, e);
-	case GS_IR_UNOP:
-		a = cg_expr(g, e->a);
-		if (!a)
-			return NULL;
-		if (e->op == GS_IR_NEG)
-			return LLVMBuildNeg(g->b, a, "");
-		if (e->op == GS_IR_NOT)
-			return LLVMBuildNot(g->b, a, "");
-		if (e->op == GS_IR_LNOT)
-			return LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, a, c64(g, 0), ""),
-					     g->i64, "");
-		cg_fail(g, -EINVAL, "unknown unary operator %u", e->op);
-		return NULL;
-	case GS_IR_LAND:
-	case GS_IR_LOR:
-	case GS_IR_SELECT:
-		return cg_branchy(g, e);
-	case GS_IR_EXT:
-		a = cg_expr(g, e->a);
-		if (!a || !e->bits || e->bits >= 64)
-			return a;
-		if (!e->is_signed)
-			return LLVMBuildAnd(g->b, a, c64(g, (1ull << e->bits) - 1), "");
-		a = LLVMBuildShl(g->b, a, c64(g, 64 - e->bits), "");
-		return LLVMBuildAShr(g->b, a, c64(g, 64 - e->bits), "");
-	case GS_IR_MEMEQ:
-	case GS_IR_STREQ:
-		return cg_memeq(g, e);
-	case GS_IR_SAVED:
-		return cg_saved(g, e);
-	case GS_IR_SAVED_FRAME:
-		return cg_saved_frame(g, e);
-	case GS_IR_MOD_BIAS:
-		return cg_mod_bias(g, e);
-	case GS_IR_TLS_BLOCK:
-		return cg_tls_block(g, e);
-	default:
-		cg_fail(g, -EINVAL, "unknown expression kind %u", e->kind);
-		return NULL;
-	}
 }
 
 /* ---- statements -------------------------------------------------------------------- */
@@ -1116,10 +458,10 @@ static void cg_stmt_value(struct cg *g, const struct gs_ir_stmt *s, const struct
 	LLVMValueRef v, e, addr, status;
 
 	cg_err_clear(g);
-	v = cg_expr(g, s->expr);
+	v = gs_cg_expr(g, s->expr);
 	if (!v)
 		return;
-	e = cg_err_set(g);
+	e = gs_cg_err_set(g);
 	addr = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
 	status = LLVMBuildSelect(g->b, e, cg_err_state_status(g), c64(g, GS_REC_OK), "");
 	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, status, c64(g, 8)));
@@ -1131,7 +473,7 @@ static LLVMValueRef cg_str_status(struct cg *g, const struct gs_ir_stmt *s, LLVM
 				  LLVMValueRef r)
 {
 	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
-	LLVMBasicBlockRef chk = cg_block(g, "str.full"), join = cg_block(g, "str.j");
+	LLVMBasicBlockRef chk = gs_cg_block(g, "str.full"), join = gs_cg_block(g, "str.j");
 	LLVMValueRef args[3], rr, byte, t, phi, vals[2];
 	LLVMBasicBlockRef bbs[2];
 
@@ -1141,7 +483,7 @@ static LLVMValueRef cg_str_status(struct cg *g, const struct gs_ir_stmt *s, LLVM
 	args[0] = g->tmp;
 	args[1] = c64(g, 1);
 	args[2] = LLVMBuildAdd(g->b, addr, c64(g, s->len - 1), "");
-	rr = cg_helper(g, BPF_FUNC_probe_read_user, args, 3);
+	rr = gs_cg_helper(g, BPF_FUNC_probe_read_user, args, 3);
 	byte = LLVMBuildLoad2(g->b, g->i8, g->tmp, "");
 	t = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, rr, c64(g, 0), ""),
 			 LLVMBuildICmp(g->b, LLVMIntNE, byte, LLVMConstInt(g->i8, 0, false), ""), "");
@@ -1158,19 +500,19 @@ static LLVMValueRef cg_str_status(struct cg *g, const struct gs_ir_stmt *s, LLVM
 /* S_MEM, S_MEM_DYN, S_STR: read user memory straight into the slot's data. */
 static void cg_stmt_read(struct cg *g, const struct gs_ir_stmt *s, const struct gs_event_slot *sl)
 {
-	LLVMBasicBlockRef bad = cg_block(g, "rd.err"), chk = cg_block(g, "rd.chk");
-	LLVMBasicBlockRef null = cg_block(g, "rd.null"), rd = cg_block(g, "rd");
-	LLVMBasicBlockRef rfail = cg_block(g, "rd.fail"), ok = cg_block(g, "rd.ok");
-	LLVMBasicBlockRef done = cg_block(g, "rd.done");
+	LLVMBasicBlockRef bad = gs_cg_block(g, "rd.err"), chk = gs_cg_block(g, "rd.chk");
+	LLVMBasicBlockRef null = gs_cg_block(g, "rd.null"), rd = gs_cg_block(g, "rd");
+	LLVMBasicBlockRef rfail = gs_cg_block(g, "rd.fail"), ok = gs_cg_block(g, "rd.ok");
+	LLVMBasicBlockRef done = gs_cg_block(g, "rd.done");
 	LLVMValueRef a, n = NULL, args[3], r, status = c64(g, GS_REC_OK), len;
 
 	cg_err_clear(g);
-	a = cg_expr(g, s->expr);
+	a = gs_cg_expr(g, s->expr);
 	if (a && s->kind == GS_IR_S_MEM_DYN)
-		n = cg_expr(g, s->len_expr);
+		n = gs_cg_expr(g, s->len_expr);
 	if (!a || (s->kind == GS_IR_S_MEM_DYN && !n))
 		return;
-	LLVMBuildCondBr(g->b, cg_err_set(g), bad, chk);
+	LLVMBuildCondBr(g->b, gs_cg_err_set(g), bad, chk);
 
 	LLVMPositionBuilderAtEnd(g->b, bad);
 	cg_store_err_state(g, sl);
@@ -1183,7 +525,7 @@ static void cg_stmt_read(struct cg *g, const struct gs_ir_stmt *s, const struct 
 	LLVMBuildBr(g->b, done);
 
 	LLVMPositionBuilderAtEnd(g->b, rd);
-	args[0] = cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr));
+	args[0] = gs_cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr));
 	args[1] = len = c64(g, s->len);
 	args[2] = a;
 	if (s->kind == GS_IR_S_MEM_DYN) {
@@ -1199,7 +541,7 @@ static void cg_stmt_read(struct cg *g, const struct gs_ir_stmt *s, const struct 
 		status = LLVMBuildSelect(g->b, tr, c64(g, GS_REC_TRUNCATED), status, "");
 		args[1] = len = n;
 	}
-	r = cg_helper(g, s->kind == GS_IR_S_STR ? BPF_FUNC_probe_read_user_str :
+	r = gs_cg_helper(g, s->kind == GS_IR_S_STR ? BPF_FUNC_probe_read_user_str :
 			 BPF_FUNC_probe_read_user, args, 3);
 	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), rfail, ok);
 	LLVMPositionBuilderAtEnd(g->b, rfail);
@@ -1229,15 +571,15 @@ static void cg_depth_key(struct cg *g, LLVMValueRef key)
 /* g->skey = { g->dkey, @depth } */
 static void cg_save_key(struct cg *g, LLVMValueRef depth)
 {
-	LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->i64, g->dkey, ""), cg_gep(g, g->skey, 0));
-	LLVMBuildStore(g->b, depth, cg_gep(g, g->skey, 8));
+	LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->i64, g->dkey, ""), gs_cg_gep(g, g->skey, 0));
+	LLVMBuildStore(g->b, depth, gs_cg_gep(g, g->skey, 8));
 }
 
-static LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
+LLVMValueRef gs_cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 {
 	LLVMValueRef args[2] = { map, key };
 
-	return cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
+	return gs_cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
 }
 
 /*
@@ -1259,13 +601,13 @@ static bool cg_save_values(struct cg *g, const struct gs_ir_stmt *s, LLVMValueRe
 		LLVMValueRef v, e, addr;
 
 		cg_err_clear(g);
-		v = cg_expr(g, s->save_exprs[i]);
+		v = gs_cg_expr(g, s->save_exprs[i]);
 		if (!v)
 			return false;
-		e = cg_err_set(g);
+		e = gs_cg_err_set(g);
 		addr = LLVMBuildLoad2(g->b, g->i64, g->err_addr, "");
 		LLVMBuildStore(g->b, LLVMBuildSelect(g->b, e, addr, v, ""),
-			       cg_gep(g, scratch, 8 + 8 * i));
+			       gs_cg_gep(g, scratch, 8 + 8 * i));
 		mask = LLVMBuildOr(g->b, mask, LLVMBuildShl(g->b, LLVMBuildZExt(g->b, e, g->i64, ""),
 							    c64(g, i), ""), "");
 	}
@@ -1280,30 +622,30 @@ static bool cg_save_values(struct cg *g, const struct gs_ir_stmt *s, LLVMValueRe
  */
 static void cg_stmt_save_frame(struct cg *g, const struct gs_ir_stmt *s)
 {
-	LLVMBasicBlockRef have = cg_block(g, "fsave"), store = cg_block(g, "fsave.st");
-	LLVMBasicBlockRef done = cg_block(g, "fsave.done");
+	LLVMBasicBlockRef have = gs_cg_block(g, "fsave"), store = gs_cg_block(g, "fsave.st");
+	LLVMBasicBlockRef done = gs_cg_block(g, "fsave.done");
 	LLVMValueRef scratch, frame, args[4];
 
 	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, false), g->key);
-	scratch = cg_map_lookup(g, g->map_scratch, g->key);
+	scratch = gs_cg_map_lookup(g, g->map_scratch, g->key);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, scratch, ""), done, have);
 
 	LLVMPositionBuilderAtEnd(g->b, have);
 	cg_err_clear(g);
-	frame = cg_expr(g, s->frame);
+	frame = gs_cg_expr(g, s->frame);
 	if (!frame)
 		return;
-	LLVMBuildCondBr(g->b, cg_err_set(g), done, store);
+	LLVMBuildCondBr(g->b, gs_cg_err_set(g), done, store);
 
 	LLVMPositionBuilderAtEnd(g->b, store);
 	if (!cg_save_values(g, s, scratch))
 		return;
-	cg_frame_key(g, s->save_key, frame);
+	gs_cg_frame_key(g, s->save_key, frame);
 	args[0] = g->map_fsave;
 	args[1] = g->fkey;
 	args[2] = scratch;
 	args[3] = c64(g, BPF_ANY);
-	cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
 	LLVMBuildBr(g->b, done);
 	LLVMPositionBuilderAtEnd(g->b, done);
 	cg_err_clear(g);
@@ -1311,22 +653,22 @@ static void cg_stmt_save_frame(struct cg *g, const struct gs_ir_stmt *s)
 
 static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
 {
-	LLVMBasicBlockRef have = cg_block(g, "save"), store = cg_block(g, "save.st");
-	LLVMBasicBlockRef count = cg_block(g, "save.cnt"), done = cg_block(g, "save.done");
+	LLVMBasicBlockRef have = gs_cg_block(g, "save"), store = gs_cg_block(g, "save.st");
+	LLVMBasicBlockRef count = gs_cg_block(g, "save.cnt"), done = gs_cg_block(g, "save.done");
 	LLVMValueRef scratch, dp, d, args[4], isnull;
 
 	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, false), g->key);
-	scratch = cg_map_lookup(g, g->map_scratch, g->key);
+	scratch = gs_cg_map_lookup(g, g->map_scratch, g->key);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, scratch, ""), done, have);
 
 	LLVMPositionBuilderAtEnd(g->b, have);
 	cg_depth_key(g, c64(g, s->save_key));
-	dp = cg_map_lookup(g, g->map_depth, g->dkey);
+	dp = gs_cg_map_lookup(g, g->map_depth, g->dkey);
 	isnull = LLVMBuildIsNull(g->b, dp, "");
 	{
 		/* d = dp ? *dp : 0, without a load on the null path */
-		LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b), rd = cg_block(g, "save.d");
-		LLVMBasicBlockRef j = cg_block(g, "save.dj");
+		LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b), rd = gs_cg_block(g, "save.d");
+		LLVMBasicBlockRef j = gs_cg_block(g, "save.dj");
 		LLVMValueRef v, vals[2];
 		LLVMBasicBlockRef bbs[2];
 
@@ -1351,7 +693,7 @@ static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
 	args[1] = g->skey;
 	args[2] = scratch;
 	args[3] = c64(g, BPF_ANY);
-	cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
 	LLVMBuildBr(g->b, count);
 
 	/* An update rather than a store through dp: no map pointer lives across helpers. */
@@ -1361,7 +703,7 @@ static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
 	args[1] = g->dkey;
 	args[2] = g->one;
 	args[3] = c64(g, BPF_ANY);
-	cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
 	LLVMBuildBr(g->b, done);
 	LLVMPositionBuilderAtEnd(g->b, done);
 	cg_err_clear(g);
@@ -1376,10 +718,10 @@ static void cg_stmt_backtrace(struct cg *g, const struct gs_ir_stmt *s,
 {
 	LLVMValueRef args[5], n, len;
 
-	args[0] = cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr));
-	args[1] = cg_reg(g, 16);
-	args[2] = cg_reg(g, 7);
-	args[3] = cg_reg(g, 6);
+	args[0] = gs_cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr));
+	args[1] = gs_cg_reg(g, 16);
+	args[2] = gs_cg_reg(g, 7);
+	args[3] = gs_cg_reg(g, 6);
 	args[4] = c64(g, s->len);
 	n = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->fn_unwind), g->fn_unwind, args, 5, "");
 	len = LLVMBuildAdd(g->b, LLVMBuildShl(g->b, n, c64(g, 3), ""),
@@ -1390,25 +732,25 @@ static void cg_stmt_backtrace(struct cg *g, const struct gs_ir_stmt *s,
 /* S_COMM: the task name straight into the slot. */
 static void cg_stmt_comm(struct cg *g, const struct gs_event_slot *sl)
 {
-	LLVMValueRef args[2] = { cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr)), c64(g, 16) };
+	LLVMValueRef args[2] = { gs_cg_gep(g, g->ev, sl->off + sizeof(struct gs_rec_hdr)), c64(g, 16) };
 
-	cg_helper(g, BPF_FUNC_get_current_comm, args, 2);
+	gs_cg_helper(g, BPF_FUNC_get_current_comm, args, 2);
 	cg_store64(g, sl->off, cg_rec_hdr(g, sl->id, c64(g, GS_REC_OK), c64(g, 16)));
 }
 
 static int cg_stmt_if(struct cg *g, const struct gs_ir_stmt *s, const struct gs_event_slot *sl)
 {
-	LLVMBasicBlockRef bad = cg_block(g, "if.err"), test = cg_block(g, "if.test");
-	LLVMBasicBlockRef bt = cg_block(g, "if.then"), bf = cg_block(g, "if.else");
-	LLVMBasicBlockRef done = cg_block(g, "if.done");
+	LLVMBasicBlockRef bad = gs_cg_block(g, "if.err"), test = gs_cg_block(g, "if.test");
+	LLVMBasicBlockRef bt = gs_cg_block(g, "if.then"), bf = gs_cg_block(g, "if.else");
+	LLVMBasicBlockRef done = gs_cg_block(g, "if.done");
 	LLVMValueRef c;
 	int ret;
 
 	cg_err_clear(g);
-	c = cg_expr(g, s->expr);
+	c = gs_cg_expr(g, s->expr);
 	if (!c)
 		return g->failed;
-	LLVMBuildCondBr(g->b, cg_err_set(g), bad, test);
+	LLVMBuildCondBr(g->b, gs_cg_err_set(g), bad, test);
 	LLVMPositionBuilderAtEnd(g->b, bad);
 	cg_store_err_state(g, sl);
 	LLVMBuildBr(g->b, done);
@@ -1437,7 +779,7 @@ static int cg_body(struct cg *g, const struct gs_ir_stmt *s)
 		if (s->kind == GS_IR_S_RETURN) {
 			/* Code after a return is unreachable; O2 deletes its block. */
 			LLVMBuildBr(g->b, g->exit_bb);
-			LLVMPositionBuilderAtEnd(g->b, cg_block(g, "dead"));
+			LLVMPositionBuilderAtEnd(g->b, gs_cg_block(g, "dead"));
 			continue;
 		}
 		if (s->kind == GS_IR_S_SAVE) {
@@ -1498,15 +840,15 @@ static void cg_fn_debug(struct cg *g, const char *name)
  */
 static void cg_fn_ids(struct cg *g)
 {
-	LLVMValueRef pt = cg_helper(g, BPF_FUNC_get_current_pid_tgid, NULL, 0);
+	LLVMValueRef pt = gs_cg_helper(g, BPF_FUNC_get_current_pid_tgid, NULL, 0);
 	LLVMValueRef args[4], r, ok, ns, dev, ino, use, vals[2];
 	LLVMValueRef mask = c64(g, 0xffffffff);
-	LLVMBasicBlockRef from, nsb = cg_block(g, "ns"), join = cg_block(g, "ns.j"), bbs[2];
+	LLVMBasicBlockRef from, nsb = gs_cg_block(g, "ns"), join = gs_cg_block(g, "ns.j"), bbs[2];
 
 	g->host_pid = LLVMBuildLShr(g->b, pt, c64(g, 32), "");
 	g->host_tid = LLVMBuildAnd(g->b, pt, mask, "");
-	dev = cg_cfg(g, CFG_DEV);
-	ino = cg_cfg(g, CFG_INO);
+	dev = gs_cg_cfg(g, CFG_DEV);
+	ino = gs_cg_cfg(g, CFG_INO);
 	use = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildOr(g->b, dev, ino, ""), c64(g, 0), "");
 	from = LLVMGetInsertBlock(g->b);
 	LLVMBuildCondBr(g->b, use, nsb, join);
@@ -1517,7 +859,7 @@ static void cg_fn_ids(struct cg *g)
 	args[1] = ino;
 	args[2] = g->tmp;
 	args[3] = c64(g, 8);	/* struct bpf_pidns_info { u32 pid; u32 tgid; } */
-	r = cg_helper(g, BPF_FUNC_get_ns_current_pid_tgid, args, 4);
+	r = gs_cg_helper(g, BPF_FUNC_get_ns_current_pid_tgid, args, 4);
 	ok = LLVMBuildICmp(g->b, LLVMIntEQ, r, c64(g, 0), "");
 	ns = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
 	vals[0] = LLVMBuildSelect(g->b, ok, LLVMBuildLShr(g->b, ns, c64(g, 32), ""), g->host_pid, "");
@@ -1540,15 +882,15 @@ static void cg_fn_ids(struct cg *g)
  */
 static void cg_fn_saved_lookup(struct cg *g)
 {
-	LLVMBasicBlockRef from, have = cg_block(g, "ret.d"), pop = cg_block(g, "ret.pop");
-	LLVMBasicBlockRef look = cg_block(g, "ret.sv"), join = cg_block(g, "ret.j");
+	LLVMBasicBlockRef from, have = gs_cg_block(g, "ret.d"), pop = gs_cg_block(g, "ret.pop");
+	LLVMBasicBlockRef look = gs_cg_block(g, "ret.sv"), join = gs_cg_block(g, "ret.j");
 	LLVMValueRef dp, d, args[4], sv, vals[4];
 	LLVMBasicBlockRef bbs[4];
 	unsigned n = 0;
 
 	cg_save_key(g, c64(g, 0));	/* initialised on every path */
 	cg_depth_key(g, g->prog->save_key ? c64(g, g->prog->save_key) : g->trace_key);
-	dp = cg_map_lookup(g, g->map_depth, g->dkey);
+	dp = gs_cg_map_lookup(g, g->map_depth, g->dkey);
 	from = LLVMGetInsertBlock(g->b);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, dp, ""), join, have);
 	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = from;
@@ -1565,14 +907,14 @@ static void cg_fn_saved_lookup(struct cg *g)
 	args[1] = g->dkey;
 	args[2] = g->one;
 	args[3] = c64(g, BPF_ANY);
-	cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
 	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, d, c64(g, GS_IR_SAVE_DEPTH), ""),
 			look, join);
 	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = pop;
 
 	LLVMPositionBuilderAtEnd(g->b, look);
 	cg_save_key(g, d);
-	sv = cg_map_lookup(g, g->map_save, g->skey);
+	sv = gs_cg_map_lookup(g, g->map_save, g->skey);
 	LLVMBuildBr(g->b, join);
 	vals[n] = sv; bbs[n++] = look;
 
@@ -1589,13 +931,13 @@ static void cg_fn_saved_release(struct cg *g)
 
 	if (!g->saved)
 		return;
-	del = cg_block(g, "ret.del");
-	out = cg_block(g, "ret.out");
+	del = gs_cg_block(g, "ret.del");
+	out = gs_cg_block(g, "ret.out");
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, g->saved, ""), out, del);
 	LLVMPositionBuilderAtEnd(g->b, del);
 	args[0] = g->map_save;
 	args[1] = g->skey;
-	cg_helper(g, BPF_FUNC_map_delete_elem, args, 2);
+	gs_cg_helper(g, BPF_FUNC_map_delete_elem, args, 2);
 	LLVMBuildBr(g->b, out);
 	LLVMPositionBuilderAtEnd(g->b, out);
 }
@@ -1603,13 +945,13 @@ static void cg_fn_saved_release(struct cg *g)
 /* The reserve failed: count a lost event for this trace id, return 0. */
 static void cg_fn_lost(struct cg *g, LLVMBasicBlockRef lost)
 {
-	LLVMBasicBlockRef add = cg_block(g, "lost.add"), out = cg_block(g, "lost.out");
+	LLVMBasicBlockRef add = gs_cg_block(g, "lost.add"), out = gs_cg_block(g, "lost.out");
 	LLVMValueRef args[2] = { g->map_lost, g->key }, p;
 
 	LLVMPositionBuilderAtEnd(g->b, lost);
 	cg_fn_saved_release(g);
 	LLVMBuildStore(g->b, LLVMBuildTrunc(g->b, g->trace_key, g->i32, ""), g->key);
-	p = cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
+	p = gs_cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), out, add);
 	LLVMPositionBuilderAtEnd(g->b, add);
 	LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, c64(g, 1),
@@ -1650,15 +992,15 @@ static void cg_fn_submit(struct cg *g)
 	LLVMPositionBuilderAtEnd(g->b, g->exit_bb);
 	args[0] = g->map_events;
 	args[1] = c64(g, BPF_RB_AVAIL_DATA);
-	avail = cg_helper(g, BPF_FUNC_ringbuf_query, args, 2);
+	avail = gs_cg_helper(g, BPF_FUNC_ringbuf_query, args, 2);
 	before = LLVMBuildSub(g->b, avail, c64(g, rec), "");
-	w = cg_cfg(g, CFG_WAKEUP);
+	w = gs_cg_cfg(g, CFG_WAKEUP);
 	force = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildUDiv(g->b, avail, w, ""),
 			      LLVMBuildUDiv(g->b, before, w, ""), "");
 	args[0] = g->ev;
 	args[1] = LLVMBuildSelect(g->b, force, c64(g, BPF_RB_FORCE_WAKEUP),
 				  c64(g, BPF_RB_NO_WAKEUP), "");
-	cg_helper_t(g, LLVMVoidTypeInContext(g->ctx), BPF_FUNC_ringbuf_submit, args, 2);
+	gs_cg_helper_t(g, LLVMVoidTypeInContext(g->ctx), BPF_FUNC_ringbuf_submit, args, 2);
 	cg_fn_saved_release(g);
 	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
 }
@@ -1736,14 +1078,14 @@ static bool body_is_filter(const struct gs_ir_stmt *s)
 
 static int cg_fn_prefilter(struct cg *g, const struct gs_ir_expr *cond)
 {
-	LLVMBasicBlockRef drop = cg_block(g, "filter.drop"), keep = cg_block(g, "filter.keep");
+	LLVMBasicBlockRef drop = gs_cg_block(g, "filter.drop"), keep = gs_cg_block(g, "filter.keep");
 	LLVMValueRef c, pass;
 
 	cg_err_clear(g);
-	c = cg_expr(g, cond);
+	c = gs_cg_expr(g, cond);
 	if (!c)
 		return g->failed;
-	pass = LLVMBuildOr(g->b, cg_err_set(g), LLVMBuildICmp(g->b, LLVMIntNE, c, c64(g, 0), ""),
+	pass = LLVMBuildOr(g->b, gs_cg_err_set(g), LLVMBuildICmp(g->b, LLVMIntNE, c, c64(g, 0), ""),
 			   "");
 	LLVMBuildCondBr(g->b, pass, keep, drop);
 	LLVMPositionBuilderAtEnd(g->b, drop);
@@ -1777,7 +1119,7 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "%s", g->err && g->errlen ? g->err : "");
-		return cg_fail(g, ret, "%s", msg);
+		return gs_cg_fail(g, ret, "%s", msg);
 	}
 	if (prog->retprobe)
 		LLVMSetSection(g->fn, g->o->uprobe_multi ? "uretprobe.multi" : "uretprobe");
@@ -1786,7 +1128,7 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 	LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
 				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
 	LLVMSetValueName2(LLVMGetParam(g->fn, 0), "ctx", 3);
-	entry = cg_block(g, "entry");
+	entry = gs_cg_block(g, "entry");
 	LLVMPositionBuilderAtEnd(g->b, entry);
 	cg_fn_debug(g, name);
 
@@ -1809,25 +1151,25 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 
 	cg_ctx_load_all(g);
 	args[0] = g->regs;
-	g->cookie = cg_helper(g, BPF_FUNC_get_attach_cookie, args, 1);
+	g->cookie = gs_cg_helper(g, BPF_FUNC_get_attach_cookie, args, 1);
 	g->trace_key = LLVMBuildAnd(g->b, g->cookie, c64(g, 0xffffffff), "");
 	cg_fn_ids(g);
 	{
 		/* Per-run pid filter (gs_cfg): drop unless off or the host tgid matches. */
-		LLVMBasicBlockRef keep = cg_block(g, "keep");
-		LLVMValueRef on = LLVMBuildICmp(g->b, LLVMIntNE, cg_cfg(g, CFG_PID_FILTER),
+		LLVMBasicBlockRef keep = gs_cg_block(g, "keep");
+		LLVMValueRef on = LLVMBuildICmp(g->b, LLVMIntNE, gs_cg_cfg(g, CFG_PID_FILTER),
 						c64(g, 0), "");
 		LLVMValueRef other = LLVMBuildICmp(g->b, LLVMIntNE, g->host_pid,
-						   cg_cfg(g, CFG_TGID), "");
+						   gs_cg_cfg(g, CFG_TGID), "");
 
-		drop = cg_block(g, "drop");
+		drop = gs_cg_block(g, "drop");
 		LLVMBuildCondBr(g->b, LLVMBuildAnd(g->b, on, other, ""), drop, keep);
 		LLVMPositionBuilderAtEnd(g->b, drop);
 		LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
 		LLVMPositionBuilderAtEnd(g->b, keep);
 	}
 	g->ts = NULL;
-	g->ip = cg_reg(g, 16);
+	g->ip = gs_cg_reg(g, 16);
 	if (g->no_event) {
 		/* Only saves: nothing to report, so no ring buffer traffic per call. */
 		ret = cg_body(g, prog->body);
@@ -1846,16 +1188,16 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 	args[0] = g->map_events;
 	args[1] = c64(g, g->lo.reserve);
 	args[2] = c64(g, 0);
-	g->ev = cg_helper_t(g, g->ptr, BPF_FUNC_ringbuf_reserve, args, 3);
-	lost = cg_block(g, "lost");
-	body = cg_block(g, "fill");
+	g->ev = gs_cg_helper_t(g, g->ptr, BPF_FUNC_ringbuf_reserve, args, 3);
+	lost = gs_cg_block(g, "lost");
+	body = gs_cg_block(g, "fill");
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, g->ev, ""), lost, body);
 	cg_fn_lost(g, lost);
 
 	LLVMPositionBuilderAtEnd(g->b, body);
-	g->ts = cg_helper(g, BPF_FUNC_ktime_get_ns, NULL, 0);
+	g->ts = gs_cg_helper(g, BPF_FUNC_ktime_get_ns, NULL, 0);
 	cg_fn_header(g);
-	g->exit_bb = cg_block(g, "submit");
+	g->exit_bb = gs_cg_block(g, "submit");
 	ret = cg_body(g, prog->body);
 	if (ret)
 		return ret;
@@ -1939,11 +1281,11 @@ static int cg_link_helpers(struct cg *g)
 						    "helpers.bc", false);
 	if (LLVMParseBitcodeInContext2(g->ctx, buf, &src)) {
 		LLVMDisposeMemoryBuffer(buf);
-		return cg_fail(g, -EIO, "cannot read the embedded BPF helpers bitcode");
+		return gs_cg_fail(g, -EIO, "cannot read the embedded BPF helpers bitcode");
 	}
 	LLVMDisposeMemoryBuffer(buf);
 	if (LLVMLinkModules2(g->mod, src))
-		return cg_fail(g, -EIO, "cannot link the BPF helpers: %s", g->diag);
+		return gs_cg_fail(g, -EIO, "cannot link the BPF helpers: %s", g->diag);
 	g->fn_modbias = LLVMGetNamedFunction(g->mod, "gs_mod_bias");
 	if (g->fn_modbias)
 		cg_helper_inline(g, g->fn_modbias);
@@ -1955,7 +1297,7 @@ static int cg_link_helpers(struct cg *g)
 	}
 	g->fn_unwind = LLVMGetNamedFunction(g->mod, "gs_bt_unwind");
 	if (!g->fn_unwind)
-		return cg_fail(g, -EIO, "the BPF helpers lack gs_bt_unwind");
+		return gs_cg_fail(g, -EIO, "the BPF helpers lack gs_bt_unwind");
 	/*
 	 * Inlined into each caller: its debug info says "global", so as a BPF subprogram
 	 * the verifier would check it alone against its BTF prototype.
@@ -1980,11 +1322,11 @@ static int cg_compile(struct cg *g, void **obj_ret, size_t *len_ret)
 	int ret = 0;
 
 	if (LLVMVerifyModule(g->mod, LLVMReturnStatusAction, &msg)) {
-		ret = cg_fail(g, -EIO, "invalid LLVM IR: %.200s", msg);
+		ret = gs_cg_fail(g, -EIO, "invalid LLVM IR: %.200s", msg);
 		goto out;
 	}
 	if (LLVMGetTargetFromTriple("bpfel", &target, &msg)) {
-		ret = cg_fail(g, -EIO, "no BPF target in LLVM: %s", msg);
+		ret = gs_cg_fail(g, -EIO, "no BPF target in LLVM: %s", msg);
 		goto out;
 	}
 	tm = LLVMCreateTargetMachine(target, "bpfel", "v3", "", LLVMCodeGenLevelDefault,
@@ -1998,13 +1340,13 @@ static int cg_compile(struct cg *g, void **obj_ret, size_t *len_ret)
 	if (lerr) {
 		char *em = LLVMGetErrorMessage(lerr);
 
-		ret = cg_fail(g, -EIO, "LLVM passes failed: %s", em);
+		ret = gs_cg_fail(g, -EIO, "LLVM passes failed: %s", em);
 		LLVMDisposeErrorMessage(em);
 		goto out;
 	}
 	if (LLVMTargetMachineEmitToMemoryBuffer(tm, g->mod, LLVMObjectFile, &msg, &buf) ||
 	    g->diag[0]) {
-		ret = cg_fail(g, -EIO, "BPF emission failed: %s", g->diag[0] ? g->diag : msg);
+		ret = gs_cg_fail(g, -EIO, "BPF emission failed: %s", g->diag[0] ? g->diag : msg);
 		goto out;
 	}
 	*len_ret = LLVMGetBufferSize(buf);
@@ -2045,10 +1387,10 @@ int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	g.errlen = errlen;
 	g.ringbuf_bytes = gs_codegen_cfg_fill(g.o, &g.cfg0);
 	if (!g.ringbuf_bytes)
-		return cg_fail(&g, -EINVAL, "ring buffer size %u is not a power of two >= 4096",
-			       g.o->ringbuf_bytes);
+		return gs_cg_fail(&g, -EINVAL, "ring buffer size %u is not a power of two >= 4096",
+				  g.o->ringbuf_bytes);
 	if (!nprogs)
-		return cg_fail(&g, -EINVAL, "no programs to compile");
+		return gs_cg_fail(&g, -EINVAL, "no programs to compile");
 	pthread_once(&llvm_once, llvm_init_bpf);
 
 	g.ctx = LLVMContextCreate();
@@ -2078,7 +1420,7 @@ int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	cg_module_globals(&g);
 	for (size_t i = 0; i < nprogs && !ret; i++) {
 		if (!progs[i])
-			ret = cg_fail(&g, -EINVAL, "program %zu is NULL", i);
+			ret = gs_cg_fail(&g, -EINVAL, "program %zu is NULL", i);
 		else
 			ret = cg_function(&g, i, progs[i]);
 	}

@@ -9,8 +9,9 @@ backend_driver() {
 	shift 2
 	make -s -C "$GS_TOP" build/obj/bpf/helpers_bc.o	# the embedded bitcode codegen.c links
 	cc -O1 -g -D_GNU_SOURCE -I"$GS_TOP" -I"$($LLVM_CONFIG --includedir)" "$src" \
-		"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/codegen_layout.c" \
-		"$GS_TOP/tracer/codegen_lib.c" "$GS_TOP/tracer/loader.c" "$GS_TOP/tracer/kcache.c" \
+		"$GS_TOP/tracer/ir.c" "$GS_TOP/tracer/codegen.c" "$GS_TOP/tracer/codegen_expr.c" \
+		"$GS_TOP/tracer/codegen_layout.c" "$GS_TOP/tracer/codegen_lib.c" \
+		"$GS_TOP/tracer/loader.c" "$GS_TOP/tracer/bpfobj.c" "$GS_TOP/tracer/kcache.c" \
 		"$GS_TOP/build/obj/bpf/helpers_bc.o" "$@" -o "$out" \
 		-L"$($LLVM_CONFIG --libdir)" $($LLVM_CONFIG --libs) -lbpf -lelf -lz -lstdc++ -lpthread
 }
