@@ -786,6 +786,9 @@ int gsi_dump(struct gs_index *idx, FILE *out)
 		if (gs_index_func_by_id(idx, id, &fn))
 			return GSI_EXIT_FAIL;
 		print_func(idx, fn, false, false, out);
+		for (uint32_t i = 0; i < fn->ncallers; i++)
+			fprintf(out, "%s0x%" PRIx64 "%s", i ? " " : "  called from call sites ",
+				fn->callers[i], i + 1 == fn->ncallers ? "\n" : "");
 		if (!gs_index_scope_tree(idx, id, &root))
 			dump_scope(idx, root, 0, out);
 	}

@@ -1239,10 +1239,48 @@ static int add_symbol_funcs(struct ix_model *m)
 	return ret;
 }
 
-static int put_func(struct ix_model *m, uint32_t id)
+/*
+ * The call sites (those with DW_AT_call_value parameters) whose target is each
+ * function: (*first)[id - 1] .. (*first)[id] index into *sites_ret, sorted by return
+ * pc. The tracer recovers a function's entry values from its callers' sites.
+ */
+static int callers_by_target(struct ix_model *m, size_t **first_ret, uint64_t **sites_ret)
+{
+	size_t *first = calloc(m->nfuncs + 1, sizeof(*first)), *fill = NULL;
+	uint64_t *sites = calloc(m->ncs ? m->ncs : 1, sizeof(*sites)), id;
+
+	if (!first || !sites)
+		goto nomem;
+	for (size_t i = 0; i < m->ncs; i++)
+		if (m->cs[i].target_off && ix_map_get(&m->func_by_die, m->cs[i].target_off, &id) &&
+		    id && id <= m->nfuncs)
+			first[id]++;
+	for (size_t i = 1; i <= m->nfuncs; i++)
+		first[i] += first[i - 1];
+	fill = malloc((m->nfuncs + 1) * sizeof(*fill));
+	if (!fill)
+		goto nomem;
+	memcpy(fill, first, (m->nfuncs + 1) * sizeof(*fill));
+	/* m->cs is in return-pc order (put_callsites sorted it), so each list is too */
+	for (size_t i = 0; i < m->ncs; i++)
+		if (m->cs[i].target_off && ix_map_get(&m->func_by_die, m->cs[i].target_off, &id) &&
+		    id && id <= m->nfuncs)
+			sites[fill[id - 1]++] = m->cs[i].return_pc;
+	free(fill);
+	*first_ret = first;
+	*sites_ret = sites;
+	return 0;
+nomem:
+	free(first);
+	free(sites);
+	return -ENOMEM;
+}
+
+static int put_func(struct ix_model *m, uint32_t id, const uint64_t *callers, size_t ncallers)
 {
 	const struct ix_func *f = &m->funcs[id - 1];
 	struct ix_table *names = &m->tables[GS_DB_FUNC_NAME];
+	uint64_t prev = f->entry;
 	struct gs_enc v;
 	int ret;
 
@@ -1264,6 +1302,12 @@ static int put_func(struct ix_model *m, uint32_t id)
 	gs_enc_u(&v, f->naliases);
 	for (uint32_t i = 0; i < f->naliases && !ret; i++)
 		ret = ix_enc_sref_as(m, &v, f->aliases[i], f->symbol);
+	/* schema 3.1: the return pcs of the call sites that call it */
+	gs_enc_u(&v, ncallers);
+	for (size_t i = 0; i < ncallers; i++) {
+		gs_enc_s(&v, (int64_t)(callers[i] - prev));
+		prev = callers[i];
+	}
 	if (!ret)
 		ret = ix_table_put_rec(&m->tables[GS_DB_FUNC], id, v.buf, v.len);
 	gs_enc_deinit(&v);
@@ -1307,8 +1351,7 @@ static int put_callsites(struct ix_model *m)
 	struct gs_enc v;
 	int ret = 0;
 
-	qsort(m->cs, m->ncs, sizeof(*m->cs), cmp_callsite);
-	gs_enc_init(&v);
+	gs_enc_init(&v);	/* m->cs is sorted by ix_funcs_finish */
 	for (size_t i = 0; i < m->ncs && !ret; i += GS_CALLSITE_CHUNK) {
 		size_t n = m->ncs - i < GS_CALLSITE_CHUNK ? m->ncs - i : GS_CALLSITE_CHUNK;
 		uint64_t prev = m->cs[i].return_pc;
@@ -1399,10 +1442,16 @@ static int put_symbol_keys(struct ix_model *m)
 
 int ix_funcs_finish(struct ix_model *m, bool have_dwarf)
 {
-	int ret = 0;
+	size_t *first = NULL;
+	uint64_t *callers = NULL;
+	int ret;
 
+	qsort(m->cs, m->ncs, sizeof(*m->cs), cmp_callsite);
+	ret = callers_by_target(m, &first, &callers);
 	for (size_t i = 0; i < m->nfuncs && !ret; i++)
-		ret = put_func(m, (uint32_t)(i + 1));
+		ret = put_func(m, (uint32_t)(i + 1), callers + first[i], first[i + 1] - first[i]);
+	free(first);
+	free(callers);
 	if (!ret)
 		ret = put_callsites(m);
 	/* the walk is over: the name and address tables it filled are complete */

@@ -33,7 +33,8 @@
  *              u entry, s post_prologue - entry, ranges from entry, u decl_file,
  *              u decl_line, u ret_type, u flags, u naliases, naliases x sref-as alias
  *              (alias against symbol); "sref-as": 0 NULL, 1 same as the other, else
- *              the string id + 2
+ *              the string id + 2; since 3.1: u ncallers, ncallers x s (return pc of a
+ *              "callsite" whose target it is - previous, the entry first)
  *  inline      sref name, sref qual (0: same), u func_id, s entry - the function's
  *              entry, ranges from entry, u call_file, u call_line, u call_column
  *  global      var record, u qual: 0 none, 1 the name, 2 then u F for "<qual name of
@@ -106,7 +107,7 @@
 
 #define GS_INDEX_MAGIC		"GSIDX\x1a\x0d\x0a"	/* 8 bytes, in meta/"magic" */
 #define GS_SCHEMA_MAJOR		3
-#define GS_SCHEMA_MINOR		0
+#define GS_SCHEMA_MINOR		1
 #define GS_INDEX_SUFFIX		".gsidx"
 
 /* The named databases: X(id, "name"), layouts above. */

@@ -95,16 +95,26 @@ static struct gs_ir_expr *pop(struct machine *m)
 }
 
 /* Module vaddr @x as a runtime address: plus the module's load bias when it is PIE. */
+struct gs_ir_expr *gs_dwexpr_rebase(struct gs_ir_prog *p, const struct gs_dwctx *ctx,
+				    struct gs_ir_expr *x)
+{
+	if (!ctx->pie)
+		return x;
+	if (ctx->const_bias)
+		return gs_ir_binop(p, GS_IR_ADD, false, x, gs_ir_const(p, ctx->bias));
+	return gs_ir_binop(p, GS_IR_ADD, false, x, ctx->bias_expr ? ctx->bias_expr :
+			   gs_ir_special(p, GS_IR_SP_BIAS));
+}
+
 static struct gs_ir_expr *rebase(struct machine *m, struct gs_ir_expr *x)
 {
-	struct gs_ir_prog *p = m->prog;
+	return gs_dwexpr_rebase(m->prog, m->ctx, x);
+}
 
-	if (!m->ctx->pie)
-		return x;
-	if (m->ctx->const_bias)
-		return gs_ir_binop(p, GS_IR_ADD, false, x, gs_ir_const(p, m->ctx->bias));
-	return gs_ir_binop(p, GS_IR_ADD, false, x, m->ctx->bias_expr ? m->ctx->bias_expr :
-			   gs_ir_special(p, GS_IR_SP_BIAS));
+/* Register @r's value: the probe's, or what ctx->reg_value recovers (NULL: cannot). */
+static struct gs_ir_expr *reg_read(struct machine *m, unsigned int r)
+{
+	return m->ctx->reg_value ? m->ctx->reg_value(m->ctx->reg_arg, r) : gs_ir_reg(m->prog, r);
 }
 
 static void how_add(struct machine *m, const char *fmt, ...)
@@ -170,8 +180,10 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 			if (!gs_dwexpr_reg_name(r))
 				return fail(m, "register %u is not readable at a uprobe", r);
 			how_add(m, "%s%+" PRId64 " ", gs_dwexpr_reg_name(r), (int64_t)op->n1);
-			err = push(m, gs_ir_binop(p, GS_IR_ADD, false, gs_ir_reg(p, r),
-						  gs_ir_const(p, op->n1)));
+			x = reg_read(m, r);
+			if (!x)
+				return fail(m, "the caller's %s is not recoverable here", gs_dwexpr_reg_name(r));
+			err = push(m, gs_ir_binop(p, GS_IR_ADD, false, x, gs_ir_const(p, op->n1)));
 		} else {
 			switch (a) {
 			case DW_OP_addr:
@@ -195,8 +207,11 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 				if (!gs_dwexpr_reg_name(op->n1))
 					return fail(m, "register %" PRIu64 " is not readable at a uprobe", op->n1);
 				how_add(m, "%s%+" PRId64 " ", gs_dwexpr_reg_name(op->n1), (int64_t)op->n2);
-				err = push(m, gs_ir_binop(p, GS_IR_ADD, false, gs_ir_reg(p, op->n1),
-							  gs_ir_const(p, op->n2)));
+				x = reg_read(m, (unsigned int)op->n1);
+				if (!x)
+					return fail(m, "the caller's %s is not recoverable here",
+						    gs_dwexpr_reg_name(op->n1));
+				err = push(m, gs_ir_binop(p, GS_IR_ADD, false, x, gs_ir_const(p, op->n2)));
 				break;
 			case DW_OP_fbreg:
 				err = frame_base(m, &x);
@@ -394,8 +409,8 @@ static int frame_base(struct machine *m, struct gs_ir_expr **fb_ret)
 		return err;
 	}
 	if (reg >= 0) {		/* DW_OP_reg6: the frame base is rbp's value */
-		*fb_ret = gs_ir_reg(m->prog, reg);
-		return 0;
+		*fb_ret = reg_read(m, (unsigned int)reg);
+		return *fb_ret ? 0 : fail(m, "the frame base register is not recoverable here");
 	}
 	*fb_ret = pop(&sub);
 	if (!*fb_ret)
@@ -476,7 +491,10 @@ int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
 		if (pos >= e->nops && !acc) {	/* no pieces: the common case */
 			if (reg >= 0) {
 				out->kind = GS_DWLOC_VALUE;
-				out->ir = gs_ir_reg(prog, reg);
+				out->ir = reg_read(&m, (unsigned int)reg);
+				if (!out->ir)
+					return fail(&m, "the caller's %s is not recoverable here",
+						    gs_dwexpr_reg_name(reg));
 			} else if (!m.sp) {
 				out->kind = GS_DWLOC_OPTIMIZED_OUT;
 			} else {
@@ -490,14 +508,18 @@ int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
 
 		if (shift + size * 8 > 64)
 			return fail(&m, "composite location wider than 8 bytes");
-		if (reg >= 0)
-			v = gs_ir_reg(prog, reg);
-		else if (!m.sp)
+		if (reg >= 0) {
+			v = reg_read(&m, (unsigned int)reg);
+			if (!v)
+				return fail(&m, "the caller's %s is not recoverable here",
+					    gs_dwexpr_reg_name(reg));
+		} else if (!m.sp) {
 			return (out->kind = GS_DWLOC_OPTIMIZED_OUT, 0); /* partly optimized out */
-		else if (value)
+		} else if (value) {
 			v = pop(&m);
-		else
+		} else {
 			v = gs_ir_load(prog, pop(&m), size == 3 ? 4 : size, false);
+		}
 		v = gs_ir_binop(prog, GS_IR_AND, false, v, gs_ir_const(prog, mask_bits(size * 8)));
 		if (shift)
 			v = gs_ir_binop(prog, GS_IR_SHL, false, v, gs_ir_const(prog, shift));

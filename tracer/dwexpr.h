@@ -82,6 +82,12 @@ struct gs_dwctx {
 	 */
 	struct gs_ir_expr *(*entry_reg)(void *arg, unsigned int reg);
 	void *entry_arg;
+	/*
+	 * When set, every register read goes through it: the registers of another frame
+	 * (a caller's, for its call-site values), NULL for one that cannot be recovered.
+	 */
+	struct gs_ir_expr *(*reg_value)(void *arg, unsigned int reg);
+	void *reg_arg;
 };
 
 /*
@@ -100,6 +106,10 @@ int gs_dwexpr_lower(struct gs_ir_prog *prog, const struct gs_location *loc,
  */
 const struct gs_locexpr *gs_dwexpr_at(const struct gs_location *loc, uint64_t pc,
 				      uint64_t func_entry);
+
+/* @x, a module vaddr, as a run-time address: plus the load bias for a PIE (as DW_OP_addr). */
+struct gs_ir_expr *gs_dwexpr_rebase(struct gs_ir_prog *p, const struct gs_dwctx *ctx,
+				    struct gs_ir_expr *x);
 
 /* Name of DWARF register @reg on x86-64 ("rdi"), or NULL. */
 const char *gs_dwexpr_reg_name(unsigned int reg);

@@ -841,13 +841,137 @@ void plan_tls(struct pctx *c, struct gs_plan_module *m, struct gs_dwctx *dw)
 }
 
 /*
+ * A register of the caller's frame, seen from the probe pc: its stack pointer is the
+ * CFA, its rbp what the CFI row says. The index keeps no CFI rules for the other
+ * callee-saved registers, so a call-site value in rbx or r12..r15 is not followed.
+ */
+static struct gs_ir_expr *caller_reg(void *arg, unsigned int reg)
+{
+	struct pctx *c = arg;
+	struct gs_ir_expr *cfa = gs_ir_special(c->ir, GS_IR_SP_CFA);
+
+	if (reg == 7)			/* rsp */
+		return cfa;
+	if (reg != 6 || !c->ev_cfi_ok)
+		return NULL;
+	switch (c->ev_cfi.rbp_rule) {
+	case GS_CFI_SAME:
+		return gs_ir_reg(c->ir, 6);
+	case GS_CFI_OFFSET:
+		return gs_ir_load(c->ir, gs_ir_binop(c->ir, GS_IR_ADD, false, cfa,
+						     gs_ir_const(c->ir, (uint64_t)(int64_t)c->ev_cfi.rbp_off)),
+				  8, false);
+	case GS_CFI_VAL_OFFSET:
+		return gs_ir_binop(c->ir, GS_IR_ADD, false, cfa,
+				   gs_ir_const(c->ir, (uint64_t)(int64_t)c->ev_cfi.rbp_off));
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * The value call site @rp passes in register @reg, as an expression at the probe pc
+ * (its DW_AT_call_value in the caller's frame), or NULL when it cannot be had here.
+ */
+static struct gs_ir_expr *call_site_value(struct pctx *c, uint64_t rp, unsigned int reg)
+{
+	const struct gs_call_site *cs;
+	struct gs_location loc = { .kind = GS_LOC_EXPR };
+	struct gs_dwctx dw = c->dw;
+	struct gs_dwloc out;
+	char err[128];
+
+	if (gs_index_call_site(c->mod->idx, rp, &cs))
+		return NULL;
+	for (uint32_t i = 0; i < cs->nparams; i++) {
+		const struct gs_locexpr *l = &cs->params[i].location;
+
+		if (l->nops == 1 && ((l->ops[0].atom == DW_OP_reg0 + reg && reg < 32) ||
+				     (l->ops[0].atom == DW_OP_regx && l->ops[0].n1 == reg)))
+			loc.expr = cs->params[i].value;
+	}
+	if (!loc.expr.nops)
+		return NULL;
+	/* the caller's frame: no frame base, no entry values of its own */
+	dw.pc = rp;
+	dw.func_entry = 0;
+	dw.frame_base = NULL;
+	dw.entry_reg = NULL;
+	dw.reg_value = caller_reg;
+	dw.reg_arg = c;
+	if (gs_dwexpr_lower(c->ir, &loc, &dw, &out, err, sizeof(err)))
+		return NULL;
+	switch (out.kind) {
+	case GS_DWLOC_MEMORY:	/* a DWARF value expression: its "address" is the value */
+	case GS_DWLOC_VALUE:
+		return out.ir;
+	case GS_DWLOC_BYTES: {
+		uint64_t raw = 0;
+
+		if (out.len > 8)
+			return NULL;
+		memcpy(&raw, out.bytes, out.len);
+		return gs_ir_const(c->ir, raw);
+	}
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Register @reg as the function's callers passed it, chosen by the return address
+ * at the CFA (a call site of the function whose value is known here), else @fallback
+ * (the entry save). At most 64 callers: a select chain per read. Lists them for the
+ * dry run once per register.
+ */
+static struct gs_ir_expr *entry_from_callers(struct pctx *c, unsigned int reg,
+					     struct gs_ir_expr *fallback)
+{
+	const struct gs_func *f;
+	struct gs_ir_expr *ra, *x = fallback;
+	struct gs_strbuf sites;
+	size_t n = 0;
+
+	if (!fallback || gs_index_func_by_addr(c->mod->idx, c->dw.pc, &f) || !f->ncallers ||
+	    f->ncallers > 64)
+		return fallback;
+	c->ev_cfi_ok = !gs_index_cfi_at(c->mod->idx, c->dw.pc, &c->ev_cfi);
+	ra = gs_ir_load(c->ir, gs_ir_binop(c->ir, GS_IR_SUB, false,
+					   gs_ir_special(c->ir, GS_IR_SP_CFA), gs_ir_const(c->ir, 8)),
+			8, false);
+	gs_strbuf_init(&sites);
+	for (uint32_t i = f->ncallers; i-- > 0;) {
+		struct gs_ir_expr *v = call_site_value(c, f->callers[i], reg);
+
+		if (!v)
+			continue;
+		x = gs_ir_select(c->ir, gs_ir_binop(c->ir, GS_IR_EQ, false, ra,
+				 gs_dwexpr_rebase(c->ir, &c->dw, gs_ir_const(c->ir, f->callers[i]))),
+				 v, x);
+		gs_strbuf_addf(&sites, " 0x%" PRIx64, f->callers[i]);
+		n++;
+	}
+	if (n && reg < 32 && !(c->ev_noted & 1u << reg)) {
+		c->ev_noted |= 1u << reg;
+		gs_strbuf_addf(&c->pr->reads, "    entry value of %s: from %zu call site%s (return pc%s), else %s\n",
+			       gs_dwexpr_reg_name(reg), n, n == 1 ? "" : "s", sites.buf,
+			       "the entry save");
+	}
+	gs_strbuf_deinit(&sites);
+	return n ? x : fallback;
+}
+
+/*
  * DW_OP_entry_value(DW_OP_regN): at the function's entry the register still holds
- * it; elsewhere a hidden probe at the entry saves it, keyed by the call's CFA, and
- * this probe reads it back for the same frame.
+ * it. Elsewhere, as GDB does, from the caller's call site when the return address
+ * names one whose DW_AT_call_value is known here; failing that, a hidden probe at the
+ * entry saves it, keyed by the call's CFA, and this probe reads it back for the same
+ * frame (a frame entered before the probes were armed has no save: not available).
  */
 struct gs_ir_expr *plan_entry_reg(void *arg, unsigned int reg)
 {
 	struct pctx *c = arg;
+	struct gs_ir_expr *saved = NULL;
 	size_t i;
 
 	if (c->retprobe || !c->fn_entry)
@@ -859,12 +983,13 @@ struct gs_ir_expr *plan_entry_reg(void *arg, unsigned int reg)
 	for (i = 0; i < c->nev; i++)
 		if (c->ev_regs[i] == reg)
 			break;
-	if (i == c->nev) {
-		if (c->nev >= GS_IR_SAVE_MAX)
-			return NULL;
-		c->ev_regs[c->nev++] = reg;
+	if (i < c->nev || c->nev < GS_IR_SAVE_MAX) {
+		if (i == c->nev)
+			c->ev_regs[c->nev++] = reg;
+		saved = gs_ir_saved_frame(c->ir, c->pr->trace_id, i,
+					  gs_ir_special(c->ir, GS_IR_SP_CFA));
 	}
-	return gs_ir_saved_frame(c->ir, c->pr->trace_id, i, gs_ir_special(c->ir, GS_IR_SP_CFA));
+	return entry_from_callers(c, reg, saved);
 }
 
 /* The hidden entry probe that saves the registers entry values need. */
@@ -911,6 +1036,7 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 	}
 	c->fn_entry = c->dw.func_entry;
 	c->nev = 0;
+	c->ev_noted = 0;
 	c->dw.entry_reg = plan_entry_reg;
 	c->dw.entry_arg = c;
 	plan_tls(c, c->mod, &c->dw);

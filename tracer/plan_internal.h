@@ -96,6 +96,10 @@ struct pctx {
 	bool fn_clone;			/* it is a .constprop/.isra/.part clone */
 	unsigned int ev_regs[GS_IR_SAVE_MAX];
 	size_t nev;
+	/* ... and from the callers' call sites: the CFI row at the pc, for their frame */
+	struct gs_cfi_row ev_cfi;
+	bool ev_cfi_ok;
+	uint32_t ev_noted;		/* registers whose call sites the dry run listed */
 	/* Per module of mods (same index): ELF facts, read on first use. */
 	struct plan_modelf *elfs;
 	/* The module file the probed instructions are read from (kept open). */

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Entry values from the callers' call sites: pump() is already running when the probes
+# are armed, so no entry save exists for its frame; its unused parameter `tag` (a
+# DW_OP_entry_value at -O2) must still read "PUMP", from main's call site
+# (DW_AT_call_value), as GDB reads it; the second call, from another site, "DONE".
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/trace_lib.sh"
+need_root_bpf
+fixtures
+line=$(grep -n 'tick(i);' "$GS_TOP/tests/fixtures/pump.c" | cut -d: -f1)
+script="trace pump.c:$line { print \"{} {} {}\", tag, i, rounds; }"
+
+for build in gcc-O2-dwarf4 gcc-O2-dwarf5 gcc-O3-dwarf5; do
+	D="$FIX/$build"
+	OUT=$("$GS" -t "$D/pump" --dry-run -s "$script")
+	assert_contains "$OUT" "entry value of rsi: from 2 call sites"
+	# index first: the run must attach while the first call still ticks
+	"$GSI" "$D/pump" >/dev/null
+	"$D/pump" 25 >"$T/pump.out" &
+	PID=$!
+	GS_CLEANUP="kill $PID 2>/dev/null || true"
+	for _ in $(seq 100); do grep -qs ready "$T/pump.out" && break; sleep 0.02; done
+	sleep 0.1	# well inside the first call (25 ticks of 20 ms)
+	gs_run -t "$D/pump" -p "$PID" --script-output plain -s "$script"
+	wait "$PID"
+	first=$(head -n 1 <<<"$OUT")
+	[[ $first =~ ^\"PUMP\"\ ([0-9]+)\ 25$ ]] || fail "$build: first event '$first'"
+	[ "${BASH_REMATCH[1]}" -gt 0 ] || fail "$build: the probe saw the first call's entry"
+	# every tick after that, in order, then the second call's three
+	want=$(for i in $(seq "${BASH_REMATCH[1]}" 24); do echo "\"PUMP\" $i 25"; done
+	       printf '"DONE" 0 3\n"DONE" 1 3\n"DONE" 2 3')
+	assert_eq "$want" "$OUT" "$build"
+done
+
+# GDB, attached the same way, reads the same value from the same call site.
+if command -v gdb >/dev/null; then
+	D="$FIX/gcc-O2-dwarf5"
+	"$D/pump" 25 >"$T/pump.out" &
+	PID=$!
+	GS_CLEANUP="kill $PID 2>/dev/null || true"
+	for _ in $(seq 100); do grep -qs ready "$T/pump.out" && break; sleep 0.02; done
+	sleep 0.1
+	G=$(gdb -nx -batch -p "$PID" -ex "break pump.c:$line" -ex continue -ex 'print tag' \
+		-ex 'delete' -ex 'detach' 2>&1)
+	wait "$PID"
+	assert_contains "$G" '"PUMP"'
+fi
+echo ok
