@@ -111,6 +111,21 @@ static struct gs_ir_expr *rebase(struct machine *m, struct gs_ir_expr *x)
 	return gs_dwexpr_rebase(m->prog, m->ctx, x);
 }
 
+/*
+ * A location in a register the uprobe's pt_regs does not have: the x86-64 DWARF
+ * numbers 17-32 are %xmm0-15 (doubles and floats at -O2), 33-40 %st0-7, 41-48 %mm0-7.
+ */
+static int unreadable_reg(struct machine *m, uint64_t r)
+{
+	if (r >= 17 && r <= 32)
+		return fail(m, "it is in %%xmm%" PRIu64 ", a floating-point/vector register that uprobes do not save; read it where it is in memory",
+			    r - 17);
+	if (r >= 33 && r <= 48)
+		return fail(m, "it is in the x87/MMX register %%%s%" PRIu64 ", which uprobes do not save",
+			    r <= 40 ? "st" : "mm", r <= 40 ? r - 33 : r - 41);
+	return fail(m, "DWARF register %" PRIu64 " is not readable at a uprobe", r);
+}
+
 /* Register @r's value: the probe's, or what ctx->reg_value recovers (NULL: cannot). */
 static struct gs_ir_expr *reg_read(struct machine *m, unsigned int r)
 {
@@ -170,7 +185,7 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 			err = push(m, gs_ir_const(p, a - DW_OP_lit0));
 		} else if (a >= DW_OP_reg0 && a <= DW_OP_reg31) {
 			if (!gs_dwexpr_reg_name(a - DW_OP_reg0))
-				return fail(m, "register %d is not readable at a uprobe", a - DW_OP_reg0);
+				return unreadable_reg(m, (uint64_t)(a - DW_OP_reg0));
 			*reg_ret = a - DW_OP_reg0;
 			how_add(m, "reg %s", gs_dwexpr_reg_name(*reg_ret));
 			err = 0;
@@ -178,7 +193,7 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 			unsigned int r = a - DW_OP_breg0;
 
 			if (!gs_dwexpr_reg_name(r))
-				return fail(m, "register %u is not readable at a uprobe", r);
+				return unreadable_reg(m, r);
 			how_add(m, "%s%+" PRId64 " ", gs_dwexpr_reg_name(r), (int64_t)op->n1);
 			x = reg_read(m, r);
 			if (!x)
@@ -198,14 +213,14 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 				break;
 			case DW_OP_regx:
 				if (!gs_dwexpr_reg_name(op->n1))
-					return fail(m, "register %" PRIu64 " is not readable at a uprobe (floating point or vector registers are not saved by uprobes)", op->n1);
+					return unreadable_reg(m, op->n1);
 				*reg_ret = (int)op->n1;
 				how_add(m, "reg %s", gs_dwexpr_reg_name(*reg_ret));
 				err = 0;
 				break;
 			case DW_OP_bregx:
 				if (!gs_dwexpr_reg_name(op->n1))
-					return fail(m, "register %" PRIu64 " is not readable at a uprobe", op->n1);
+					return unreadable_reg(m, op->n1);
 				how_add(m, "%s%+" PRId64 " ", gs_dwexpr_reg_name(op->n1), (int64_t)op->n2);
 				x = reg_read(m, (unsigned int)op->n1);
 				if (!x)

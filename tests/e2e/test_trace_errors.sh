@@ -29,6 +29,14 @@ expect_err 2 "no code at shop.c:1" -p "$PID" -s 'trace shop.c:1 { print "x"; }'
 expect_err 1 "no process with PID 999999" -p 999999 -s 'trace checkout { print qty; }'
 expect_err 1 "cannot open target '/nonexistent'" -t /nonexistent -s 'trace checkout { print qty; }'
 
+# A double in %xmm0 (gcc -O2 pump's scale): named, with the register, at compile time;
+# the int beside it reads.
+P2="$FIX/gcc-O2-dwarf5/pump"
+expect_err 1 "cannot read 'f' at 0x" -t "$P2" -s 'trace scale { print f; }'
+expect_err 1 "it is in %xmm0, a floating-point/vector register that uprobes do not save" -t "$P2" -s 'trace scale { print f; }'
+OUT=$("$GS" -t "$P2" --dry-run -s 'trace scale { print k; }')
+assert_contains "$OUT" "k: reg rdi"
+
 # A module missing from the index with --no-auto-index.
 GHOSTSCOPE_INDEX_DIR="$T/empty-cache" expect_err 1 "is not indexed" --no-auto-index -t "$D/shop" -s 'trace checkout { print qty; }'
 
