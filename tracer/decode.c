@@ -139,6 +139,33 @@ static size_t value_bytes(const struct gs_plan_arg *a, const struct rec_ref *r, 
 	return 8;
 }
 
+/* The strings of an object's char* members, for gs_render_object. */
+struct member_strs {
+	const struct gs_plan_arg *a;
+	const struct rec_ref *recs;
+	size_t nrecs;
+};
+
+static bool member_str(void *ctx, uint64_t off, struct gs_strbuf *out)
+{
+	const struct member_strs *ms = ctx;
+	const struct rec_ref *r;
+
+	for (uint8_t i = 0; i < ms->a->nstrs; i++) {
+		if (ms->a->strs[i].off != off)
+			continue;
+		if (!ms->a->strs[i].rec || ms->a->strs[i].rec >= ms->nrecs)
+			return false;
+		r = &ms->recs[ms->a->strs[i].rec];
+		if (!r->hdr)
+			return false;	/* no record (a damaged slot): the pointer, then */
+		if (!rec_failed(r, out))
+			gs_render_cstring(r->data, r->hdr->len, out);
+		return true;
+	}
+	return false;
+}
+
 static void render_arg(const struct gs_plan_arg *a, const struct rec_ref *recs, size_t nrecs,
 		       struct gs_strbuf *out)
 {
@@ -185,7 +212,16 @@ static void render_arg(const struct gs_plan_arg *a, const struct rec_ref *recs, 
 	}
 	switch (a->how) {
 	case GS_ARG_OBJECT:
-		gs_render_subarray(a->idx, a->type_id, a->dim_skip, r->data, r->hdr->len, out);
+		if (a->nstrs) {
+			struct member_strs ms = { .a = a, .recs = recs, .nrecs = nrecs };
+			struct gs_render_strs strs = { .render = member_str, .ctx = &ms };
+
+			gs_render_object(a->idx, a->type_id, a->dim_skip, r->data, r->hdr->len,
+					 &strs, out);
+		} else {
+			gs_render_subarray(a->idx, a->type_id, a->dim_skip, r->data, r->hdr->len,
+					   out);
+		}
 		break;
 	case GS_ARG_SCALAR:
 		v = rec_u64(r);

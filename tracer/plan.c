@@ -79,6 +79,56 @@ static char *render_const(const struct tval *v)
 	return gs_strbuf_detach(&sb);
 }
 
+/*
+ * Collects into @arg the char* pointers of an object of type @type_id (@skip leading
+ * array dimensions indexed away) that starts at byte @off of a printed object of @len
+ * bytes: its members, those of the records and arrays it embeds (unions too: GDB shows
+ * every member), never what its pointers point to. Stops at GS_PLAN_ARG_STRS and where
+ * the renderer stops nesting.
+ */
+static void find_member_strs(struct gs_index *idx, uint32_t type_id, uint32_t skip, uint64_t off,
+			     uint64_t len, int depth, struct gs_plan_arg *arg)
+{
+	const struct gs_type *t = gs_render_strip(idx, type_id), *et;
+	uint64_t count = 1;
+	uint8_t before;
+
+	if (!t || arg->nstrs >= GS_PLAN_ARG_STRS)
+		return;
+	switch (t->kind) {
+	case GS_TYPE_POINTER:
+		if (off + 8 <= len && gs_render_is_cstr_ptr(idx, type_id))
+			arg->strs[arg->nstrs++].off = (uint32_t)off;
+		return;
+	case GS_TYPE_STRUCT:
+	case GS_TYPE_CLASS:
+	case GS_TYPE_UNION:
+		if (t->declaration || depth >= GS_RENDER_MAX_DEPTH)
+			return;
+		for (uint32_t i = 0; i < t->nmembers; i++)
+			if (!t->members[i].bit_size)
+				find_member_strs(idx, t->members[i].type_id, 0,
+						 off + t->members[i].bit_offset / 8, len, depth + 1, arg);
+		return;
+	case GS_TYPE_ARRAY:
+		et = gs_render_strip(idx, t->target);
+		if (!et || !et->size || skip >= t->ndims)
+			return;
+		for (uint32_t d = skip; d < t->ndims && count <= len; d++)
+			count *= t->dims[d];	/* 0 for a flexible array: nothing followed */
+		/* Elements alike: when the first holds no char*, none does. */
+		for (uint64_t i = 0; i < count && off + i * et->size < len; i++) {
+			before = arg->nstrs;
+			find_member_strs(idx, t->target, 0, off + i * et->size, len, depth + 1, arg);
+			if (arg->nstrs == before || arg->nstrs >= GS_PLAN_ARG_STRS)
+				break;
+		}
+		return;
+	default:
+		return;
+	}
+}
+
 /* Plans how print argument @e is read and rendered by {}; appends its IR to @list. */
 static int compile_arg(struct pctx *c, const struct gs_expr *e, struct gs_ir_stmt **list,
 		       struct gs_plan_arg *arg)
@@ -149,6 +199,19 @@ static int compile_arg(struct pctx *c, const struct gs_expr *e, struct gs_ir_stm
 		arg->rec = new_rec(c, GS_ROLE_VALUE);
 		arg->dim_skip = v.dim_skip;
 		stmt(c, list, GS_IR_S_MEM, arg->rec, v.ir, n);
+		/* Its char* members render as strings: each is read at its pointer's value. */
+		if (arg->conv == GS_FMT_DEFAULT && !v.extra_ptr)
+			find_member_strs(v.idx, v.type, v.dim_skip, 0, n, 0, arg);
+		for (uint8_t i = 0; i < arg->nstrs; i++) {
+			struct gs_ir_expr *at = v.ir;
+
+			if (arg->strs[i].off)
+				at = gs_ir_binop(c->ir, GS_IR_ADD, false, v.ir,
+						 gs_ir_const(c->ir, arg->strs[i].off));
+			arg->strs[i].rec = new_rec(c, GS_ROLE_VALUE);
+			stmt(c, list, GS_IR_S_STR, arg->strs[i].rec, gs_ir_load(c->ir, at, 8, false),
+			     c->opts->str_cap);
+		}
 		return 0;
 	}
 	if (cls == C_FLOAT && v.kind == TV_VAL)

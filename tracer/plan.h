@@ -67,6 +67,15 @@ enum gs_arg_how {
 	GS_ARG_COMM,		/* rec holds the task name ($comm) */
 };
 
+/* char* members followed per GS_ARG_OBJECT; past these they render as addresses. */
+#define GS_PLAN_ARG_STRS 16
+
+/* A char* inside a printed object whose string the probe reads too. */
+struct gs_plan_str {
+	uint32_t off;		/* byte offset of the pointer in the object */
+	uint16_t rec;		/* the record with its string (S_STR) */
+};
+
 struct gs_plan_arg {
 	uint8_t how;		/* enum gs_arg_how */
 	bool int_signed;
@@ -78,6 +87,12 @@ struct gs_plan_arg {
 	struct gs_index *idx;	/* the index the type id belongs to */
 	uint16_t rec, rec2;
 	char *text;		/* GS_ARG_TEXT */
+	/*
+	 * GS_ARG_OBJECT printed with {}: the char* members of the object, of the structs
+	 * and arrays embedded in it (not behind its pointers), in layout order.
+	 */
+	uint8_t nstrs;
+	struct gs_plan_str strs[GS_PLAN_ARG_STRS];
 };
 
 struct gs_plan_print {

@@ -318,10 +318,23 @@ static bool is_char_type(const struct gs_type *t)
 	return t && t->kind == GS_TYPE_BASE && t->size == 1 && t->name && !strcmp(t->name, "char");
 }
 
+bool gs_render_is_cstr_ptr(struct gs_index *idx, uint32_t type_id)
+{
+	const struct gs_type *t = gs_render_strip(idx, type_id);
+
+	return t && t->kind == GS_TYPE_POINTER && is_char_type(gs_render_strip(idx, t->target));
+}
+
 /* ---- aggregates ------------------------------------------------------------------- */
 
+/* What a whole value's rendering needs besides its bytes: its start, its members' strings. */
+struct walk {
+	const uint8_t *base;
+	const struct gs_render_strs *strs;	/* NULL: char* members render as pointers */
+};
+
 static void render(struct gs_index *idx, uint32_t type_id, const uint8_t *p, size_t len,
-		   struct gs_strbuf *out, int depth);
+		   struct gs_strbuf *out, int depth, const struct walk *w);
 
 static void render_member_bits(struct gs_index *idx, const struct gs_member *m, const uint8_t *base,
 			       size_t len, struct gs_strbuf *out)
@@ -354,7 +367,7 @@ static void render_member_bits(struct gs_index *idx, const struct gs_member *m, 
 }
 
 static void render_record(struct gs_index *idx, const struct gs_type *t, const uint8_t *p,
-			  size_t len, struct gs_strbuf *out, int depth)
+			  size_t len, struct gs_strbuf *out, int depth, const struct walk *w)
 {
 	bool is_union = t->kind == GS_TYPE_UNION;
 	const char *sep = is_union ? " = " : ": ";
@@ -388,13 +401,14 @@ static void render_record(struct gs_index *idx, const struct gs_type *t, const u
 			gs_strbuf_adds(out, "<truncated>");
 			continue;
 		}
-		render(idx, m->type_id, p + off, len - off, out, depth + 1);
+		render(idx, m->type_id, p + off, len - off, out, depth + 1, w);
 	}
 	gs_strbuf_adds(out, t->nmembers ? " }" : "}");
 }
 
 static void render_array(struct gs_index *idx, const struct gs_type *t, uint32_t dim,
-			 const uint8_t *p, size_t len, struct gs_strbuf *out, int depth)
+			 const uint8_t *p, size_t len, struct gs_strbuf *out, int depth,
+			 const struct walk *w)
 {
 	const struct gs_type *et = gs_render_strip(idx, t->target);
 	uint64_t esize = et ? et->size : 0, count = t->dims[dim], stride = esize;
@@ -420,15 +434,15 @@ static void render_array(struct gs_index *idx, const struct gs_type *t, uint32_t
 			break;
 		}
 		if (dim + 1 < t->ndims)
-			render_array(idx, t, dim + 1, p + i * stride, stride, out, depth);
+			render_array(idx, t, dim + 1, p + i * stride, stride, out, depth, w);
 		else
-			render(idx, t->target, p + i * stride, stride, out, depth + 1);
+			render(idx, t->target, p + i * stride, stride, out, depth + 1, w);
 	}
 	gs_strbuf_addc(out, ']');
 }
 
 static void render(struct gs_index *idx, uint32_t type_id, const uint8_t *p, size_t len,
-		   struct gs_strbuf *out, int depth)
+		   struct gs_strbuf *out, int depth, const struct walk *w)
 {
 	const struct gs_type *t = gs_render_strip(idx, type_id);
 
@@ -461,6 +475,11 @@ static void render(struct gs_index *idx, uint32_t type_id, const uint8_t *p, siz
 	case GS_TYPE_PTR_TO_MEMBER: {
 		uint64_t v = load_uint(p, 8);
 
+		/* A char* whose string the probe read: the string, as GDB shows it. */
+		if (v && w && w->strs && t->kind == GS_TYPE_POINTER &&
+		    is_char_type(gs_render_strip(idx, t->target)) &&
+		    w->strs->render(w->strs->ctx, (uint64_t)(p - w->base), out))
+			break;
 		if (v)
 			gs_strbuf_addf(out, "0x%" PRIx64 " (", v);
 		else
@@ -472,13 +491,13 @@ static void render(struct gs_index *idx, uint32_t type_id, const uint8_t *p, siz
 	case GS_TYPE_STRUCT:
 	case GS_TYPE_CLASS:
 	case GS_TYPE_UNION:
-		render_record(idx, t, p, len, out, depth);
+		render_record(idx, t, p, len, out, depth, w);
 		break;
 	case GS_TYPE_ARRAY:
 		if (!t->ndims)
 			gs_strbuf_adds(out, "[]");
 		else
-			render_array(idx, t, 0, p, len, out, depth);
+			render_array(idx, t, 0, p, len, out, depth, w);
 		break;
 	case GS_TYPE_FUNC:
 		gs_strbuf_adds(out, "<function>");
@@ -489,25 +508,38 @@ static void render(struct gs_index *idx, uint32_t type_id, const uint8_t *p, siz
 	}
 }
 
-void gs_render_value(struct gs_index *idx, uint32_t type_id, const void *data, size_t len,
-		     struct gs_strbuf *out)
+static void render_top(struct gs_index *idx, uint32_t type_id, const void *data, size_t len,
+		       struct gs_strbuf *out, const struct walk *w)
 {
 	const struct gs_type *t = gs_render_strip(idx, type_id);
 
-	render(idx, type_id, data, len, out, 0);
+	render(idx, type_id, data, len, out, 0, w);
 	if (t && t->size && len < t->size && (t->kind == GS_TYPE_STRUCT || t->kind == GS_TYPE_ARRAY ||
 					      t->kind == GS_TYPE_CLASS || t->kind == GS_TYPE_UNION))
 		gs_strbuf_adds(out, " <truncated>");
 }
 
+void gs_render_value(struct gs_index *idx, uint32_t type_id, const void *data, size_t len,
+		     struct gs_strbuf *out)
+{
+	render_top(idx, type_id, data, len, out, NULL);
+}
+
+void gs_render_object(struct gs_index *idx, uint32_t type_id, uint32_t skip, const void *data,
+		      size_t len, const struct gs_render_strs *strs, struct gs_strbuf *out)
+{
+	const struct gs_type *t = gs_render_strip(idx, type_id);
+	struct walk w = { .base = data, .strs = strs };
+
+	if (!skip || !t || t->kind != GS_TYPE_ARRAY || skip >= t->ndims) {
+		render_top(idx, type_id, data, len, out, &w);
+		return;
+	}
+	render_array(idx, t, skip, data, len, out, 0, &w);
+}
+
 void gs_render_subarray(struct gs_index *idx, uint32_t type_id, uint32_t skip, const void *data,
 			size_t len, struct gs_strbuf *out)
 {
-	const struct gs_type *t = gs_render_strip(idx, type_id);
-
-	if (!skip || !t || t->kind != GS_TYPE_ARRAY || skip >= t->ndims) {
-		gs_render_value(idx, type_id, data, len, out);
-		return;
-	}
-	render_array(idx, t, skip, data, len, out, 0);
+	gs_render_object(idx, type_id, skip, data, len, NULL, out);
 }

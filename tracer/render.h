@@ -32,6 +32,30 @@ void gs_render_value(struct gs_index *idx, uint32_t type_id, const void *data, s
 void gs_render_subarray(struct gs_index *idx, uint32_t type_id, uint32_t skip, const void *data,
 			size_t len, struct gs_strbuf *out);
 
+/*
+ * The strings a probe read for the char* members of an object (see gs_render_object):
+ * render(ctx, off, out) appends what stands for the char* at byte @off of the object's
+ * bytes (its quoted string, or why it could not be read) and returns true, or returns
+ * false to render it as a pointer. Called only for non-NULL plain-char pointers.
+ */
+struct gs_render_strs {
+	bool (*render)(void *ctx, uint64_t off, struct gs_strbuf *out);
+	void *ctx;
+};
+
+/*
+ * gs_render_subarray (gs_render_value when @skip is 0) where the char* members, array
+ * elements and members of nested structs render through @strs (NULL: as pointers).
+ */
+void gs_render_object(struct gs_index *idx, uint32_t type_id, uint32_t skip, const void *data,
+		      size_t len, const struct gs_render_strs *strs, struct gs_strbuf *out);
+
+/*
+ * Whether type @type_id is, through typedefs and qualifiers, a pointer to plain char
+ * (not signed/unsigned char): what renders as a C string.
+ */
+bool gs_render_is_cstr_ptr(struct gs_index *idx, uint32_t type_id);
+
 /* Appends a C spelling of type @type_id: "int", "struct customer*", "const char*". */
 void gs_render_type_name(struct gs_index *idx, uint32_t type_id, struct gs_strbuf *out);
 
