@@ -14,13 +14,13 @@ export GHOSTSCOPE_INDEX_DIR="$GS_IDX"
 bench_targets
 
 tbl_new ready
-# The harness's own floor: the same fork, exec and marker read around a program that
+# The timer's own floor: the same fork, exec and marker read around a program that
 # prints the marker at once.
 floor=$(samples "floor")
 for i in $(seq "$RUNS"); do
 	marker_run BENCH_READY "$floor" /dev/null /bin/echo BENCH_READY || true
 done
-tbl_add ready "(any)" "no tool: /bin/echo BENCH_READY" "$floor" "this harness's floor: fork, exec, marker read"
+tbl_add ready "(any)" "no tool: /bin/echo BENCH_READY" "$floor" "the timer's floor: fork, exec, marker read"
 nocache=0
 gs_ok && [[ $("$GS" --help 2>&1) == *--no-bpf-cache* ]] && nocache=1
 for t in "${TARGETS[@]}"; do
@@ -75,7 +75,8 @@ for t in "${TARGETS[@]}"; do
 	gdbnote=""; has_gdb_index "$bin" && gdbnote="the binary already has .gdb_index"
 	tbl_add ready "$name" "ghostscope (armed: --ready-marker)" "$gs_a" "$gsnote"
 	tbl_add ready "$name" "ghostscope (--timeout 0, exit)" "$gs_t" "$gsnote"
-	tbl_add ready "$name" "ghostscope, its own clock (-v)" "$gs_m" "ready after main(): no exec, no dynamic linking"
+	# its own group: not a ratio against tools timed from outside
+	tbl_add ready "$name, -v clock" "ghostscope, its own clock" "$gs_m" "ready after main(): no exec, no dynamic linking"
 	if [ "$nocache" = 1 ]; then
 		tbl_add ready "$name" "ghostscope --no-bpf-cache (armed)" "$gs_na" "LLVM compiles the program"
 		tbl_add ready "$name" "ghostscope --no-bpf-cache (exit)" "$gs_nt" ""
@@ -96,8 +97,8 @@ compiled-program cache (a BPF object from an earlier run of the same script, iss
 measure 6); the \`--no-bpf-cache\` rows compile with LLVM every time. Functions: nginx \`ngx_http_handler\`
 (prints \`r.uri.len\`, \`r.method\`), python \`PyObject_GetAttr\` (prints \`v.ob_refcnt\`),
 synthetic \`synth_target\` (\`r.uri.len\`, \`r.method\`). Times in ms. Every row is timed by
-the same bash harness (fork, exec, reading the output line by line); its floor, a
-program that prints the marker at once, is the "(any)" row. The "own clock" rows are
+the same timer (tools/bench/marker.c: fork, exec, the output read from a pipe line by
+line); its floor, a program that prints the marker at once, is the "(any)" row. The "own clock" rows are
 ghostscope's \`-v\` figure, from its \`main()\` to the probes armed.
 
 $(tbl_emit ready ms)
