@@ -4,7 +4,7 @@
 # own loop (clock_gettime), unobserved and under a probe whose filter is never true:
 # ghostscope, bpftrace (same filter), perf probe + perf record (same filter). Reports
 # microseconds per hit over the unobserved run, and the instruction at each tool's probe
-# address (the kernel emulates push/nop/jmp/call, ~1 us here; it single-steps the rest).
+# address (the kernel emulates push/nop/jmp/call, ~5 us here; it single-steps the rest).
 # The floor rows probe the same address with an EMPTY body (ghostscope `trace hot { }`,
 # bpftrace `{ }`): the kernel's own cost per hit, which a filter can only add to.
 # Usage: perhit.sh [--quick] [--runs N]
@@ -147,8 +147,12 @@ $MAGIC { print x; } }\`, bpftrace \`uprobe:BIN:hot /arg0 == $MAGIC/ { printf(...
 \`perf probe -x BIN 'hot x'\` + \`perf record --filter 'x == $MAGIC'\`. Figures are microseconds
 per hit over the unobserved median (the "unobserved" rows give the cost of one call with no
 tool); the "empty body (floor)" rows are the same probes with nothing in them, the kernel's
-cost per hit that the filter rows can only add to. The note gives the probed instruction: the kernel emulates push/nop/jmp/call (about
-1 us per hit here) and single-steps anything else (about 17 us here).
+cost per hit that the filter rows can only add to. The note gives the probed instruction:
+the kernel emulates push/nop/jmp/call and single-steps anything else (an extra trap).
+On this VM the floor of an emulated hit is about 5 us in these runs: a system-wide
+profile of an empty-body run (\`perf record -a -g\`) puts 40% of all samples in the
+hypervisor's interrupt-enable call (\`pvm_irq_enable\`) on the int3 exception's return
+to user mode, a cost every uprobe tool pays alike.
 
 $(tbl_emit perhit "us/hit")
 EOF
