@@ -999,8 +999,11 @@ static struct gs_ir_expr *entry_from_callers(struct pctx *c, unsigned int reg,
 	    f->ncallers > 64)
 		return fallback;
 	c->ev_cfi_ok = !gs_index_cfi_at(c->mod->idx, c->dw.pc, &c->ev_cfi);
-	ra = gs_ir_load(c->ir, gs_ir_binop(c->ir, GS_IR_SUB, false,
-					   gs_ir_special(c->ir, GS_IR_SP_CFA), gs_ir_const(c->ir, 8)),
+	/* the return address: where the CFI row says (x86-64: always CFA - 8) */
+	ra = gs_ir_load(c->ir, gs_ir_binop(c->ir, GS_IR_ADD, false, gs_ir_special(c->ir, GS_IR_SP_CFA),
+					   gs_ir_const(c->ir, (uint64_t)(int64_t)(
+						   c->ev_cfi_ok && c->ev_cfi.ra_rule == GS_CFI_OFFSET ?
+						   c->ev_cfi.ra_off : -8))),
 			8, false);
 	gs_strbuf_init(&sites);
 	for (uint32_t i = f->ncallers; i-- > 0;) {
