@@ -237,7 +237,10 @@ static int run(struct machine *m, const struct gs_op *ops, uint32_t nops, uint32
 				break;
 			case DW_OP_call_frame_cfa:
 				how_add(m, "cfa ");
-				err = push(m, gs_ir_special(p, GS_IR_SP_CFA));
+				if (m->ctx->reg_value && !m->ctx->cfa_expr)
+					return fail(m, "that frame's CFA is not recoverable here");
+				err = push(m, m->ctx->reg_value ? m->ctx->cfa_expr :
+					      gs_ir_special(p, GS_IR_SP_CFA));
 				break;
 			case DW_OP_dup:
 				if (!m->sp)

@@ -88,6 +88,11 @@ struct gs_dwctx {
 	 */
 	struct gs_ir_expr *(*reg_value)(void *arg, unsigned int reg);
 	void *reg_arg;
+	/*
+	 * With reg_value: DW_OP_call_frame_cfa is this (that frame's CFA), or fails when
+	 * NULL. Without: GS_IR_SP_CFA, the probed frame's.
+	 */
+	struct gs_ir_expr *cfa_expr;
 };
 
 /*

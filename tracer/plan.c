@@ -933,12 +933,31 @@ static struct gs_ir_expr *caller_reg(void *arg, unsigned int reg)
 }
 
 /*
+ * The caller's CFA at its pc @pc (the call): its CFI row's rule over its rsp (our
+ * CFA) or its rbp (caller_reg), as GDB unwinds one frame. NULL when not recoverable.
+ */
+static struct gs_ir_expr *caller_cfa(struct pctx *c, uint64_t pc)
+{
+	struct gs_cfi_row row;
+	struct gs_ir_expr *base;
+
+	if (gs_index_cfi_at(c->mod->idx, pc, &row) || row.cfa_rule != GS_CFI_CFA_REG ||
+	    (row.cfa_reg != 6 && row.cfa_reg != 7))
+		return NULL;
+	base = caller_reg(c, row.cfa_reg);
+	return base ? gs_ir_binop(c->ir, GS_IR_ADD, false, base,
+				  gs_ir_const(c->ir, (uint64_t)(int64_t)row.cfa_off)) : NULL;
+}
+
+/*
  * The value call site @rp passes in register @reg, as an expression at the probe pc
  * (its DW_AT_call_value in the caller's frame), or NULL when it cannot be had here.
  */
 static struct gs_ir_expr *call_site_value(struct pctx *c, uint64_t rp, unsigned int reg)
 {
+	const struct gs_scope *chain[MAX_CHAIN];
 	const struct gs_call_site *cs;
+	size_t n = 0;
 	struct gs_location loc = { .kind = GS_LOC_EXPR };
 	struct gs_dwctx dw = c->dw;
 	struct gs_dwloc out;
@@ -955,13 +974,18 @@ static struct gs_ir_expr *call_site_value(struct pctx *c, uint64_t rp, unsigned 
 	}
 	if (!loc.expr.nops)
 		return NULL;
-	/* the caller's frame: no frame base, no entry values of its own */
-	dw.pc = rp;
+	/* the caller's frame at its call (rp - 1): its frame base and CFA, no entry values */
+	dw.pc = rp - 1;
 	dw.func_entry = 0;
 	dw.frame_base = NULL;
 	dw.entry_reg = NULL;
 	dw.reg_value = caller_reg;
 	dw.reg_arg = c;
+	dw.cfa_expr = caller_cfa(c, rp - 1);
+	if (dw.cfa_expr && !gs_index_scope_chain(c->mod->idx, rp - 1, chain, MAX_CHAIN, &n) && n) {
+		dw.frame_base = &chain[n - 1]->frame_base;
+		dw.func_entry = chain[n - 1]->nranges ? chain[n - 1]->ranges[0].lo : 0;
+	}
 	if (gs_dwexpr_lower(c->ir, &loc, &dw, &out, err, sizeof(err)))
 		return NULL;
 	switch (out.kind) {

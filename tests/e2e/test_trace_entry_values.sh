@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Entry values from the callers' call sites: pump() is already running when the probes
-# are armed, so no entry save exists for its frame; its unused parameter `tag` (a
-# DW_OP_entry_value at -O2) must still read "PUMP", from main's call site
-# (DW_AT_call_value), as GDB reads it; the second call, from another site, "DONE".
+# are armed, so no entry save exists for its frame; its unused parameters (each a
+# DW_OP_entry_value at -O2) must still read tag = "PUMP" (an address in main's call site)
+# and key = 21 (a load from main's frame: DW_OP_fbreg, through main's CFA), as GDB
+# reads them; the second call, from another site, "DONE" and 7 (its key comes from a
+# register the index has no CFI rule for, so from the entry save).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace_lib.sh"
 need_root_bpf
 fixtures
 line=$(grep -n 'tick(i);' "$GS_TOP/tests/fixtures/pump.c" | cut -d: -f1)
-script="trace pump.c:$line { print \"{} {} {}\", tag, i, rounds; }"
+script="trace pump.c:$line { print \"{} {} {} {}\", tag, key, i, rounds; }"
 
 for build in gcc-O2-dwarf4 gcc-O2-dwarf5 gcc-O3-dwarf5; do
 	D="$FIX/$build"
 	OUT=$("$GS" -t "$D/pump" --dry-run -s "$script")
 	assert_contains "$OUT" "entry value of rsi: from 2 call sites"
+	assert_contains "$OUT" "entry value of rdx: from 1 call site"
 	# index first: the run must attach while the first call still ticks
 	"$GSI" "$D/pump" >/dev/null
 	"$D/pump" 25 >"$T/pump.out" &
@@ -25,11 +28,11 @@ for build in gcc-O2-dwarf4 gcc-O2-dwarf5 gcc-O3-dwarf5; do
 	gs_run -t "$D/pump" -p "$PID" --script-output plain -s "$script"
 	wait "$PID"
 	first=$(head -n 1 <<<"$OUT")
-	[[ $first =~ ^\"PUMP\"\ ([0-9]+)\ 25$ ]] || fail "$build: first event '$first'"
+	[[ $first =~ ^\"PUMP\"\ 21\ ([0-9]+)\ 25$ ]] || fail "$build: first event '$first'"
 	[ "${BASH_REMATCH[1]}" -gt 0 ] || fail "$build: the probe saw the first call's entry"
 	# every tick after that, in order, then the second call's three
-	want=$(for i in $(seq "${BASH_REMATCH[1]}" 24); do echo "\"PUMP\" $i 25"; done
-	       printf '"DONE" 0 3\n"DONE" 1 3\n"DONE" 2 3')
+	want=$(for i in $(seq "${BASH_REMATCH[1]}" 24); do echo "\"PUMP\" 21 $i 25"; done
+	       printf '"DONE" 7 0 3\n"DONE" 7 1 3\n"DONE" 7 2 3')
 	assert_eq "$want" "$OUT" "$build"
 done
 
@@ -42,8 +45,9 @@ if command -v gdb >/dev/null; then
 	for _ in $(seq 100); do grep -qs ready "$T/pump.out" && break; sleep 0.02; done
 	sleep 0.1
 	G=$(gdb -nx -batch -p "$PID" -ex "break pump.c:$line" -ex continue -ex 'print tag' \
-		-ex 'delete' -ex 'detach' 2>&1)
+		-ex 'print key' -ex 'delete' -ex 'detach' 2>&1)
 	wait "$PID"
 	assert_contains "$G" '"PUMP"'
+	assert_contains "$G" '$2 = 21'
 fi
 echo ok
