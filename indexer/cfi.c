@@ -45,6 +45,16 @@ struct cfa_state {
 	uint64_t cfa_reg;
 	int64_t cfa_off;
 	struct rule ra, fp;
+	struct rule saved[GS_CFI_NSAVED];	/* rbx, r12-r15 (x86-64) */
+};
+
+/*
+ * What is interned: the row BPF loads, and the other callee-saved registers' rules
+ * (their own table in the end). Zero-filled before use: compared and hashed as bytes.
+ */
+struct xrow {
+	struct gs_cfi_row row;
+	struct gs_cfi_saved saved;
 };
 
 struct cie {
@@ -77,13 +87,14 @@ struct section {
 };
 
 struct builder {
-	struct gs_cfi_row *rows;
+	struct xrow *rows;
 	size_t nrows, rows_cap;
 	uint32_t *hash;		/* row index + 1, 0 = empty */
 	size_t hash_cap;	/* power of two */
 	struct piece *pieces;
 	size_t npieces, pieces_cap;
 	uint64_t fp_reg;
+	bool x86;		/* rbx and r12-r15 are tracked too */
 	size_t merge_floor;	/* emit() never extends pieces below this index */
 	struct gs_range *exec;	/* executable PT_LOAD ranges; none: no filtering */
 	size_t nexec;
@@ -243,7 +254,7 @@ static bool skip_encoded(const struct section *sec, const uint8_t **p, const uin
 
 /* ---- rows --------------------------------------------------------------------------- */
 
-static uint32_t row_hash(const struct gs_cfi_row *row)
+static uint32_t row_hash(const struct xrow *row)
 {
 	uint8_t b[sizeof(*row)];
 	uint32_t h = 2166136261u;
@@ -275,7 +286,7 @@ static int row_hash_grow(struct builder *b)
 }
 
 /* Index of @row in the distinct-row table, adding it when new. */
-static int row_intern(struct builder *b, const struct gs_cfi_row *row, uint32_t *idx_ret)
+static int row_intern(struct builder *b, const struct xrow *row, uint32_t *idx_ret)
 {
 	size_t k;
 	int err;
@@ -336,9 +347,11 @@ static void rule_store(const struct rule *r, uint8_t *kind, int32_t *off)
 	}
 }
 
-static void state_to_row(const struct cfa_state *st, struct gs_cfi_row *row)
+static void state_to_row(const struct cfa_state *st, struct xrow *x)
 {
-	memset(row, 0, sizeof(*row));
+	struct gs_cfi_row *row = &x->row;
+
+	memset(x, 0, sizeof(*x));
 	row->cfa_rule = GS_CFI_UNSUPPORTED;
 	if (st->cfa_kind == GS_CFI_CFA_REG && st->cfa_reg <= UINT8_MAX && fits_i32(st->cfa_off)) {
 		row->cfa_rule = GS_CFI_CFA_REG;
@@ -347,6 +360,8 @@ static void state_to_row(const struct cfa_state *st, struct gs_cfi_row *row)
 	}
 	rule_store(&st->ra, &row->ra_rule, &row->ra_off);
 	rule_store(&st->fp, &row->rbp_rule, &row->rbp_off);
+	for (int i = 0; i < GS_CFI_NSAVED; i++)
+		rule_store(&st->saved[i], &x->saved.rule[i], &x->saved.off[i]);
 }
 
 static bool pc_is_exec(const struct builder *b, uint64_t pc)
@@ -362,7 +377,7 @@ static bool pc_is_exec(const struct builder *b, uint64_t pc)
 /* Records that @st holds over [lo, hi). */
 static int emit(struct builder *b, const struct cfa_state *st, uint64_t lo, uint64_t hi)
 {
-	struct gs_cfi_row row;
+	struct xrow row;
 	uint32_t idx;
 	int err;
 
@@ -400,11 +415,14 @@ struct interp {
 
 static struct rule *tracked(struct interp *in, uint64_t reg)
 {
+	int slot;
+
 	if (reg == in->cie->ra_reg)
 		return &in->st.ra;
 	if (reg == in->b->fp_reg)
 		return &in->st.fp;
-	return NULL;
+	slot = in->b->x86 && reg <= 15 ? gs_cfi_saved_slot((unsigned int)reg) : -1;
+	return slot >= 0 ? &in->st.saved[slot] : NULL;
 }
 
 static void set_rule(struct interp *in, uint64_t reg, uint8_t kind, int64_t off)
@@ -421,7 +439,12 @@ static void restore_rule(struct interp *in, uint64_t reg)
 
 	if (!r || in->in_cie)
 		return;
-	*r = r == &in->st.ra ? in->cie->init.ra : in->cie->init.fp;
+	if (r == &in->st.ra)
+		*r = in->cie->init.ra;
+	else if (r == &in->st.fp)
+		*r = in->cie->init.fp;
+	else
+		*r = in->cie->init.saved[r - in->st.saved];
 }
 
 /* Moves the location to @to, emitting the row that held before. */
@@ -696,6 +719,8 @@ static int cie_add(struct section *sec, struct builder *b, Dwarf_Off off, const 
 	in.cie = c;
 	in.st = (struct cfa_state){ .cfa_kind = GS_CFI_UNSUPPORTED,
 				    .ra = { GS_CFI_UNDEFINED, 0 }, .fp = { GS_CFI_SAME, 0 } };
+	for (int i = 0; i < GS_CFI_NSAVED; i++)	/* callee-saved: same value */
+		in.st.saved[i] = (struct rule){ GS_CFI_SAME, 0 };
 	if (interp_run(&in, c->insns, c->insns_end) == -ENOMEM)
 		return -ENOMEM;
 	c->init = in.st;
@@ -931,12 +956,62 @@ static Elf_Scn *cfi_section(Elf *elf, const char *name)
 	return scn;
 }
 
+/*
+ * One of the two tables from the interned rows: @ents (of the builder's rows) projected
+ * on the BPF row (@saved_part false) or on the other callee-saved registers' rules,
+ * re-interned in @pb, adjacent equal entries merged. *@ents_ret (malloc'd) and @pb's
+ * rows are the result.
+ */
+static int project(const struct builder *b, const struct gs_cfi_entry *ents, size_t nents,
+		   bool saved_part, struct builder *pb, struct gs_cfi_entry **ents_ret,
+		   size_t *nents_ret)
+{
+	struct gs_cfi_entry *out = malloc((nents ? nents : 1) * sizeof(*out));
+	size_t n = 0;
+	int err = 0;
+
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < nents && !err; i++) {
+		uint32_t row = UINT32_MAX;
+
+		if (ents[i].row != UINT32_MAX) {
+			struct xrow x;
+
+			memset(&x, 0, sizeof(x));
+			if (saved_part)
+				x.saved = b->rows[ents[i].row].saved;
+			else
+				x.row = b->rows[ents[i].row].row;
+			err = row_intern(pb, &x, &row);
+		}
+		if (!err && (!n || out[n - 1].row != row))
+			out[n++] = (struct gs_cfi_entry){ .pc = ents[i].pc, .row = row };
+	}
+	if (err) {
+		free(out);
+		return err;
+	}
+	*ents_ret = out;
+	*nents_ret = n;
+	return 0;
+}
+
 int gs_cfi_build(Elf *elf, Elf *debug_elf, struct gs_cfi_row **rows_ret, size_t *nrows_ret,
 		 struct gs_cfi_entry **ents_ret, size_t *nents_ret)
 {
-	struct builder b = { 0 };
-	struct gs_cfi_entry *ents = NULL;
-	size_t nents = 0, neh;
+	return gs_cfi_build_all(elf, debug_elf, rows_ret, nrows_ret, ents_ret, nents_ret, NULL);
+}
+
+int gs_cfi_build_all(Elf *elf, Elf *debug_elf, struct gs_cfi_row **rows_ret, size_t *nrows_ret,
+		     struct gs_cfi_entry **ents_ret, size_t *nents_ret,
+		     struct gs_cfi_saved_table *saved)
+{
+	struct builder b = { 0 }, rb = { 0 }, sb = { 0 };
+	struct gs_cfi_entry *ents = NULL, *rents = NULL, *sents = NULL;
+	struct gs_cfi_row *rows = NULL;
+	struct gs_cfi_saved *srows = NULL;
+	size_t nents = 0, nrents = 0, nsents = 0, neh;
 	Elf *df_elf = debug_elf;
 	Elf_Scn *scn;
 	GElf_Ehdr eh;
@@ -945,7 +1020,10 @@ int gs_cfi_build(Elf *elf, Elf *debug_elf, struct gs_cfi_row **rows_ret, size_t 
 	*rows_ret = NULL;
 	*ents_ret = NULL;
 	*nrows_ret = *nents_ret = 0;
+	if (saved)
+		memset(saved, 0, sizeof(*saved));
 	b.fp_reg = gelf_getehdr(elf, &eh) && eh.e_machine == EM_AARCH64 ? 29 : 6;
+	b.x86 = saved && eh.e_machine == EM_X86_64;
 	err = exec_ranges(&b, elf);
 	if (err)
 		goto out;
@@ -971,25 +1049,53 @@ int gs_cfi_build(Elf *elf, Elf *debug_elf, struct gs_cfi_row **rows_ret, size_t 
 		b.npieces = pieces_normalize(b.pieces, b.npieces);
 	}
 	err = entries_build(&b, &ents, &nents);
+	if (!err && nents)
+		err = project(&b, ents, nents, false, &rb, &rents, &nrents);
+	if (!err && nents && b.x86)
+		err = project(&b, ents, nents, true, &sb, &sents, &nsents);
 	if (err)
 		goto out;
-	if (!nents) {
-		free(ents);
-		free(b.rows);
-		b.rows = NULL;
-		b.nrows = 0;
-		ents = NULL;
+	/* the interned rows become the stored ones */
+	rows = rb.nrows ? malloc(rb.nrows * sizeof(*rows)) : NULL;
+	srows = sb.nrows ? malloc(sb.nrows * sizeof(*srows)) : NULL;
+	if ((rb.nrows && !rows) || (sb.nrows && !srows)) {
+		err = -ENOMEM;
+		goto out;
 	}
-	*rows_ret = b.rows;
-	*nrows_ret = b.nrows;
-	*ents_ret = ents;
-	*nents_ret = nents;
-	b.rows = NULL;
+	for (size_t i = 0; i < rb.nrows; i++)
+		rows[i] = rb.rows[i].row;
+	for (size_t i = 0; i < sb.nrows; i++)
+		srows[i] = sb.rows[i].saved;
+	if (nrents) {
+		*rows_ret = rows;
+		*nrows_ret = rb.nrows;
+		*ents_ret = rents;
+		*nents_ret = nrents;
+		rows = NULL;
+		rents = NULL;
+	}
+	if (saved && nsents) {
+		saved->rows = srows;
+		saved->nrows = sb.nrows;
+		saved->ents = sents;
+		saved->nents = nsents;
+		srows = NULL;
+		sents = NULL;
+	}
 out:
+	free(rows);
+	free(srows);
+	free(ents);
+	free(rents);
+	free(sents);
 	free(b.rows);
 	free(b.hash);
 	free(b.pieces);
 	free(b.exec);
+	free(rb.rows);
+	free(rb.hash);
+	free(sb.rows);
+	free(sb.hash);
 	return err;
 }
 
@@ -1032,6 +1138,21 @@ static void rule_str(uint8_t rule, int32_t off, char *buf, size_t len)
 	case GS_CFI_REGISTER: gs_cfi_reg_name((unsigned int)off, buf, len); break;
 	default: snprintf(buf, len, "exp"); break;
 	}
+}
+
+const char *gs_cfi_saved_str(const struct gs_cfi_saved *sv, char *buf, size_t len)
+{
+	static const char *const names[GS_CFI_NSAVED] = { "rbx", "r12", "r13", "r14", "r15" };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < GS_CFI_NSAVED && used < len; i++) {
+		char r[32];
+
+		rule_str(sv->rule[i], sv->off[i], r, sizeof(r));
+		used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", i ? " " : "", names[i], r);
+	}
+	return buf;
 }
 
 const char *gs_cfi_row_str(const struct gs_cfi_row *row, char *buf, size_t len)

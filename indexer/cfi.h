@@ -31,6 +31,21 @@
 int gs_cfi_build(Elf *elf, Elf *debug_elf, struct gs_cfi_row **rows_ret, size_t *nrows_ret,
 		 struct gs_cfi_entry **ents_ret, size_t *nents_ret);
 
+/* The other callee-saved registers' table (struct gs_cfi_saved), built beside the rows. */
+struct gs_cfi_saved_table {
+	struct gs_cfi_saved *rows;	/* distinct (malloc'd) */
+	size_t nrows;
+	struct gs_cfi_entry *ents;	/* as gs_cfi_build's: row index, UINT32_MAX a gap */
+	size_t nents;
+};
+/*
+ * gs_cfi_build, and with @saved non-NULL also the rules of rbx and r12-r15 (x86-64;
+ * .eh_frame and .debug_frame as for the rows). On failure nothing is returned.
+ */
+int gs_cfi_build_all(Elf *elf, Elf *debug_elf, struct gs_cfi_row **rows_ret, size_t *nrows_ret,
+		     struct gs_cfi_entry **ents_ret, size_t *nents_ret,
+		     struct gs_cfi_saved_table *saved);
+
 /*
  * Binary search of @ents for the entry in effect at @pc: its row index, or UINT32_MAX
  * when @pc is before the first entry or in a gap.
@@ -44,6 +59,8 @@ uint32_t gs_cfi_lookup(const struct gs_cfi_entry *ents, size_t nents, uint64_t p
  * (saved at CFA-16), "v+8" (value CFA+8), "<reg>" (in that register). Returns @buf.
  */
 const char *gs_cfi_row_str(const struct gs_cfi_row *row, char *buf, size_t len);
+/* Formats @sv as "rbx=c-24 r12=s r13=s r14=s r15=s", the same notation. Returns @buf. */
+const char *gs_cfi_saved_str(const struct gs_cfi_saved *sv, char *buf, size_t len);
 /* x86-64 name of DWARF register @regno ("rax" ... "rip"), "r<N>" beyond. Returns @buf. */
 const char *gs_cfi_reg_name(unsigned int regno, char *buf, size_t len);
 

@@ -276,7 +276,7 @@ static const char *prologue_rule(uint32_t flags)
 static void func_flags(uint32_t fl, struct gs_strbuf *sb)
 {
 	static const char *const names[] = { "external", "clone", "symbol_only", "prologue_end",
-					     "prologue_line2", "declared_inline" };
+					     "prologue_line2", "declared_inline", "tail_called" };
 
 	for (int i = 0; i < 6; i++)
 		if (fl & (1u << i))

@@ -317,6 +317,7 @@ struct cfi_job {
 	struct gs_cfi_row *rows;
 	struct gs_cfi_entry *ents;
 	size_t nrows, nents;
+	struct gs_cfi_saved_table saved;	/* rbx, r12-r15, for the planner */
 	int ret;
 	pthread_t th;
 	bool threaded;
@@ -329,8 +330,8 @@ static void *cfi_main(void *arg)
 	Elf *debug = NULL;
 
 	if (j->elf) {
-		j->ret = gs_cfi_build(j->elf, j->debug_elf, &j->rows, &j->nrows, &j->ents,
-				      &j->nents);
+		j->ret = gs_cfi_build_all(j->elf, j->debug_elf, &j->rows, &j->nrows, &j->ents,
+					  &j->nents, &j->saved);
 		return NULL;
 	}
 	j->ret = gs_elf_open(j->elf_path, &e);
@@ -339,8 +340,8 @@ static void *cfi_main(void *arg)
 	if (!j->ret && j->debug_path)
 		debug = d ? gs_elf_handle(d) : gs_elf_handle(e);
 	if (!j->ret)
-		j->ret = gs_cfi_build(gs_elf_handle(e), debug, &j->rows, &j->nrows, &j->ents,
-				      &j->nents);
+		j->ret = gs_cfi_build_all(gs_elf_handle(e), debug, &j->rows, &j->nrows, &j->ents,
+					  &j->nents, &j->saved);
 	gs_elf_close(d);
 	gs_elf_close(e);
 	return NULL;
@@ -378,11 +379,21 @@ static int put_cfi(struct ix_model *m, struct cfi_job *j, uint64_t *ncfi)
 	if (!ret)
 		ret = ix_table_put(&m->tables[GS_DB_CFI], "entries", 7, j->ents,
 				   j->nents * sizeof(*j->ents));
+	/* schema 3.2 */
+	if (!ret && j->saved.nents)
+		ret = ix_table_put(&m->tables[GS_DB_CFI], "saved_rows", 10, j->saved.rows,
+				   j->saved.nrows * sizeof(*j->saved.rows));
+	if (!ret && j->saved.nents)
+		ret = ix_table_put(&m->tables[GS_DB_CFI], "saved_entries", 13, j->saved.ents,
+				   j->saved.nents * sizeof(*j->saved.ents));
 	*ncfi = j->nents;
 	free(j->rows);
 	free(j->ents);
+	free(j->saved.rows);
+	free(j->saved.ents);
 	j->rows = NULL;
 	j->ents = NULL;
+	memset(&j->saved, 0, sizeof(j->saved));
 	return ret;
 }
 
@@ -552,6 +563,8 @@ out:
 		pthread_join(cfi.th, NULL);
 	free(cfi.rows);
 	free(cfi.ents);
+	free(cfi.saved.rows);
+	free(cfi.saved.ents);
 	if (!ret && exiting && !SANITIZED) {
 		free(segs);
 		return 0;	/* syms, model and libdw go with the process */

@@ -201,6 +201,8 @@ struct ix_model {
 
 	struct ix_callsite *cs;
 	size_t ncs, capcs;
+	uint64_t *tail_targets;		/* DIE offsets of functions some tail call reaches */
+	size_t ntail, captail;
 	struct gs_enc cs_data;
 
 	struct ix_type *types;		/* types[i] has id i + 1 */

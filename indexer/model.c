@@ -482,6 +482,7 @@ void ix_model_deinit(struct ix_model *m)
 	free(m->lines);
 	free(m->stmts);
 	free(m->cs);
+	free(m->tail_targets);
 	free(m->types);
 	gs_enc_deinit(&m->cs_data);
 	gs_enc_deinit(&m->type_data);

@@ -537,6 +537,15 @@ static int do_call_site(struct walk *w, Dwarf_Die *die)
 	uint32_t n = 0;
 	int ret = 0;
 
+	if ((dw_die_flag(die, DW_AT_call_tail_call) || dw_die_flag(die, DW_AT_GNU_tail_call)) &&
+	    (dw_die_ref(die, DW_AT_call_origin, &target) ||
+	     dw_die_ref(die, DW_AT_abstract_origin, &target))) {
+		uint64_t *t = IX_PUSH(m->tail_targets, m->ntail, m->captail);
+
+		if (!t)
+			return -ENOMEM;
+		*t = dwarf_dieoffset(&target);
+	}
 	if (dwarf_child(die, &c) != 0)
 		return 0;
 	do
@@ -1447,6 +1456,12 @@ int ix_funcs_finish(struct ix_model *m, bool have_dwarf)
 	int ret;
 
 	qsort(m->cs, m->ncs, sizeof(*m->cs), cmp_callsite);
+	for (size_t i = 0; i < m->ntail; i++) {
+		uint64_t id;
+
+		if (ix_map_get(&m->func_by_die, m->tail_targets[i], &id) && id && id <= m->nfuncs)
+			m->funcs[id - 1].flags |= GS_FUNC_TAIL_CALLED;
+	}
 	ret = callers_by_target(m, &first, &callers);
 	for (size_t i = 0; i < m->nfuncs && !ret; i++)
 		ret = put_func(m, (uint32_t)(i + 1), callers + first[i], first[i + 1] - first[i]);

@@ -1746,3 +1746,38 @@ int gs_index_cfi_at(struct gs_index *idx, uint64_t pc, struct gs_cfi_row *row_re
 	       sizeof(*row_ret));
 	return 0;
 }
+
+int gs_index_cfi_saved_at(struct gs_index *idx, uint64_t pc, struct gs_cfi_saved *ret)
+{
+	struct gs_cfi_entry e;
+	MDB_val rows, ents;
+	size_t lo = 0, hi;
+	int rc;
+
+	rc = gs_idx_get(idx, GS_DB_CFI, "saved_entries", 13, &ents);
+	if (!rc)
+		rc = gs_idx_get(idx, GS_DB_CFI, "saved_rows", 10, &rows);
+	if (rc)
+		return rc;
+	if (rows.mv_size % sizeof(*ret) || ents.mv_size % sizeof(e))
+		return -GS_ERR_CORRUPT;
+	hi = ents.mv_size / sizeof(e);
+	while (lo < hi) {		/* first entry with pc > @pc */
+		size_t mid = lo + (hi - lo) / 2;
+
+		memcpy(&e, (const char *)ents.mv_data + mid * sizeof(e), sizeof(e));
+		if (e.pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -ENOENT;
+	memcpy(&e, (const char *)ents.mv_data + (lo - 1) * sizeof(e), sizeof(e));
+	if (e.row == UINT32_MAX)
+		return -ENOENT;
+	if ((uint64_t)e.row >= rows.mv_size / sizeof(*ret))
+		return -GS_ERR_CORRUPT;
+	memcpy(ret, (const char *)rows.mv_data + (size_t)e.row * sizeof(*ret), sizeof(*ret));
+	return 0;
+}

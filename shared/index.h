@@ -103,6 +103,11 @@ enum gs_func_flags {
 	GS_FUNC_PROLOGUE_END	= 1u << 3, /* post_prologue_pc came from prologue_end */
 	GS_FUNC_PROLOGUE_LINE2	= 1u << 4, /* ... from the function's second line row */
 	GS_FUNC_DECLARED_INLINE	= 1u << 5,
+	/*
+	 * Some call site reaches it by a tail call (DW_AT_call_tail_call): a frame's return
+	 * address may then name a caller that did not pass this call's arguments.
+	 */
+	GS_FUNC_TAIL_CALLED	= 1u << 6,
 };
 
 struct gs_func {
@@ -394,6 +399,24 @@ struct gs_cfi_entry {
 	uint32_t row;		/* index into the row table, or UINT32_MAX for "no CFI" */
 	uint32_t reserved;
 };
+/*
+ * The other callee-saved registers' rules (rbx, r12, r13, r14, r15: slot
+ * gs_cfi_saved_slot()), kept apart from the rows above, which load into BPF as they
+ * are: the planner reads a caller's registers through them (call-site values).
+ */
+enum { GS_CFI_NSAVED = 5 };
+struct gs_cfi_saved {
+	uint8_t rule[GS_CFI_NSAVED];	/* enum gs_cfi_rule: SAME, OFFSET, VAL_OFFSET, ... */
+	uint8_t pad[3];
+	int32_t off[GS_CFI_NSAVED];
+};
+/* The slot of x86-64 DWARF register @reg in struct gs_cfi_saved, or -1. */
+static inline int gs_cfi_saved_slot(unsigned int reg)
+{
+	return reg == 3 ? 0 : reg >= 12 && reg <= 15 ? (int)reg - 11 : -1;
+}
+/* The rules in effect at @pc; -ENOENT when none is known (no FDE, or an older index). */
+int gs_index_cfi_saved_at(struct gs_index *idx, uint64_t pc, struct gs_cfi_saved *ret);
 /* The distinct rows and the pc-sorted entries, as stored. */
 int gs_index_cfi(struct gs_index *idx, const struct gs_cfi_row **rows_ret, size_t *nrows_ret,
 		 const struct gs_cfi_entry **ents_ret, size_t *nents_ret);

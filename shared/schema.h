@@ -72,7 +72,9 @@
  *              -7..7, else 0) << 4, [u addr delta], [s line delta], [u file if
  *              GS_LINE_R_FILE], [u column if 63]
  *  type        id BE32 -> type record (see below)
- *  cfi         "rows" -> struct gs_cfi_row[] LE; "entries" -> struct gs_cfi_entry[] LE
+ *  cfi         "rows" -> struct gs_cfi_row[] LE; "entries" -> struct gs_cfi_entry[] LE;
+ *              since 3.2 "saved_rows" -> struct gs_cfi_saved[] LE, "saved_entries" ->
+ *              struct gs_cfi_entry[] LE (rbx and r12-r15; x86-64 only)
  *
  * module record: str build_id, str path, u elf_type, u machine, u nseg,
  *   nseg x (u vaddr, u memsz, u offset, u filesz, u flags), u8 has_dwarf,
@@ -107,7 +109,7 @@
 
 #define GS_INDEX_MAGIC		"GSIDX\x1a\x0d\x0a"	/* 8 bytes, in meta/"magic" */
 #define GS_SCHEMA_MAJOR		3
-#define GS_SCHEMA_MINOR		1
+#define GS_SCHEMA_MINOR		2
 #define GS_INDEX_SUFFIX		".gsidx"
 
 /* The named databases: X(id, "name"), layouts above. */

@@ -905,28 +905,38 @@ void plan_tls(struct pctx *c, struct gs_plan_module *m, struct gs_dwctx *dw)
 
 /*
  * A register of the caller's frame, seen from the probe pc: its stack pointer is the
- * CFA, its rbp what the CFI row says. The index keeps no CFI rules for the other
- * callee-saved registers, so a call-site value in rbx or r12..r15 is not followed.
+ * CFA, its rbp what the CFI row says, its rbx and r12-r15 what the index's saved-register
+ * rules say (schema 3.2). Caller-saved registers are not recoverable.
  */
 static struct gs_ir_expr *caller_reg(void *arg, unsigned int reg)
 {
 	struct pctx *c = arg;
 	struct gs_ir_expr *cfa = gs_ir_special(c->ir, GS_IR_SP_CFA);
+	int slot = gs_cfi_saved_slot(reg);
+	uint8_t rule;
+	int32_t off;
 
 	if (reg == 7)			/* rsp */
 		return cfa;
-	if (reg != 6 || !c->ev_cfi_ok)
+	if (reg == 6 && c->ev_cfi_ok) {
+		rule = c->ev_cfi.rbp_rule;
+		off = c->ev_cfi.rbp_off;
+	} else if (slot >= 0 && c->ev_saved_ok) {	/* rbx, r12-r15 */
+		rule = c->ev_saved.rule[slot];
+		off = c->ev_saved.off[slot];
+	} else {
 		return NULL;
-	switch (c->ev_cfi.rbp_rule) {
+	}
+	switch (rule) {
 	case GS_CFI_SAME:
-		return gs_ir_reg(c->ir, 6);
+		return gs_ir_reg(c->ir, reg);
 	case GS_CFI_OFFSET:
 		return gs_ir_load(c->ir, gs_ir_binop(c->ir, GS_IR_ADD, false, cfa,
-						     gs_ir_const(c->ir, (uint64_t)(int64_t)c->ev_cfi.rbp_off)),
+						     gs_ir_const(c->ir, (uint64_t)(int64_t)off)),
 				  8, false);
 	case GS_CFI_VAL_OFFSET:
 		return gs_ir_binop(c->ir, GS_IR_ADD, false, cfa,
-				   gs_ir_const(c->ir, (uint64_t)(int64_t)c->ev_cfi.rbp_off));
+				   gs_ir_const(c->ir, (uint64_t)(int64_t)off));
 	default:
 		return NULL;
 	}
@@ -1022,7 +1032,21 @@ static struct gs_ir_expr *entry_from_callers(struct pctx *c, unsigned int reg,
 	if (!fallback || gs_index_func_by_addr(c->mod->idx, c->dw.pc, &f) || !f->ncallers ||
 	    f->ncallers > 64)
 		return fallback;
+	if (f->flags & GS_FUNC_TAIL_CALLED) {
+		/*
+		 * A tail call re-enters it in a frame whose return address still names the
+		 * first caller's site: only the entry save, which every entry refreshes,
+		 * is right then (GDB prints <optimized out> there).
+		 */
+		if (reg < 32 && !(c->ev_noted & 1u << reg)) {
+			c->ev_noted |= 1u << reg;
+			gs_strbuf_addf(&c->pr->reads, "    entry value of %s: the entry save only (%s is reached by tail calls)\n",
+				       gs_dwexpr_reg_name(reg), f->name);
+		}
+		return fallback;
+	}
 	c->ev_cfi_ok = !gs_index_cfi_at(c->mod->idx, c->dw.pc, &c->ev_cfi);
+	c->ev_saved_ok = !gs_index_cfi_saved_at(c->mod->idx, c->dw.pc, &c->ev_saved);
 	/* the return address: where the CFI row says (x86-64: always CFA - 8) */
 	ra = gs_ir_load(c->ir, gs_ir_binop(c->ir, GS_IR_ADD, false, gs_ir_special(c->ir, GS_IR_SP_CFA),
 					   gs_ir_const(c->ir, (uint64_t)(int64_t)(

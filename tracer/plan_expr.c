@@ -763,7 +763,7 @@ static int const_member(struct pctx *c, const struct gs_span *span, const struct
 	raw &= m->bit_size >= 64 ? ~0ULL : (1ULL << m->bit_size) - 1;
 	if (tv_signed(&probe) && m->bit_size < 64 && (raw >> (m->bit_size - 1)) & 1)
 		raw |= ~0ULL << m->bit_size;
-	*out = int_val(gs_ir_const(c->ir, raw), 4, tv_signed(&probe));
+	*out = int_val(gs_ir_const(c->ir, raw), m->bit_size > 32 ? 8 : 4, tv_signed(&probe));
 	out->name = m->name;
 	return 0;
 }

@@ -99,6 +99,8 @@ struct pctx {
 	/* ... and from the callers' call sites: the CFI row at the pc, for their frame */
 	struct gs_cfi_row ev_cfi;
 	bool ev_cfi_ok;
+	struct gs_cfi_saved ev_saved;
+	bool ev_saved_ok;
 	uint32_t ev_noted;		/* registers whose call sites the dry run listed */
 	/* Per module of mods (same index): ELF facts, read on first use. */
 	struct plan_modelf *elfs;

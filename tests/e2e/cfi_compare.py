@@ -5,7 +5,8 @@
 usage: cfi_compare.py OURS.txt READELF.txt
 
 At every row start of either side, the CFA (reg+off or exp), the return-address rule
-and the rbp rule must agree. readelf prints "u" both for DW_CFA_undefined and for a
+and the rbp rule must agree; and at every row start of our saved-register table (the
+"S0x..." lines) or of readelf's, the rules of rbx and r12-r15 (x86-64). readelf prints "u" both for DW_CFA_undefined and for a
 register that the FDE mentions later but has not set yet (which for rbp means "same
 value"), and leaves out columns the FDE never mentions: so readelf "u" or a missing
 column matches our "u" or "s". .eh_frame wins over .debug_frame, as in gs_cfi_build.
@@ -19,6 +20,7 @@ HDR = re.compile(r'^([0-9a-f]{8,16}) [0-9a-f]+ [0-9a-f]+ (CIE|FDE)')
 FDE = re.compile(r'cie=([0-9a-f]+) pc=([0-9a-f]+)\.\.([0-9a-f]+)')
 ROW = re.compile(r'^([0-9a-f]{16}) +(.*)$')
 REGNAME = re.compile(r'\br\d+ \((\w+)\)')
+SAVED = ('rbx', 'r12', 'r13', 'r14', 'r15')
 
 
 def parse_readelf(path):
@@ -70,7 +72,8 @@ def parse_readelf(path):
             # readelf writes a register rule as "r10 (r10)" or "r1 (rdx)"
             text = REGNAME.sub(r'\1', m.group(2))
             vals = dict(zip(cols, text.split()))
-            state = (vals.get('CFA'), vals.get('ra', 'u'), vals.get('rbp', 'u'))
+            state = (vals.get('CFA'), vals.get('ra', 'u'), vals.get('rbp', 'u')) + \
+                tuple(vals.get(r, 'u') for r in SAVED)
             rows = cur[-1]
             if rows and rows[-1][0] == int(m.group(1), 16):
                 rows.pop()  # a zero-length row: the later one holds at this pc
@@ -79,18 +82,21 @@ def parse_readelf(path):
     return out
 
 
-def parse_ours(path):
+def parse_ours(path, saved=False):
+    """Our rows (saved=False) or saved-register rows ("S0x..." lines)."""
     pcs, states = [], []
     for line in open(path):
         parts = line.split()
-        if not parts or not parts[0].startswith('0x'):
+        if not parts:
             continue
-        pc = int(parts[0], 16)
+        if saved != parts[0].startswith('S0x') or not parts[0].lstrip('S').startswith('0x'):
+            continue
+        pc = int(parts[0].lstrip('S'), 16)
         if parts[1] == 'gap':
             state = None
         else:
             kv = dict(p.split('=', 1) for p in parts[1:])
-            state = (kv['cfa'], kv['ra'], kv['rbp'])
+            state = tuple(kv[r] for r in SAVED) if saved else (kv['cfa'], kv['ra'], kv['rbp'])
         pcs.append(pc)
         states.append(state)
     return pcs, states
@@ -108,8 +114,15 @@ def same(theirs, ours):
     return theirs[0] == ours[0] and same_reg(theirs[1], ours[1]) and same_reg(theirs[2], ours[2])
 
 
+def same_saved(theirs, ours):
+    if ours is None or theirs is None:
+        return theirs is None and ours is None
+    return all(same_reg(t, o) for t, o in zip(theirs[3:], ours))
+
+
 def main():
     ours_pcs, ours_states = parse_ours(sys.argv[1])
+    sv_pcs, sv_states = parse_ours(sys.argv[1], saved=True)
     re_tab = parse_readelf(sys.argv[2])
 
     # readelf pieces: eh first; debug_frame only where no eh FDE covers.
@@ -146,6 +159,10 @@ def main():
         i = bisect.bisect_right(ours_pcs, pc) - 1
         return ours_states[i] if i >= 0 else None
 
+    def saved_at(pc):
+        i = bisect.bisect_right(sv_pcs, pc) - 1
+        return sv_states[i] if i >= 0 else None
+
     bad = 0
     checked = 0
     points = sorted(set(p_starts) | set(ours_pcs))
@@ -156,8 +173,19 @@ def main():
             bad += 1
             if bad <= 20:
                 print('mismatch at 0x%x: readelf %s, ours %s' % (pc, t, o))
-    print('cfi_compare: %d row starts checked, %d readelf rows, %d of ours, %d mismatches'
-          % (checked, len(pieces), len(ours_pcs), bad))
+    # the saved-register table (x86-64 only: empty elsewhere)
+    nsaved = 0
+    if sv_pcs:
+        for pc in sorted(set(p_starts) | set(sv_pcs)):
+            t, o = theirs_at(pc), saved_at(pc)
+            nsaved += 1
+            if not same_saved(t, o):
+                bad += 1
+                if bad <= 20:
+                    print('saved mismatch at 0x%x: readelf %s, ours %s'
+                          % (pc, t and t[3:], o))
+    print('cfi_compare: %d row starts checked (%d for rbx/r12-r15), %d readelf rows, '
+          '%d of ours, %d mismatches' % (checked, nsaved, len(pieces), len(ours_pcs), bad))
     sys.exit(1 if bad or not pieces else 0)
 
 
