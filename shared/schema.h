@@ -72,9 +72,11 @@
  *              -7..7, else 0) << 4, [u addr delta], [s line delta], [u file if
  *              GS_LINE_R_FILE], [u column if 63]
  *  type        id BE32 -> type record (see below)
- *  cfi         "rows" -> struct gs_cfi_row[] LE; "entries" -> struct gs_cfi_entry[] LE;
- *              since 3.2 "saved_rows" -> struct gs_cfi_saved[] LE, "saved_entries" ->
- *              struct gs_cfi_entry[] LE (rbx and r12-r15; x86-64 only)
+ *  cfi         "rows" -> struct gs_cfi_row[] LE; "entries" -> struct gs_cfi_entry[] LE,
+ *              or since 3.2, when every pc is within 4 GiB of the first,
+ *              "base" -> u64le first pc and "entries32" -> (u32le pc - base, u32le row)[];
+ *              since 3.2 "saved_rows" -> struct gs_cfi_saved[] LE and "saved_entries32"
+ *              (same base and layout) or "saved_entries" (rbx and r12-r15; x86-64)
  *
  * module record: str build_id, str path, u elf_type, u machine, u nseg,
  *   nseg x (u vaddr, u memsz, u offset, u filesz, u flags), u8 has_dwarf,
