@@ -86,6 +86,45 @@ static bool single_expr_form(Dwarf_Attribute *attr)
 	}
 }
 
+/*
+ * The bytes of a DW_AT_const_value whose form has them: a block, or a string with its
+ * NUL (an unreadable one is empty). False for an integer form.
+ */
+static bool const_bytes(Dwarf_Attribute *a, const void **p, size_t *len)
+{
+	Dwarf_Block blk;
+	const char *str;
+
+	switch (dwarf_whatform(a)) {
+	case DW_FORM_block:
+	case DW_FORM_block1:
+	case DW_FORM_block2:
+	case DW_FORM_block4:
+	case DW_FORM_data16:
+		if (dwarf_formblock(a, &blk))
+			blk = (Dwarf_Block){ 0, NULL };
+		*p = blk.data;
+		*len = blk.length;
+		return true;
+	case DW_FORM_string:
+	case DW_FORM_strp:
+	case DW_FORM_line_strp:
+	case DW_FORM_strx:
+	case DW_FORM_strx1:
+	case DW_FORM_strx2:
+	case DW_FORM_strx3:
+	case DW_FORM_strx4:
+		str = dwarf_formstring(a);
+		if (!str)
+			str = "";
+		*p = str;
+		*len = strlen(str) + 1;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* @len bytes at @p as one DW_OP_implicit_value op (its bytes to the blob). */
 static int push_bytes(struct ops *o, const void *p, size_t len)
 {
@@ -106,12 +145,14 @@ static int push_bytes(struct ops *o, const void *p, size_t len)
  */
 static int implicit_target(struct ix_model *m, Dwarf_Die *die, struct ops *o, int depth)
 {
-	Dwarf_Attribute a;
-	Dwarf_Block blk;
+	Dwarf_Attribute a, ta;
+	const void *bytes;
 	Dwarf_Word u;
 	Dwarf_Op *ops;
+	Dwarf_Die t;
+	uint8_t b[8];
 	size_t n;
-	const char *str;
+	int size;
 
 	if (dwarf_attr_integrate(die, DW_AT_location, &a)) {
 		if (!single_expr_form(&a) || dwarf_getlocation(&a, &ops, &n) || !n)
@@ -120,40 +161,16 @@ static int implicit_target(struct ix_model *m, Dwarf_Die *die, struct ops *o, in
 	}
 	if (!dwarf_attr_integrate(die, DW_AT_const_value, &a))
 		return 0;
-	switch (dwarf_whatform(&a)) {
-	case DW_FORM_block:
-	case DW_FORM_block1:
-	case DW_FORM_block2:
-	case DW_FORM_block4:
-	case DW_FORM_data16:
-		if (dwarf_formblock(&a, &blk))
-			return 0;
-		return push_bytes(o, blk.data, blk.length);
-	case DW_FORM_string:
-	case DW_FORM_strp:
-	case DW_FORM_line_strp:
-	case DW_FORM_strx:
-	case DW_FORM_strx1:
-	case DW_FORM_strx2:
-	case DW_FORM_strx3:
-	case DW_FORM_strx4:
-		str = dwarf_formstring(&a);
-		return str ? push_bytes(o, str, strlen(str) + 1) : 0;
-	default: {
-		/* an integer constant: as many bytes as its type has (little-endian) */
-		Dwarf_Attribute ta;
-		Dwarf_Die t;
-		int size = dwarf_attr_integrate(die, DW_AT_type, &ta) && dwarf_formref_die(&ta, &t) ?
-			   dwarf_bytesize(&t) : -1;
-		uint8_t b[8];
-
-		if (size <= 0 || size > 8 || dwarf_formudata(&a, &u))
-			return 0;
-		for (int i = 0; i < size; i++)
-			b[i] = (uint8_t)(u >> (8 * i));
-		return push_bytes(o, b, (size_t)size);
-	}
-	}
+	if (const_bytes(&a, &bytes, &n))
+		return n ? push_bytes(o, bytes, n) : 0;
+	/* an integer constant: as many bytes as its type has (little-endian) */
+	size = dwarf_attr_integrate(die, DW_AT_type, &ta) && dwarf_formref_die(&ta, &t) ?
+	       dwarf_bytesize(&t) : -1;
+	if (size <= 0 || size > 8 || dwarf_formudata(&a, &u))
+		return 0;
+	for (int i = 0; i < size; i++)
+		b[i] = (uint8_t)(u >> (8 * i));
+	return push_bytes(o, b, (size_t)size);
 }
 
 static size_t find_op(const Dwarf_Op *ops, size_t n, uint64_t byte_off, const size_t *out_idx,
@@ -399,53 +416,29 @@ out:
 
 static int enc_const(Dwarf_Attribute *a, struct gs_enc *out)
 {
-	Dwarf_Block blk;
+	const void *bytes;
 	Dwarf_Sword s;
 	Dwarf_Word u;
-	const char *str;
+	size_t len;
 
 	gs_enc_u8(out, GS_LOC_CONST);
-	switch (dwarf_whatform(a)) {
-	case DW_FORM_sdata:
-	case DW_FORM_implicit_const:
+	if (const_bytes(a, &bytes, &len)) {
+		gs_enc_s(out, 0);
+		gs_enc_u(out, len);
+		gs_enc_bytes(out, bytes, len);
+		return 0;
+	}
+	if (dwarf_whatform(a) == DW_FORM_sdata || dwarf_whatform(a) == DW_FORM_implicit_const) {
 		if (dwarf_formsdata(a, &s))
 			s = 0;
 		gs_enc_s(out, s);
-		gs_enc_u(out, 0);
-		return 0;
-	case DW_FORM_block:
-	case DW_FORM_block1:
-	case DW_FORM_block2:
-	case DW_FORM_block4:
-	case DW_FORM_data16:
-		if (dwarf_formblock(a, &blk))
-			blk.length = 0;
-		gs_enc_s(out, 0);
-		gs_enc_u(out, blk.length);
-		gs_enc_bytes(out, blk.data, blk.length);
-		return 0;
-	case DW_FORM_string:
-	case DW_FORM_strp:
-	case DW_FORM_line_strp:
-	case DW_FORM_strx:
-	case DW_FORM_strx1:
-	case DW_FORM_strx2:
-	case DW_FORM_strx3:
-	case DW_FORM_strx4:
-		str = dwarf_formstring(a);
-		if (!str)
-			str = "";
-		gs_enc_s(out, 0);
-		gs_enc_u(out, strlen(str) + 1);
-		gs_enc_bytes(out, str, strlen(str) + 1);
-		return 0;
-	default:
+	} else {
 		if (dwarf_formudata(a, &u))
 			u = 0;
 		gs_enc_s(out, (int64_t)u);
-		gs_enc_u(out, 0);
-		return 0;
 	}
+	gs_enc_u(out, 0);
+	return 0;
 }
 
 int ix_loc_var(struct ix_model *m, Dwarf_Die *die, struct gs_enc *out, unsigned int *what)
