@@ -30,11 +30,7 @@ trace_pid() {
 	"$GS" -v --timeout 60 -p $p "${gsargs[@]}" >"$T/gs.out" 2>"$T/gs.err" &
 	gs=$!
 	GS_CLEANUP="kill $gs $p 2>/dev/null || true"
-	for _ in $(seq 600); do
-		grep -qs "ghostscope: ready" "$T/gs.err" && break
-		kill -0 $gs 2>/dev/null || { cat "$T/gs.err" >&2; fail "ghostscope exited before it was ready"; }
-		sleep 0.05
-	done
+	gs_wait_ready $gs
 	echo >&7
 	exec 7>&-
 	wait $p || fail "${prog[*]} failed"

@@ -21,6 +21,16 @@ gs_run() {
 	ERR=$(cat "$T/gs.err")
 }
 
+# gs_wait_ready PID : waits until ghostscope -v (PID, stderr in $T/gs.err) says it is ready.
+gs_wait_ready() {
+	for _ in $(seq 600); do
+		grep -qs "ghostscope: ready" "$T/gs.err" && return 0
+		kill -0 "$1" 2>/dev/null || { cat "$T/gs.err" >&2; fail "ghostscope exited before it was ready"; }
+		sleep 0.05
+	done
+	fail "ghostscope not ready after 30 s"
+}
+
 # trace_new ARGS... -- PROG ARGS : arms ghostscope -v ARGS, waits until it is ready,
 # runs PROG to completion (a process started after the probes), then waits for
 # ghostscope; its stdout in $OUT.
@@ -33,12 +43,7 @@ trace_new() {
 	"$GS" -v --timeout 60 "${gsargs[@]}" >"$T/gs.out" 2>"$T/gs.err" &
 	local gs=$!
 	GS_CLEANUP="kill $gs 2>/dev/null || true"
-	for _ in $(seq 600); do
-		grep -qs "ghostscope: ready" "$T/gs.err" && break
-		kill -0 $gs 2>/dev/null || { cat "$T/gs.err" >&2; fail "ghostscope exited before it was ready"; }
-		sleep 0.05
-	done
-	grep -q "ghostscope: ready" "$T/gs.err" || fail "ghostscope not ready after 30 s"
+	gs_wait_ready $gs
 	"${prog[@]}" >"$T/prog.out" 2>&1 || fail "${prog[*]} failed"
 	wait $gs || { cat "$T/gs.err" >&2; fail "ghostscope exited $?"; }
 	OUT=$(cat "$T/gs.out")

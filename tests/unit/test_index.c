@@ -145,10 +145,29 @@ out:
 	return ok;
 }
 
+/* Fixture BUILD/shop's path; false (noted) when the e2e fixtures are not built yet. */
+static bool fixture_path(const char *build, char *elf, size_t len)
+{
+	snprintf(elf, len, "%s/fixtures/%s/shop", test_build_dir(), build);
+	if (!access(elf, R_OK))
+		return true;
+	printf("    (no fixture at %s: run the e2e fixtures first; not tested)\n", elf);
+	return false;
+}
+
+/* Removes a scratch cache; false when that fails. */
+static bool scratch_remove(const char *dir)
+{
+	char cmd[PATH_MAX + 32];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0;
+}
+
 /* Indexes a fixture into a scratch cache and reads it back through index.h. */
 bool test_index__write_read_round_trip(void)
 {
-	char elf[PATH_MAX], dir[] = "/tmp/gs-unit-index.XXXXXX", bid[41], cmd[PATH_MAX + 32];
+	char elf[PATH_MAX], dir[] = "/tmp/gs-unit-index.XXXXXX", bid[41];
 	struct gs_indexer_opts o = { 0 };
 	struct gs_indexer_stats st;
 	struct gs_index *idx = NULL;
@@ -162,11 +181,8 @@ bool test_index__write_read_round_trip(void)
 	size_t n, nfiles;
 	bool ok = false;
 
-	snprintf(elf, sizeof(elf), "%s/fixtures/gcc-O0-dwarf5/shop", test_build_dir());
-	if (access(elf, R_OK)) {
-		printf("    (no fixture at %s: run the e2e fixtures first; not tested)\n", elf);
+	if (!fixture_path("gcc-O0-dwarf5", elf, sizeof(elf)))
 		return true;
-	}
 	ASSERT_TRUE(mkdtemp(dir));
 	o.index_dir = dir;
 	ASSERT_GOTO(gs_indexer_index_path(&o, elf, bid, &st) == 0, out);
@@ -191,10 +207,7 @@ bool test_index__write_read_round_trip(void)
 	ok = true;
 out:
 	gs_index_close(idx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		ok = false;
-	return ok;
+	return scratch_remove(dir) && ok;
 }
 
 /* Every is_stmt row of the line table is among its (file, line)'s addresses. */
@@ -363,18 +376,15 @@ static bool scope_paths_agree(struct gs_index *idx)
 /* The O2 fixture (call sites, inlines, clones, location lists) through schema 2. */
 bool test_index__chunked_tables_round_trip(void)
 {
-	char elf[PATH_MAX], dir[] = "/tmp/gs-unit-index.XXXXXX", bid[41], cmd[PATH_MAX + 32];
+	char elf[PATH_MAX], dir[] = "/tmp/gs-unit-index.XXXXXX", bid[41];
 	struct gs_indexer_opts o = { 0 };
 	struct gs_indexer_stats st;
 	struct gs_index *idx = NULL;
 	char err[256];
 	bool ok = false;
 
-	snprintf(elf, sizeof(elf), "%s/fixtures/gcc-O2-dwarf5/shop", test_build_dir());
-	if (access(elf, R_OK)) {
-		printf("    (no fixture at %s: run the e2e fixtures first; not tested)\n", elf);
+	if (!fixture_path("gcc-O2-dwarf5", elf, sizeof(elf)))
 		return true;
-	}
 	ASSERT_TRUE(mkdtemp(dir));
 	o.index_dir = dir;
 	ASSERT_GOTO(gs_indexer_index_path(&o, elf, bid, &st) == 0, out);
@@ -385,10 +395,7 @@ bool test_index__chunked_tables_round_trip(void)
 	ok = true;
 out:
 	gs_index_close(idx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		ok = false;
-	return ok;
+	return scratch_remove(dir) && ok;
 }
 
 /* Expressions: the one-byte register forms and the long form around them. */
