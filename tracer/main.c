@@ -464,8 +464,7 @@ static void print_dry_run(struct gs_plan *plan, const uint32_t *prog_of, const u
 		printf("  module %s\n  pc 0x%" PRIx64 ", file offset 0x%" PRIx64 "\n", pr->mod->path,
 		       pr->vaddr, pr->file_offset);
 		if (pr->insn)
-			printf("  instruction: %s (%s)\n", pr->insn,
-			       pr->emulated ? "emulated by the kernel" : "single-stepped");
+			printf("  instruction: %s (%s)\n", pr->insn, gs_insn_kind_text(pr->insn_kind));
 		if (pr->error) {
 			printf("  error: %s\n", pr->error);
 			continue;
@@ -818,15 +817,21 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	if (o.verbose) {
-		size_t emulated = 0, known = 0;
+		size_t emulated = 0, nop5 = 0, known = 0;
 
 		for (size_t i = 0; i < plan->nprobes; i++) {
-			known += plan->probes[i].insn != NULL;
-			emulated += plan->probes[i].insn && plan->probes[i].emulated;
+			const struct gs_probe *pr = &plan->probes[i];
+
+			known += pr->insn != NULL;
+			emulated += pr->insn && pr->insn_kind >= GS_INSN_EMULATED;
+			nop5 += pr->insn && pr->insn_kind == GS_INSN_NOP5 && gs_insn_nop5_optimized();
 		}
-		fprintf(stderr, "ghostscope: %zu probes armed (%zu links, %s); function probes on emulated instructions: %zu of %zu\n",
+		fprintf(stderr, "ghostscope: %zu probes armed (%zu links, %s); function probes on emulated instructions: %zu of %zu",
 			npts, gs_loader_link_count(loader),
 			gs_loader_uses_multi(loader) ? "uprobe_multi" : "single uprobes", emulated, known);
+		if (nop5)
+			fprintf(stderr, ", %zu of them 5-byte nops the kernel optimizes (no trap)", nop5);
+		fputc('\n', stderr);
 	}
 	if (o.verbose)
 		phase_print();

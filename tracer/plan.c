@@ -1213,13 +1213,12 @@ static void probe_clear(struct gs_probe *pr)
 }
 
 /*
- * Whether the kernel emulates the instruction at file offset @off of @path instead
- * of single-stepping it: push, nop, jmp, jcc and call (about 1 us a hit here, against
- * about 17 us for a single-step). @what gets its mnemonic.
+ * How the kernel will handle a hit on the instruction at file offset @off of @path
+ * (tracer/insn.h); @what gets its mnemonic.
  */
-static bool insn_emulated(struct pctx *c, const char *path, uint64_t off, const char **what)
+static enum gs_insn_kind insn_at(struct pctx *c, const char *path, uint64_t off, const char **what)
 {
-	uint8_t b[4] = { 0 };
+	uint8_t b[16] = { 0 };
 	ssize_t n;
 
 	/* One open file per module, not per probe: a pattern may resolve to 1000 pcs. */
@@ -1230,44 +1229,41 @@ static bool insn_emulated(struct pctx *c, const char *path, uint64_t off, const 
 		c->insn_path = path;
 	}
 	n = c->insn_fd >= 0 ? pread(c->insn_fd, b, sizeof(b), off) : -1;
-	*what = "other";
-	if (n < 2)
-		return false;
-	if ((b[0] >= 0x50 && b[0] <= 0x57) || (b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57))
-		*what = "push";
-	else if (b[0] == 0x90 || (b[0] == 0x66 && b[1] == 0x90) || (b[0] == 0x0f && b[1] == 0x1f))
-		*what = "nop";
-	else if (b[0] == 0xe9 || b[0] == 0xeb)
-		*what = "jmp";
-	else if (b[0] == 0xe8)
-		*what = "call";
-	else if ((b[0] >= 0x70 && b[0] <= 0x7f) || (b[0] == 0x0f && b[1] >= 0x80 && b[1] <= 0x8f))
-		*what = "jcc";
-	else
-		return false;
-	return true;
+	/* a segment's file offset and vaddr share their page offset */
+	return gs_insn_classify(b, n > 0 ? (size_t)n : 0, off & 4095, what);
+}
+
+/* Cheaper hits rank higher; a 5-byte nop only where this kernel optimizes it. */
+static int insn_rank(enum gs_insn_kind k)
+{
+	if (k == GS_INSN_NOP5 && !gs_insn_nop5_optimized())
+		k = GS_INSN_EMULATED;
+	return (int)k;
 }
 
 /*
  * `trace FUNC` reads after the prologue, where gcc usually has a mov the kernel must
- * single-step. When the function's first instruction is emulated and everything the
- * script reads is exactly as available there (parameters in registers per their
- * location lists, globals), probe the entry instead; the values are the same.
+ * single-step. When the function's first instruction is a cheaper hit (emulated, or a
+ * 5-byte nop the kernel optimizes: tracer/insn.h) and everything the script reads is
+ * exactly as available there (parameters in registers per their location lists,
+ * globals), probe the entry instead; the values are the same.
  */
 static void choose_entry(struct pctx *c, const struct gs_trace *tr, struct pending_save *pending)
 {
 	struct gs_probe *pr = c->pr;
 	const struct gs_func *f;
 	const char *post_insn, *entry_insn;
+	enum gs_insn_kind entry_kind;
 	uint64_t post = pr->vaddr, post_off = pr->file_offset, entry_off;
 
 	if (tr->pattern.kind != GS_PAT_FUNC || !c->mod->idx || c->opts->after_prologue ||
 	    gs_index_func_by_addr(c->mod->idx, post, &f) || post != f->post_prologue_pc ||
 	    f->entry_pc == post || gs_index_vaddr_to_offset(c->mod->idx, f->entry_pc, &entry_off))
 		return;
-	pr->emulated = insn_emulated(c, pr->mod->path, post_off, &post_insn);
+	pr->insn_kind = insn_at(c, pr->mod->path, post_off, &post_insn);
 	pr->insn = post_insn;
-	if (pr->emulated || !insn_emulated(c, pr->mod->path, entry_off, &entry_insn))
+	entry_kind = insn_at(c, pr->mod->path, entry_off, &entry_insn);
+	if (insn_rank(entry_kind) <= insn_rank(pr->insn_kind))
 		return;
 	probe_clear(pr);
 	pr->vaddr = f->entry_pc;
@@ -1277,7 +1273,7 @@ static void choose_entry(struct pctx *c, const struct gs_trace *tr, struct pendi
 	plan_probe(c, tr, pending);
 	c->entry_check = false;
 	if (pr->ir && !c->entry_reject) {
-		pr->emulated = true;
+		pr->insn_kind = entry_kind;
 		pr->insn = entry_insn;
 		free(pr->where);
 		pr->where = describe_pc(pr->mod, pr->vaddr);
@@ -1390,7 +1386,7 @@ int gs_plan_build(const struct gs_script *script, struct gs_plan_module *mods, s
 			if (pr->ir)
 				choose_entry(&c, tr, &pending[npending]);
 			if (!pr->insn)
-				pr->emulated = insn_emulated(&c, pr->mod->path, pr->file_offset, &pr->insn);
+				pr->insn_kind = insn_at(&c, pr->mod->path, pr->file_offset, &pr->insn);
 			npending++;
 		}
 		free(pcs.v);

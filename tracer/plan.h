@@ -21,6 +21,7 @@
 #include "shared/strbuf.h"
 #include "tracer/ast.h"
 #include "tracer/diag.h"
+#include "tracer/insn.h"
 #include "tracer/ir.h"
 
 /* One module of the target, with its open index. */
@@ -120,8 +121,8 @@ struct gs_probe {
 	 */
 	bool retprobe;
 	bool hidden;
-	/* The probed instruction: emulated by the kernel (no single-step), and what it is. */
-	bool emulated;
+	/* The probed instruction: how the kernel handles a hit, and what it is. */
+	enum gs_insn_kind insn_kind;
 	const char *insn;
 	const struct gs_trace *trace;
 	struct gs_plan_module *mod;
