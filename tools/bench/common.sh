@@ -325,14 +325,27 @@ off_to_vaddr() {
 # sym_addr BIN FUNC: the symbol's address.
 sym_addr() { nm "$1" | awk -v f="$2" '$3 == f { print "0x" $1; exit }'; }
 # insn_kind INSN: whether the kernel emulates it (push, nop, jmp, call) or single-steps it.
-insn_kind() { case "$1" in push*|nop*|jmp*|call*) echo emulated ;; *) echo single-stepped ;; esac; }
-# probe_insn BIN FUNC ADDR: "FUNC+N: `insn` (emulated|single-stepped)" for a probe at ADDR.
+# insn_len BIN ADDR: the length in bytes of the instruction at ADDR.
+insn_len() {
+	objdump -d --start-address=$(($2)) --stop-address=$(($2 + 16)) "$1" |
+		awk -F'\t' '/^ *[0-9a-f]+:/ { print split($2, b, " ") - (b[length(b)] == "" ? 1 : 0); exit }'
+}
+# insn_kind INSN LEN: how the kernel handles a uprobe hit there (tracer/insn.h); a nop of
+# 5 bytes is one Linux 6.18 rewrites into a call to its uprobe trampoline after the first hit.
+insn_kind() {
+	case "$1" in
+	nop*) [ "$2" = 5 ] && echo "5-byte nop: optimized into a call, no trap" || echo emulated ;;
+	push*|jmp*|call*|j*) echo emulated ;;
+	*) echo single-stepped ;;
+	esac
+}
+# probe_insn BIN FUNC ADDR: "FUNC+N: `insn` (kind)" for a probe at ADDR.
 probe_insn() {
 	[ -n "$3" ] || { echo "probe address unknown"; return; }
 	local entry i
 	entry=$(sym_addr "$1" "$2")
 	i=$(insn_at "$1" "$3")
-	echo "$2+$(($3 - entry)): \`$i\` ($(insn_kind "$i"))"
+	echo "$2+$(($3 - entry)): \`$i\` ($(insn_kind "$i" "$(insn_len "$1" "$3")"))"
 }
 # gs_probe_pc BIN SCRIPT: the pc of the tracer's first probe (from --dry-run).
 gs_probe_pc() {

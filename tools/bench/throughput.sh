@@ -73,7 +73,14 @@ int main(int argc, char **argv)
 EOF
 	cmp -s "$d/emit.c.new" "$d/emit.c" || mv "$d/emit.c.new" "$d/emit.c"
 	[ "$d/emit" -nt "$d/emit.c" ] || gcc -g -O2 -pthread -fcf-protection=none -fno-omit-frame-pointer -o "$d/emit" "$d/emit.c"
-	echo "$d/emit"
+	# The same program with a 5-byte nop at every function's entry, as hot-patchable
+	# builds have it: the probe Linux 6.18 optimizes into a call (no trap).
+	# Compiled with -pg but linked without it: no profiling runtime, no gmon.out.
+	if ! [ "$d/emit-nop5" -nt "$d/emit.c" ]; then
+		gcc -g -O2 -pg -mfentry -mnop-mcount -fno-pie -pthread -fcf-protection=none \
+			-fno-omit-frame-pointer -c -o "$d/emit-nop5.o" "$d/emit.c"
+		gcc -no-pie -pthread -o "$d/emit-nop5" "$d/emit-nop5.o"
+	fi
 }
 
 # The samples of one case KEY: KEY.rate (events/s), KEY.lost ("delivered lost" per run),
@@ -104,7 +111,7 @@ stream() {
 		sleep 0.3	# perf stat attaches
 	fi
 	t0=${EPOCHREALTIME/./}
-	[ $ok = 1 ] && prog=$("$BIN" "$HITS" "$threads")
+	[ $ok = 1 ] && prog=$("$PROG" "$HITS" "$threads")
 	sigint_begin "$pid"
 	cat <&"$fd" >>"$err"
 	exec {fd}<&-
@@ -141,66 +148,85 @@ lostnote() {
 		print "delivered/lost/missing per run: " s }' "$f"
 }
 
-BIN=$(build_emit)
-gs_ok && { "$GSI" --index-dir "$GS_IDX" "$BIN" >>"$LOG" 2>&1 || log "indexing '$BIN' failed"; }
+build_emit
+BIN="$WORK/throughput/emit"
+BIN5="$WORK/throughput/emit-nop5"
+for b in "$BIN" "$BIN5"; do
+	gs_ok && { "$GSI" --index-dir "$GS_IDX" "$b" >>"$LOG" 2>&1 || log "indexing '$b' failed"; }
+done
 GS_PRINT='trace emit { print "{} {} {}", a, b, c; }'
-BT_PRINT="uprobe:$BIN:emit { printf(\"%d %d %d\\n\", arg0, arg1, arg2); }"
 # bpftrace's ready marker goes to stderr through system(), which needs --unsafe.
 BT_READY='BEGIN { system("echo BENCH_READY >&2"); }'
-CASES=(gs.empty bt.empty gs.1 bt.1 gs.2 bt.2 gs.over)
+# Cases on the plain build, then (suffix n) on the nop5 build.
+CASES=(gs.empty bt.empty gs.1 bt.1 gs.2 bt.2 gs.over gs.emptyn bt.emptyn gs.1n bt.1n gs.2n bt.2n)
 for c in "${CASES[@]}"; do new_case "$c"; done
-base=$(samples base)
-bound=$(samples bound)
+base=$(samples base); base5=$(samples base5)
+bound=$(samples bound); bound5=$(samples bound5)
 
 run_case() {
-	case $1 in
-	gs.empty) gs_ok && stream gs.empty 1 BENCH_READY "$GS" -t "$BIN" --script-output plain \
+	local c=${1%n} th
+	PROG=$BIN
+	[ "$c" != "$1" ] && PROG=$BIN5
+	th=${c#*.}
+	case $c in
+	gs.empty) gs_ok && stream "$1" 1 BENCH_READY "$GS" -t "$PROG" --script-output plain \
 		-s 'trace emit { }' --ready-marker BENCH_READY ;;
-	bt.empty) stream bt.empty 1 BENCH_READY bpftrace --unsafe -B full \
-		-e "uprobe:$BIN:emit { } $BT_READY" ;;
-	gs.1|gs.2) gs_ok && stream "$1" "${1#gs.}" BENCH_READY "$GS" -t "$BIN" --script-output plain \
+	bt.empty) stream "$1" 1 BENCH_READY bpftrace --unsafe -B full \
+		-e "uprobe:$PROG:emit { } $BT_READY" ;;
+	gs.1|gs.2) gs_ok && stream "$1" "$th" BENCH_READY "$GS" -t "$PROG" --script-output plain \
 		-s "$GS_PRINT" --ready-marker BENCH_READY ;;
-	bt.1|bt.2) stream "$1" "${1#bt.}" BENCH_READY bpftrace --unsafe -B full -e "$BT_PRINT $BT_READY" ;;
-	gs.over) gs_ok && stream gs.over 2 BENCH_READY "$GS" -t "$BIN" --script-output plain \
+	bt.1|bt.2) stream "$1" "$th" BENCH_READY bpftrace --unsafe -B full \
+		-e "uprobe:$PROG:emit { printf(\"%d %d %d\\n\", arg0, arg1, arg2); } $BT_READY" ;;
+	gs.over) gs_ok && stream "$1" 2 BENCH_READY "$GS" -t "$PROG" --script-output plain \
 		-s "$GS_PRINT" --ready-marker BENCH_READY --ringbuf-size "$SMALL_RING" ;;
 	esac
 }
 
+# unobserved FILE BIN: appends BIN's unobserved cost per call (us) to FILE.
+unobserved() {
+	local out
+	out=$("$2" "$HITS") && { out=${out#ns_per_call }; awk -v p="${out%% *}" 'BEGIN { printf "%.4f\n", p / 1000 }' >>"$1"; }
+}
+
 "$BIN" "$HITS" >/dev/null	# warm
+"$BIN5" "$HITS" >/dev/null
 for r in $(seq "$RUNS"); do
-	out=$("$BIN" "$HITS") && { out=${out#ns_per_call }; awk -v p="${out%% *}" 'BEGIN { printf "%.4f\n", p / 1000 }' >>"$base"; }
+	unobserved "$base" "$BIN"
+	unobserved "$base5" "$BIN5"
 	for c in "${CASES[@]}"; do run_case "$c" || true; done
 	# This run's floor: the cheaper of the two empty probes; the bound is 1 / floor.
-	fl=$(for c in gs.empty bt.empty; do tail -n 1 "$(sfile "$c" cost)" 2>/dev/null; done | sort -g | head -1)
-	[ -n "$fl" ] && awk -v f="$fl" 'BEGIN { if (f > 0) printf "%.0f\n", 1e6 / f }' >>"$bound"
+	for sfx in "" n; do
+		fl=$(for c in gs.empty$sfx bt.empty$sfx; do tail -n 1 "$(sfile "$c" cost)" 2>/dev/null; done | sort -g | head -1)
+		bf=$bound; [ -n "$sfx" ] && bf=$bound5
+		[ -n "$fl" ] && awk -v f="$fl" 'BEGIN { if (f > 0) printf "%.0f\n", 1e6 / f }' >>"$bf"
+	done
 done
 
 gsnote=""; gs_ok || gsnote="tracer not built"
 tbl_new cost
-tbl_add cost "unobserved" "no tool" "$base" ""
-tbl_add cost "empty probe body (the floor)" "ghostscope \`trace emit { }\`" "$(sfile gs.empty cost)" \
-	"${gsnote:-$(probe_insn "$BIN" emit "$(gs_probe_pc "$BIN" 'trace emit { }')")}"
-tbl_add cost "empty probe body (the floor)" "bpftrace \`{ }\`" "$(sfile bt.empty cost)" \
-	"$(probe_insn "$BIN" emit "$(sym_addr "$BIN" emit)")"
-tbl_add cost "print a, b, c; 1 thread" "ghostscope" "$(sfile gs.1 cost)" "$gsnote"
-tbl_add cost "print a, b, c; 1 thread" "bpftrace" "$(sfile bt.1 cost)" ""
-tbl_add cost "print a, b, c; 2 threads" "ghostscope" "$(sfile gs.2 cost)" "$gsnote"
-tbl_add cost "print a, b, c; 2 threads" "bpftrace" "$(sfile bt.2 cost)" ""
-
 tbl_new rate
-tbl_add rate "1 thread" "bound: 1 / floor" "$bound" "the most hits one thread produces"
-tbl_add rate "1 thread" "ghostscope" "$(sfile gs.1 rate)" "${gsnote:-$(lostnote gs.1)}"
-tbl_add rate "1 thread" "bpftrace" "$(sfile bt.1 rate)" "$(lostnote bt.1)"
-tbl_add rate "2 threads" "ghostscope" "$(sfile gs.2 rate)" "${gsnote:-$(lostnote gs.2)}"
-tbl_add rate "2 threads" "bpftrace" "$(sfile bt.2 rate)" "$(lostnote bt.2)"
+tbl_new cpu
+for sfx in "" n; do
+	bin=$BIN; bl=$base; bd=$bound; lbl=""
+	if [ -n "$sfx" ]; then bin=$BIN5; bl=$base5; bd=$bound5; lbl="nop5 build: "; fi
+	tbl_add cost "${lbl}unobserved" "no tool" "$bl" ""
+	tbl_add cost "${lbl}empty probe body (the floor)" "ghostscope \`trace emit { }\`" "$(sfile gs.empty$sfx cost)" \
+		"${gsnote:-$(probe_insn "$bin" emit "$(gs_probe_pc "$bin" 'trace emit { }')")}"
+	tbl_add cost "${lbl}empty probe body (the floor)" "bpftrace \`{ }\`" "$(sfile bt.empty$sfx cost)" \
+		"$(probe_insn "$bin" emit "$(sym_addr "$bin" emit)")"
+	for th in 1 2; do
+		w="thread"; [ $th = 2 ] && w="threads"
+		tbl_add cost "${lbl}print a, b, c; $th $w" "ghostscope" "$(sfile gs.$th$sfx cost)" "$gsnote"
+		tbl_add cost "${lbl}print a, b, c; $th $w" "bpftrace" "$(sfile bt.$th$sfx cost)" ""
+		[ $th = 1 ] && tbl_add rate "${lbl}1 thread" "bound: 1 / floor" "$bd" "the most hits one thread produces"
+		tbl_add rate "${lbl}$th $w" "ghostscope" "$(sfile gs.$th$sfx rate)" "${gsnote:-$(lostnote gs.$th$sfx)}"
+		tbl_add rate "${lbl}$th $w" "bpftrace" "$(sfile bt.$th$sfx rate)" "$(lostnote bt.$th$sfx)"
+		tbl_add cpu "${lbl}$th $w" "ghostscope" "$(sfile gs.$th$sfx cpu)" "$gsnote"
+		tbl_add cpu "${lbl}$th $w" "bpftrace" "$(sfile bt.$th$sfx cpu)" ""
+	done
+done
 tbl_add rate "2 threads, $SMALL_RING-byte ring (overwhelmed)" "ghostscope" "$(sfile gs.over rate)" \
 	"${gsnote:-$(lostnote gs.over)}"
-
-tbl_new cpu
-tbl_add cpu "1 thread" "ghostscope" "$(sfile gs.1 cpu)" "$gsnote"
-tbl_add cpu "1 thread" "bpftrace" "$(sfile bt.1 cpu)" ""
-tbl_add cpu "2 threads" "ghostscope" "$(sfile gs.2 cpu)" "$gsnote"
-tbl_add cpu "2 threads" "bpftrace" "$(sfile bt.2 cpu)" ""
 tbl_add cpu "2 threads, $SMALL_RING-byte ring (overwhelmed)" "ghostscope" "$(sfile gs.over cpu)" "$gsnote"
 
 # The per-probe loss lines of the last overwhelmed run, as the tool printed them.
@@ -217,7 +243,11 @@ when the program ends). "lost" is each tool's own count (its stderr summary); "m
 is what is neither delivered nor counted as lost (hits - delivered - lost). The floor is
 the cost per call under an empty probe body: what the kernel's uprobe path costs (trap,
 emulated \`push\`, a BPF program that does nothing), which no tracer can go below; 1 /
-floor is then the most events one thread can produce.
+floor is then the most events one thread can produce. The "nop5 build" rows run the same
+program built with a 5-byte nop at each function's entry (gcc -pg -mfentry -mnop-mcount,
+as hot-patchable builds have it): Linux 6.18 rewrites a probed 5-byte nop, after its first
+hit, into a call to the kernel's uprobe trampoline, which enters the kernel by a syscall
+instead of an int3 trap. Both tools probe \`emit\`'s entry there.
 
 ### The traced program's cost per call (us; with 2 threads, each thread's wall time per call)
 
