@@ -442,28 +442,16 @@ static int check_meta(struct gs_index *idx)
 	return gs_idx_dec_module(idx, &d);
 }
 
-static bool dir_writable(const char *path)
-{
-	char dir[4096];
-	char *slash;
-
-	if (strlen(path) >= sizeof(dir))
-		return false;
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	return access(dir, W_OK) == 0;
-}
-
 int gs_index_open(const char *path, struct gs_index **idx_ret)
 {
 	struct gs_index *idx;
-	unsigned int flags = MDB_NOSUBDIR | MDB_RDONLY | MDB_NOTLS;
+	/*
+	 * No lock file: an index file is written once under a temporary name and renamed
+	 * into place (indexer/writer.c), never changed in place, so a reader has no writer
+	 * to coordinate with. That also spares each start the lock file's open, locks and
+	 * mapping, and leaves no "-lock" files in a cache that is copied between machines.
+	 */
+	unsigned int flags = MDB_NOSUBDIR | MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK;
 	struct stat st;
 	int rc, ret;
 
@@ -475,8 +463,6 @@ int gs_index_open(const char *path, struct gs_index **idx_ret)
 	idx = calloc(1, sizeof(*idx));
 	if (!idx)
 		return -ENOMEM;
-	if (!dir_writable(path))
-		flags |= MDB_NOLOCK;
 	rc = mdb_env_create(&idx->env);
 	if (rc) {
 		ret = gs_idx_lmdb_err(rc);
@@ -484,8 +470,6 @@ int gs_index_open(const char *path, struct gs_index **idx_ret)
 	}
 	mdb_env_set_maxdbs(idx->env, GS_DB_COUNT + 4);
 	rc = mdb_env_open(idx->env, path, flags, 0644);
-	if (rc == EACCES && !(flags & MDB_NOLOCK))	/* lock file not creatable */
-		rc = mdb_env_open(idx->env, path, flags | MDB_NOLOCK, 0644);
 	if (rc) {
 		ret = rc == ENOENT ? -ENOENT : rc > 0 ? -rc : -GS_ERR_CORRUPT;
 		goto err_env;
