@@ -226,9 +226,21 @@ static struct {
 	bool yes;
 } has_multi = { .once = PTHREAD_ONCE_INIT };
 
+/*
+ * The answer is a fact of the kernel build: kept in the kernel-facts cache, so that
+ * only the first run on a kernel pays for the probe's two loads (0.3-0.5 ms here).
+ */
 static void has_multi_probe(void)
 {
+	uint8_t yes;
+
+	if (gs_kcache_get("uprobe_multi", &yes, 1) == 0 && yes <= 1) {
+		has_multi.yes = yes;
+		return;
+	}
 	has_multi.yes = probe_multi();
+	yes = has_multi.yes;
+	gs_kcache_put("uprobe_multi", &yes, 1);
 }
 
 bool gs_loader_has_uprobe_multi(void)
@@ -396,9 +408,7 @@ static void *warm_main(void *arg)
 	warm.fd = fd;
 	warm.fd_ready = true;
 	pthread_cond_broadcast(&warm.cond);
-	pthread_mutex_unlock(&warm.lock);
-	gs_loader_has_uprobe_multi();
-	pthread_mutex_lock(&warm.lock);
+	/* uprobe_multi support is asked by the caller, once it has set the kernel cache. */
 	while (!warm.go)
 		pthread_cond_wait(&warm.cond, &warm.lock);
 	pthread_mutex_unlock(&warm.lock);
