@@ -1095,7 +1095,98 @@ static int cg_fn_prefilter(struct cg *g, const struct gs_ir_expr *cond)
 	return 0;
 }
 
-static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
+static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, bool as_body);
+
+static void cg_fn_section(struct cg *g, LLVMValueRef fn, bool retprobe)
+{
+	if (retprobe)
+		LLVMSetSection(fn, g->o->uprobe_multi ? "uretprobe.multi" : "uretprobe");
+	else
+		LLVMSetSection(fn, g->o->uprobe_multi ? "uprobe.multi" : "uprobe");
+}
+
+/*
+ * Program gs_p<@entry>, the entry of merged bodies: the attach cookie's high 32 bits
+ * name the variant, whose body it calls (inlined); an unknown variant does nothing.
+ */
+static int cg_entry(struct cg *g, size_t entry, bool retprobe, const size_t *members,
+		    size_t nmembers)
+{
+	char name[32];
+	LLVMTypeRef fty = LLVMFunctionType(g->i32, &g->ptr, 1, false);
+	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+	LLVMBasicBlockRef none;
+	LLVMValueRef args[1], cookie, variant, sw;
+
+	snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, entry);
+	g->fn = LLVMAddFunction(g->mod, name, fty);
+	cg_fn_section(g, g->fn, retprobe);
+	LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+	LLVMSetValueName2(LLVMGetParam(g->fn, 0), "ctx", 3);
+	LLVMPositionBuilderAtEnd(g->b, gs_cg_block(g, "entry"));
+	cg_fn_debug(g, name);
+	args[0] = LLVMGetParam(g->fn, 0);
+	cookie = gs_cg_helper(g, BPF_FUNC_get_attach_cookie, args, 1);
+	variant = LLVMBuildTrunc(g->b, LLVMBuildLShr(g->b, cookie, c64(g, 32), ""), g->i32, "");
+	none = gs_cg_block(g, "none");
+	sw = LLVMBuildSwitch(g->b, variant, none, (unsigned)nmembers);
+	for (size_t v = 0; v < nmembers; v++) {
+		LLVMBasicBlockRef bb = gs_cg_block(g, "variant");
+
+		LLVMAddCase(sw, LLVMConstInt(g->i32, v, false), bb);
+		LLVMPositionBuilderAtEnd(g->b, bb);
+		LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, g->bodies[members[v]], args, 1, ""));
+	}
+	LLVMPositionBuilderAtEnd(g->b, none);
+	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
+	return 0;
+}
+
+/* Every IR program as a body, then the entry programs gs_codegen_merge() groups them in. */
+static int cg_merged(struct cg *g, const struct gs_ir_prog *const *progs, size_t nprogs)
+{
+	uint32_t *entry_of = calloc(nprogs, sizeof(*entry_of));
+	uint32_t *variant_of = calloc(nprogs, sizeof(*variant_of));
+	size_t *members = calloc(nprogs, sizeof(*members)), nentries;
+	int ret = 0;
+
+	g->bodies = calloc(nprogs, sizeof(*g->bodies));
+	if (!entry_of || !variant_of || !members || !g->bodies) {
+		ret = gs_cg_fail(g, -ENOMEM, "out of memory");
+		goto out;
+	}
+	nentries = gs_codegen_merge(progs, nprogs, g->o->merge_max, entry_of, variant_of);
+	for (size_t i = 0; i < nprogs && !ret; i++)
+		ret = cg_function(g, i, progs[i], true);
+	for (size_t e = 0; e < nentries && !ret; e++) {
+		size_t n = 0;
+		bool retprobe = false;
+
+		for (size_t i = 0; i < nprogs; i++) {
+			if (entry_of[i] != e)
+				continue;
+			members[variant_of[i]] = i;
+			retprobe = progs[i]->retprobe;
+			n++;
+		}
+		ret = cg_entry(g, e, retprobe, members, n);
+	}
+out:
+	free(entry_of);
+	free(variant_of);
+	free(members);
+	free(g->bodies);
+	g->bodies = NULL;
+	return ret;
+}
+
+/*
+ * IR program @idx as a BPF function. As a body (@as_body: merged programs), it is an
+ * internal always-inline function gs_b<idx> that an entry program (cg_entry) calls;
+ * otherwise it is program gs_p<idx> itself.
+ */
+static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, bool as_body)
 {
 	char name[32];
 	LLVMTypeRef fty = LLVMFunctionType(g->i32, &g->ptr, 1, false);
@@ -1104,7 +1195,10 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
 	int ret;
 
-	snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, idx);
+	if (as_body)
+		snprintf(name, sizeof(name), "gs_b%zu", idx);
+	else
+		snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, idx);
 	g->prog_idx = idx;
 	g->prog = prog;
 	g->slot_next = 0;
@@ -1121,10 +1215,16 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog)
 		snprintf(msg, sizeof(msg), "%s", g->err && g->errlen ? g->err : "");
 		return gs_cg_fail(g, ret, "%s", msg);
 	}
-	if (prog->retprobe)
-		LLVMSetSection(g->fn, g->o->uprobe_multi ? "uretprobe.multi" : "uretprobe");
-	else
-		LLVMSetSection(g->fn, g->o->uprobe_multi ? "uprobe.multi" : "uprobe");
+	if (as_body) {
+		unsigned inl = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+
+		LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+		LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
+					LLVMCreateEnumAttribute(g->ctx, inl, 0));
+		g->bodies[idx] = g->fn;
+	} else {
+		cg_fn_section(g, g->fn, prog->retprobe);
+	}
 	LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
 				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
 	LLVMSetValueName2(LLVMGetParam(g->fn, 0), "ctx", 3);
@@ -1418,12 +1518,13 @@ int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 		ret = cg_link_helpers(&g);
 	cg_module_debug(&g);
 	cg_module_globals(&g);
-	for (size_t i = 0; i < nprogs && !ret; i++) {
+	for (size_t i = 0; i < nprogs && !ret; i++)
 		if (!progs[i])
 			ret = gs_cg_fail(&g, -EINVAL, "program %zu is NULL", i);
-		else
-			ret = cg_function(&g, i, progs[i]);
-	}
+	if (!ret && g.o->merge_max > 1)
+		ret = cg_merged(&g, progs, nprogs);
+	for (size_t i = 0; i < nprogs && !ret && g.o->merge_max <= 1; i++)
+		ret = cg_function(&g, i, progs[i], false);
 	g.fn = NULL;
 	LLVMDIBuilderFinalize(g.di);
 	if (!ret)

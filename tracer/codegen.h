@@ -105,6 +105,13 @@ struct gs_codegen_opts {
 	uint32_t wakeup_bytes;
 	/* The tool's version: hashed into the cache key only (NULL = ""). */
 	const char *version;
+	/*
+	 * Up to this many IR programs share one BPF program (0 or 1: one each), see
+	 * gs_codegen_merge(): each becomes an inlined body behind a switch on the attach
+	 * cookie's high 32 bits, so that loading and attaching N probes whose plans differ
+	 * costs one program and one link per group instead of N.
+	 */
+	uint32_t merge_max;
 };
 
 /*
@@ -190,6 +197,18 @@ struct gs_event_slot {
  * frees; NULL when there are no slots); *@event_len_ret is hdr.len of its events.
  * Returns 0 or -EINVAL/-E2BIG as gs_codegen_emit would.
  */
+/*
+ * How gs_codegen_emit() groups @n IR programs into BPF programs when up to @max share
+ * one: entry and return programs apart, in input order, at most @max per group, groups
+ * numbered in the order they open; a program with a backtrace (the unwinder's loop,
+ * thousands of verifier steps) keeps a group of its own. Program @i is body *@variant_of[i] of BPF program
+ * *@entry_of[i] (gs_p<entry>), and runs when the attach cookie's high 32 bits hold
+ * that variant. Returns the number of BPF programs. The same function serves the
+ * emitter, the loader's caller and a cached object, so they always agree.
+ */
+size_t gs_codegen_merge(const struct gs_ir_prog *const *progs, size_t n, uint32_t max,
+			uint32_t *entry_of, uint32_t *variant_of);
+
 int gs_codegen_layout(const struct gs_ir_prog *prog, struct gs_event_slot **slots_ret,
 		      size_t *cnt_ret, uint32_t *event_len_ret);
 

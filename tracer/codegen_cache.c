@@ -7,7 +7,7 @@
  *
  * Key (XXH3-128): a format tag, the code generator's build-id (any rebuild of it
  * invalidates everything), the tool version, the options that shape the code
- * (uprobe_multi: the section names), and each program's canonical dump with its
+ * (uprobe_multi: the section names; merge_max: the grouping), and each program's canonical dump with its
  * length. The per-run options are load-time settings (codegen.h) and stay out, so
  * different pids, namespaces and ring sizes share one object.
  *
@@ -82,6 +82,7 @@ int gs_codegen_cache_key(const struct gs_ir_prog *const *progs, size_t nprogs,
 	hash_field(st, o->version ? o->version : "", o->version ? strlen(o->version) : 0);
 	multi = o->uprobe_multi;
 	hash_field(st, &multi, 1);
+	hash_field(st, &o->merge_max, sizeof(o->merge_max));
 	hash_field(st, &nprogs, sizeof(nprogs));
 	for (size_t i = 0; i < nprogs; i++) {
 		char *dump;
@@ -225,6 +226,7 @@ int gs_codegen_emit_cached(const struct gs_ir_prog *const *progs, size_t nprogs,
 	if (o) {
 		co.uprobe_multi = o->uprobe_multi;
 		co.version = o->version;
+		co.merge_max = o->merge_max;
 	}
 	if (cache_dir && nprogs && !gs_codegen_cache_key(progs, nprogs, &co, key) &&
 	    !cache_paths(cache_dir, key, d, path, sizeof(path))) {

@@ -66,6 +66,7 @@ struct cg {
 	LLVMValueRef err_flag, err_addr;	/* allocas: i64 */
 	LLVMValueRef tmp, scr_a, scr_b, key;	/* allocas: i64, [17 x i64] x2, i32 */
 	LLVMValueRef cookie, trace_key, pid, tid, host_pid, host_tid, ts, ip;
+	LLVMValueRef *bodies;	/* merged programs: the body function of each IR program */
 	LLVMValueRef dkey, skey, one;		/* allocas: i64, [2 x i64], i64 (saves) */
 	LLVMValueRef fkey;			/* alloca [2 x i64]: frame save key */
 	LLVMValueRef saved;			/* return programs: the save, or null */

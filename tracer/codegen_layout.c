@@ -181,3 +181,42 @@ uint32_t gs_codegen_cfg_fill(const struct gs_codegen_opts *o, struct gs_codegen_
 	cfg->wakeup_bytes = o->wakeup_bytes ? o->wakeup_bytes : ring / 8;
 	return ring;
 }
+
+/* A backtrace runs the unwinder's loop: such bodies stay alone (verifier limits). */
+static bool has_backtrace(const struct gs_ir_stmt *s)
+{
+	for (; s; s = s->next)
+		if (s->kind == GS_IR_S_BACKTRACE || has_backtrace(s->then_body) ||
+		    has_backtrace(s->else_body))
+			return true;
+	return false;
+}
+
+size_t gs_codegen_merge(const struct gs_ir_prog *const *progs, size_t n, uint32_t max,
+			uint32_t *entry_of, uint32_t *variant_of)
+{
+	/* the open group of each kind (0: entry, 1: return) and its size */
+	uint32_t open[2] = { 0, 0 }, used[2] = { 0, 0 };
+	bool has[2] = { false, false };
+	size_t nentries = 0;
+
+	if (max < 1)
+		max = 1;
+	for (size_t i = 0; i < n; i++) {
+		int k = progs[i] && progs[i]->retprobe;
+
+		if (progs[i] && has_backtrace(progs[i]->body)) {
+			entry_of[i] = nentries++;
+			variant_of[i] = 0;
+			continue;
+		}
+		if (!has[k] || used[k] == max) {
+			open[k] = nentries++;
+			used[k] = 0;
+			has[k] = true;
+		}
+		entry_of[i] = open[k];
+		variant_of[i] = used[k]++;
+	}
+	return nentries;
+}

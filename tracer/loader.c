@@ -181,6 +181,12 @@ static int failed_prog(const char *log)
 	return -1;
 }
 
+/* The trace id, and in the high half the body of a merged program (gs_codegen_merge). */
+static uint64_t attach_cookie(const struct gs_attach_point *pt)
+{
+	return pt->trace_id | (uint64_t)pt->variant << 32;
+}
+
 /* ---- uprobe_multi support ------------------------------------------------------------ */
 
 static int sys_link_create(struct gs_link_create_umulti *attr)
@@ -953,7 +959,7 @@ static int attach_multi_group(struct gs_loader *l, const struct gs_attach_point 
 			continue;
 		done[i] = true;
 		offs[cnt] = pts[i].file_off;
-		cookies[cnt++] = pts[i].trace_id;
+		cookies[cnt++] = attach_cookie(&pts[i]);
 	}
 	attr.prog_fd = l->prog_fds[p0->prog];
 	attr.attach_type = GS_BPF_TRACE_UPROBE_MULTI;
@@ -1013,7 +1019,7 @@ static int uprobe_pmu(int *type_ret, int *bit_ret)
 static int attach_single(struct gs_loader *l, const struct gs_attach_point *pt, char *err,
 			 size_t errlen)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .perf_event.bpf_cookie = pt->trace_id);
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .perf_event.bpf_cookie = attach_cookie(pt));
 	struct perf_event_attr pa;
 	int type = 0, bit = 0, pfd, fd, ret;
 

@@ -56,7 +56,7 @@ struct gs_attach_point {
 	uint64_t file_off;	/* uprobe offset in that file */
 	uint64_t vaddr;		/* module-relative vaddr, for GS_IR_SP_BIAS */
 	uint32_t trace_id;	/* the attach cookie; <= gs_codegen_opts.max_trace_id */
-	uint32_t prog;		/* index into the program array given to gs_codegen_emit */
+	uint32_t prog;		/* the BPF program: gs_p<prog> in the object */
 	int pid;		/* only this process; -1 for every process */
 	/*
 	 * A return probe (file_off is the function's entry): runs as the function
@@ -64,6 +64,7 @@ struct gs_attach_point {
 	 * with gs_ir_prog.retprobe; the loader does not check.
 	 */
 	bool retprobe;
+	uint32_t variant;	/* the body of a merged program (gs_codegen_merge); 0 if not */
 };
 
 /*
@@ -81,8 +82,8 @@ bool gs_loader_has_uprobe_multi(void);
 
 /*
  * Starts, on a thread, what the next gs_loader_open() would otherwise wait for: the
- * uprobe_multi probe, the ring buffer map of @ring_bytes (0: the 8 MiB default), the
- * slowest object to create (2-5 ms here), and its mapping for reading (1-4 ms).
+ * ring buffer map of @ring_bytes (0: the 8 MiB default), the slowest object to create
+ * (0.5-3 ms here), and its mapping for reading (1-4 ms).
  * Call it early, before parsing and planning. gs_loader_open() adopts the map when
  * the object's ring buffer has that size (and our loader loads it), else closes it;
  * it waits for the map only, and the first gs_loader_poll() for the mapping.

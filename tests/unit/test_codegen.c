@@ -348,3 +348,56 @@ out:
 	gs_ir_prog_free(p);
 	return ok;
 }
+
+/*
+ * Merged programs: entry and return bodies apart, at most max per BPF program, a
+ * backtrace alone; the object then holds exactly the BPF programs the plan names, the
+ * merged one as large as its bodies together.
+ */
+bool test_codegen__merge_groups(void)
+{
+	struct gs_ir_prog *p[6];
+	const struct gs_ir_prog *progs[6];
+	uint32_t entry[6], variant[6], cnt[4] = { 0 }, one[1] = { 0 };
+	struct gs_codegen_opts o = { .max_trace_id = 8, .uprobe_multi = true, .merge_max = 2 };
+	char err[256];
+	void *obj = NULL, *obj1 = NULL;
+	size_t len = 0, len1 = 0, n;
+	bool ok = false;
+
+	for (int i = 0; i < 6; i++) {
+		p[i] = gs_ir_prog_new();
+		progs[i] = p[i];
+		gs_ir_append(&p[i]->body, gs_ir_stmt_new(p[i], GS_IR_S_VALUE, 1,
+			gs_ir_load(p[i], gs_ir_reg(p[i], i), 8, false), 0));
+	}
+	p[2]->retprobe = true;
+	gs_ir_append(&p[3]->body, gs_ir_stmt_new(p[3], GS_IR_S_BACKTRACE, 2, NULL, 8));
+	n = gs_codegen_merge(progs, 6, 2, entry, variant);
+	/* 0,1: group 0; 2: return group 1; 3: backtrace alone, 2; 4: group 3; 5: group 3 */
+	ASSERT_GOTO(n == 4, out);
+	ASSERT_GOTO(entry[0] == 0 && variant[0] == 0 && entry[1] == 0 && variant[1] == 1, out);
+	ASSERT_GOTO(entry[2] == 1 && variant[2] == 0, out);
+	ASSERT_GOTO(entry[3] == 2 && variant[3] == 0, out);
+	ASSERT_GOTO(entry[4] == 3 && variant[4] == 0 && entry[5] == 3 && variant[5] == 1, out);
+	ASSERT_GOTO(gs_codegen_merge(progs, 6, 1, entry, variant) == 6, out);
+
+	ASSERT_GOTO(!gs_codegen_emit(progs, 6, &o, &obj, &len, err, sizeof(err)), out);
+	ASSERT_GOTO(!gs_codegen_insn_counts(obj, len, cnt, 4), out);
+	/* no fifth program in the object */
+	ASSERT_GOTO(gs_codegen_insn_counts(obj, len, (uint32_t[5]){ 0 }, 5) != 0, out);
+	o.merge_max = 0;
+	ASSERT_GOTO(!gs_codegen_emit(progs, 1, &o, &obj1, &len1, err, sizeof(err)), out);
+	ASSERT_GOTO(!gs_codegen_insn_counts(obj1, len1, one, 1), out);
+	/* two bodies behind one entry: more than one body, less than two whole programs + */
+	ASSERT_GOTO(cnt[0] > one[0] + one[0] / 2 && cnt[3] > one[0] + one[0] / 2, out);
+	ok = true;
+out:
+	if (!ok)
+		T_FAIL("merge: %s (counts %u %u %u %u, one %u)", err, cnt[0], cnt[1], cnt[2], cnt[3], one[0]);
+	free(obj);
+	free(obj1);
+	for (int i = 0; i < 6; i++)
+		gs_ir_prog_free(p[i]);
+	return ok;
+}

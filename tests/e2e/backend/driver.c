@@ -568,11 +568,21 @@ static int run_ret(const char *target, bool single)
 	p[4]->retprobe = true;
 	gs_ir_append(&p[4]->body, gs_ir_stmt_new(p[4], GS_IR_S_VALUE, 1, gs_ir_saved(p[4], 0), 0));
 
-	pts[0] = (struct gs_attach_point){ target, pm_off, pm_vaddr, 10, 0, -1, false };
-	pts[1] = (struct gs_attach_point){ target, pm_off, pm_vaddr, 11, 1, -1, true };
-	pts[2] = (struct gs_attach_point){ target, rec_off, rec_vaddr, 20, 2, -1, false };
-	pts[3] = (struct gs_attach_point){ target, rec_off, rec_vaddr, 12, 3, -1, true };
-	pts[4] = (struct gs_attach_point){ target, rec_off, rec_vaddr, 13, 4, -1, true };
+	pts[0] = (struct gs_attach_point){
+		.path = target, .file_off = pm_off, .vaddr = pm_vaddr, .trace_id = 10,
+		.prog = 0, .pid = -1, .retprobe = false };
+	pts[1] = (struct gs_attach_point){
+		.path = target, .file_off = pm_off, .vaddr = pm_vaddr, .trace_id = 11,
+		.prog = 1, .pid = -1, .retprobe = true };
+	pts[2] = (struct gs_attach_point){
+		.path = target, .file_off = rec_off, .vaddr = rec_vaddr, .trace_id = 20,
+		.prog = 2, .pid = -1, .retprobe = false };
+	pts[3] = (struct gs_attach_point){
+		.path = target, .file_off = rec_off, .vaddr = rec_vaddr, .trace_id = 12,
+		.prog = 3, .pid = -1, .retprobe = true };
+	pts[4] = (struct gs_attach_point){
+		.path = target, .file_off = rec_off, .vaddr = rec_vaddr, .trace_id = 13,
+		.prog = 4, .pid = -1, .retprobe = true };
 	for (int i = 0; i < 5; i++) {
 		char *d = gs_ir_dump(p[i]);
 
@@ -753,9 +763,15 @@ static int run_frame(const char *target, uint64_t later_vaddr)
 	p[2]->cfa_off = 16;
 	gs_ir_append(&p[2]->body, gs_ir_stmt_new(p[2], GS_IR_S_VALUE, 1,
 		gs_ir_saved_frame(p[2], 8, 0, gs_ir_special(p[2], GS_IR_SP_CFA)), 0));
-	pts[0] = (struct gs_attach_point){ target, entry_off, entry_vaddr, 1, 0, -1, false };
-	pts[1] = (struct gs_attach_point){ target, later_off, later_vaddr, 2, 1, -1, false };
-	pts[2] = (struct gs_attach_point){ target, later_off, later_vaddr, 3, 2, -1, false };
+	pts[0] = (struct gs_attach_point){
+		.path = target, .file_off = entry_off, .vaddr = entry_vaddr, .trace_id = 1,
+		.prog = 0, .pid = -1, .retprobe = false };
+	pts[1] = (struct gs_attach_point){
+		.path = target, .file_off = later_off, .vaddr = later_vaddr, .trace_id = 2,
+		.prog = 1, .pid = -1, .retprobe = false };
+	pts[2] = (struct gs_attach_point){
+		.path = target, .file_off = later_off, .vaddr = later_vaddr, .trace_id = 3,
+		.prog = 2, .pid = -1, .retprobe = false };
 	for (int i = 0; i < 3; i++) {
 		char *d = gs_ir_dump(p[i]);
 

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Probes whose plans differ share BPF programs: 24 functions, each printing another
+# parameter plus its own number, and 3 return probes (each with its entry save) make 30
+# probe bodies in 3 BPF programs (16 entry bodies, 11, and the 3 returns) and 3 links.
+# Every hit must run its own body, chosen by the attach cookie: each event's value is
+# checked against the one its function was called with, for every call.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/trace_lib.sh"
+need_root_bpf
+
+N=24
+{
+	echo '#include <stdio.h>'
+	for i in $(seq 0 $((N - 1))); do
+		echo "__attribute__((noinline)) long g$i(long a, long b, long c) { return a * 3 + b * 5 + c * 7 + $i; }"
+	done
+	echo 'int main(void) { long s = 0;'
+	echo 'for (long r = 1; r <= 3; r++) {'
+	for i in $(seq 0 $((N - 1))); do
+		echo "s += g$i(r * 1000 + $i, r * 1000 + 100 + $i, r * 1000 + 200 + $i);"
+	done
+	echo '} printf("%ld\n", s); return 0; }'
+} >"$T/merged.c"
+gcc -g -O2 -o "$T/merged" "$T/merged.c"
+"$GSI" "$T/merged" >/dev/null
+
+params=(a b c)
+# "+ i" makes each body differ: identical plans already share one body
+script=$(for i in $(seq 0 $((N - 1))); do echo "trace g$i { print \"g$i {}\", ${params[i % 3]} + $i; }"; done
+	 for i in 0 1 2; do echo "trace g$i:return { print \"r$i {}\", \$retval + $i; }"; done)
+
+OUT=$("$GS" -t "$T/merged" --dry-run -s "$script")
+assert_contains "$OUT" "27 probes, 0 failed, 3 BPF programs"
+
+trace_new -t "$T/merged" --script-output plain -s "$script" -- "$T/merged"
+assert_contains "$(cat "$T/gs.err")" "3 programs (30 probe bodies)"
+assert_contains "$(cat "$T/gs.err")" "30 probes armed (3 links"
+want=$(for r in 1 2 3; do
+	for i in $(seq 0 $((N - 1))); do
+		echo "g$i $((r * 1000 + (i % 3) * 100 + i + i))"
+		if [ "$i" -lt 3 ]; then
+			a=$((r * 1000 + i)); b=$((a + 100)); c=$((a + 200))
+			echo "r$i $((a * 3 + b * 5 + c * 7 + i + i))"
+		fi
+	done
+done)
+assert_eq "$want" "$OUT" "every hit ran its own body"
+echo ok
