@@ -254,6 +254,11 @@ static const char *str_at(struct gs_index *idx, uint64_t ref, bool *bad)
 	return slot->data + slot->off[k];
 }
 
+const char *gs_idx_str(struct gs_index *idx, uint64_t ref, bool *bad)
+{
+	return str_at(idx, ref, bad);
+}
+
 /* A string reference in a record. */
 const char *gs_idx_dec_sref(struct gs_index *idx, struct gs_dec *d)
 {

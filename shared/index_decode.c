@@ -163,13 +163,14 @@ int gs_idx_dec_dict(struct gs_index *idx, struct gs_dec *d, struct scope_dict *s
 
 	sd->ntmpls = gs_dec_count(d, 4);
 	sd->tmpls = sd->ntmpls ? gs_idx_alloc(idx, sd->ntmpls * sizeof(*sd->tmpls)) : NULL;
-	if (sd->ntmpls && !sd->tmpls)
+	sd->name_refs = sd->ntmpls ? gs_idx_alloc(idx, sd->ntmpls * sizeof(*sd->name_refs)) : NULL;
+	if (sd->ntmpls && (!sd->tmpls || !sd->name_refs))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < sd->ntmpls; i++) {
 		uint64_t w, zz;
 
 		memset(&sd->tmpls[i], 0, sizeof(sd->tmpls[i]));
-		sd->tmpls[i].name = gs_idx_dec_sref(idx, d);
+		sd->name_refs[i] = gs_dec_u(d);
 		sd->tmpls[i].type_id = gs_dec_u32(d);
 		w = gs_dec_u(d);
 		zz = w >> 1;
@@ -188,9 +189,17 @@ static int dec_scope_var(struct gs_index *idx, struct gs_dec *d, const struct sc
 {
 	uint8_t head = gs_dec_u8(d);
 	uint32_t t = gs_dec_u32(d);
+	bool bad = false;
 
 	if (d->err || head & 0x80 || t >= sd->ntmpls)
 		return -GS_ERR_CORRUPT;
+	if (sd->name_refs[t]) {
+		/* first use of the template: resolve its name, once */
+		sd->tmpls[t].name = gs_idx_str(idx, sd->name_refs[t], &bad);
+		if (bad)
+			return -GS_ERR_CORRUPT;
+		sd->name_refs[t] = 0;
+	}
 	*v = sd->tmpls[t];
 	v->kind = head & 3;
 	v->flags = head >> 2 & 7;

@@ -66,7 +66,14 @@ struct gs_index {
 
 /* A scope record's dictionary: strings and variable templates. */
 struct scope_dict {
-	struct gs_var *tmpls;	/* name, type_id, decl_file, decl_line filled */
+	/*
+	 * type_id, decl_file, decl_line filled; the name only once a scope on a decoded
+	 * path uses the template (name_refs[i] is its string reference until then): a
+	 * big LTO function has thousands of templates over hundreds of string chunks,
+	 * and a probe needs the names of a few.
+	 */
+	struct gs_var *tmpls;
+	uint64_t *name_refs;
 	uint32_t ntmpls;
 	uint64_t loc_base;	/* the function's first lo, once its ranges are read */
 	const char *func_name;	/* the root's name */
@@ -93,6 +100,8 @@ bool gs_idx_rec_table(enum gs_db db);
 bool gs_idx_next_rec(struct gs_dec *chunk, MDB_val *rec);
 /* A string reference in a record (NULL for reference 0; @d->err set when damaged). */
 const char *gs_idx_dec_sref(struct gs_index *idx, struct gs_dec *d);
+/* The string of reference @ref (0: NULL); sets *@bad when it names none. */
+const char *gs_idx_str(struct gs_index *idx, uint64_t ref, bool *bad);
 /*
  * The next record of a "sym" chunk over *@s, the previous one (zeroed at the chunk's
  * start). -ENOENT at the chunk's end.
