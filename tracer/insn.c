@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,8 +50,11 @@ static size_t modrm_len(const uint8_t *m, size_t avail)
 	return len;
 }
 
-/* Length of the nop at @b (0 when @b is not a nop): 90 or 0f 1f /0 behind prefixes. */
-static size_t nop_len(const uint8_t *b, size_t n)
+/*
+ * Length of the nop at @b (0 when @b is not a nop): 90 or 0f 1f /0 behind prefixes;
+ * *@is90 tells which.
+ */
+static size_t nop_len(const uint8_t *b, size_t n, bool *is90)
 {
 	size_t i = 0, m;
 	bool rex = false;
@@ -61,7 +65,8 @@ static size_t nop_len(const uint8_t *b, size_t n)
 		rex = b[i] & 1;	/* REX.B turns 90 into xchg %r8d, %eax */
 		i++;
 	}
-	if (i < n && b[i] == 0x90)
+	*is90 = i < n && b[i] == 0x90;
+	if (*is90)
 		return rex ? 0 : i + 1;
 	if (i + 2 >= n || b[i] != 0x0f || b[i + 1] != 0x1f || ((b[i + 2] >> 3) & 7) != 0)
 		return 0;
@@ -69,14 +74,39 @@ static size_t nop_len(const uint8_t *b, size_t n)
 	return m ? i + 2 + m : 0;
 }
 
-enum gs_insn_kind gs_insn_classify(const uint8_t *b, size_t n, uint64_t page_off, const char **what)
+/*
+ * Whether the @len-byte nop at @b is the kernel's own encoding of that length
+ * (x86_nops[], the P6 forms): the only multi-byte nops kernels before 6.18 emulate.
+ */
+static bool nop_canonical(const uint8_t *b, size_t len)
 {
+	static const uint8_t p6[9][8] = {
+		[1] = { 0x90 },
+		[2] = { 0x66, 0x90 },
+		[3] = { 0x0f, 0x1f, 0x00 },
+		[4] = { 0x0f, 0x1f, 0x40, 0x00 },
+		[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		[6] = { 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		[7] = { 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
+		[8] = { 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	};
+
+	return len <= 8 && !memcmp(b, p6[len], len);
+}
+
+enum gs_insn_kind gs_insn_classify(const uint8_t *b, size_t n, uint64_t page_off,
+				   bool any_nop, const char **what)
+{
+	bool is90 = false;
 	size_t nl;
 
 	*what = "other";
 	if (n < 1)
 		return GS_INSN_STEPPED;
-	nl = nop_len(b, n);
+	nl = nop_len(b, n, &is90);
+	/* before 6.18: prefixes + 90, or the kernel's own encodings; others single-step */
+	if (nl && !any_nop && !is90 && !nop_canonical(b, nl))
+		return GS_INSN_STEPPED;
 	if (nl == 5 && page_off % PAGE_BYTES <= PAGE_BYTES - 5) {
 		*what = "nop5";
 		return GS_INSN_NOP5;
@@ -103,7 +133,7 @@ bool gs_insn_nop5_optimized(void)
 	static int known = -1;
 
 	if (known < 0)
-		known = syscall(__NR_uprobe) < 0 && errno != ENOSYS;
+		known = syscall(__NR_uprobe) < 0 && (errno == ENXIO || errno == EPROTO);
 	return known;
 }
 

@@ -26,14 +26,19 @@ enum gs_insn_kind {
 /*
  * Classifies the instruction whose first @n bytes are @b, at an address whose offset
  * in its page is @page_off (the kernel does not optimize a nop that crosses a page).
- * *@what gets a short name: "push", "nop", "nop5", "jmp", "jcc", "call" or "other".
+ * @any_nop: the kernel emulates every nop form (Linux 6.18, which also optimizes nop5:
+ * gs_insn_nop5_optimized()); before that only 0x90 and its own multi-byte encodings
+ * are emulated and other nops are single-stepped. *@what gets a short name: "push",
+ * "nop", "nop5", "jmp", "jcc", "call" or "other".
  */
-enum gs_insn_kind gs_insn_classify(const uint8_t *b, size_t n, uint64_t page_off, const char **what);
+enum gs_insn_kind gs_insn_classify(const uint8_t *b, size_t n, uint64_t page_off,
+				   bool any_nop, const char **what);
 
 /*
  * Whether the running kernel optimizes 5-byte nops: it has the uprobe syscall, which
- * answers ENXIO (EPROTO on some versions) to a caller outside its trampoline and ENOSYS
- * before Linux 6.18. Asked once per process.
+ * answers ENXIO (EPROTO on some versions) to a caller outside its trampoline, and
+ * ENOSYS before Linux 6.18 (a seccomp filter's EPERM is taken as "no"). Asked once
+ * per process.
  */
 bool gs_insn_nop5_optimized(void);
 

@@ -1230,7 +1230,7 @@ static enum gs_insn_kind insn_at(struct pctx *c, const char *path, uint64_t off,
 	}
 	n = c->insn_fd >= 0 ? pread(c->insn_fd, b, sizeof(b), off) : -1;
 	/* a segment's file offset and vaddr share their page offset */
-	return gs_insn_classify(b, n > 0 ? (size_t)n : 0, off & 4095, what);
+	return gs_insn_classify(b, n > 0 ? (size_t)n : 0, off & 4095, gs_insn_nop5_optimized(), what);
 }
 
 /* Cheaper hits rank higher; a 5-byte nop only where this kernel optimizes it. */
