@@ -194,6 +194,7 @@ static int sys_link_create(struct gs_link_create_umulti *attr)
 	return syscall(__NR_bpf, BPF_LINK_CREATE, attr, sizeof(*attr));
 }
 
+/* 1: supported, 0: not, -1: unknown (the probe itself failed: no privilege, no memory). */
 static int probe_multi(void)
 {
 	/* r0 = 0; exit */
@@ -209,7 +210,7 @@ static int probe_multi(void)
 
 	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &po);
 	if (fd < 0)
-		return 0;
+		return errno == EINVAL ? 0 : -1;	/* EINVAL: no such attach type */
 	attr.prog_fd = fd;
 	attr.target_fd = 0;
 	attr.attach_type = GS_BPF_TRACE_UPROBE_MULTI;
@@ -224,7 +225,7 @@ static int probe_multi(void)
 		close(link);
 		return 1;
 	}
-	return err == EBADF;
+	return err == EBADF ? 1 : err == EINVAL ? 0 : -1;
 }
 
 static struct {
@@ -239,19 +240,21 @@ static struct {
 static void has_multi_probe(void)
 {
 	uint8_t yes;
+	int ret;
 
 	if (gs_kcache_get("uprobe_multi", &yes, 1) == 0 && yes <= 1) {
 		has_multi.yes = yes;
 		return;
 	}
-	has_multi.yes = probe_multi();
+	ret = probe_multi();
+	has_multi.yes = ret > 0;
 	yes = has_multi.yes;
-	gs_kcache_put("uprobe_multi", &yes, 1);
+	if (ret >= 0)	/* only a definite answer outlives this run */
+		gs_kcache_put("uprobe_multi", &yes, 1);
 }
 
 bool gs_loader_has_uprobe_multi(void)
 {
-	/* Once: gs_loader_warm_up's thread and the caller may ask at the same time. */
 	pthread_once(&has_multi.once, has_multi_probe);
 	return has_multi.yes;
 }
@@ -358,8 +361,8 @@ out:
 /* ---- ring buffer warm-up ---------------------------------------------------------------- */
 
 /*
- * The warm-up thread probes uprobe_multi, creates the ring buffer map, publishes its
- * fd, then maps it for reading (libbpf's ring_buffer__new maps the data twice: two
+ * The warm-up thread creates the ring buffer map, publishes its fd, then maps it for
+ * reading (libbpf's ring_buffer__new maps the data twice: two
  * times @bytes of page table entries, milliseconds again). gs_loader_open needs only
  * the fd, to load the programs; the reader is taken at the first poll, after the
  * probes are armed (what they write meanwhile waits in the ring).
