@@ -773,6 +773,13 @@ retry:
 
 		e = gs_codegen_emit_cached(progs, nir, &co, o.no_bpf_cache ? NULL : dir, &obj,
 					   &objlen, &hit, err, sizeof(err));
+		if (e && co.merge_max > 1) {
+			/* a limit that merged bodies meet together (e.g. stack): apart, then */
+			if (o.verbose)
+				fprintf(stderr, "ghostscope: merged programs failed to compile (%s); compiling them apart\n", err);
+			co.merge_max = 0;
+			goto retry;
+		}
 		if (e) {
 			fprintf(stderr, "ghostscope: code generation failed: %s\n", err);
 			goto out;
@@ -809,11 +816,12 @@ retry:
 		int bad = -1;
 
 		e = gs_loader_open(obj, objlen, nprogs, &lo, &loader, &bad, err, sizeof(err));
-		if (e && nprogs < nir) {
+		if (e && bad >= 0 && nprogs < nir) {
 			/*
-			 * A merged program was rejected. Its bodies may fit the verifier's
-			 * limits one by one where together they do not, and an error must
-			 * name the one probe that does not fit: load them apart.
+			 * The verifier rejected a merged program. Its bodies may fit the
+			 * verifier's limits one by one where together they do not, and an
+			 * error must name the one probe that does not fit: load them apart.
+			 * (Other failures, privileges or memory, would only fail again.)
 			 */
 			if (o.verbose)
 				fprintf(stderr, "ghostscope: merged programs rejected (%s); loading them apart\n", err);
