@@ -36,8 +36,8 @@ int gs_index_dir_resolve(const char *opt, char *buf, size_t len);
 int gs_index_path(const char *dir, const char *build_id_hex, char *buf, size_t len);
 
 /*
- * Opens the index file at @path read-only (MDB_RDONLY; MDB_NOLOCK when the file's
- * directory is not writable) and checks magic and schema major version.
+ * Opens the index file at @path read-only (MDB_RDONLY | MDB_NOLOCK: files are never
+ * changed after their rename) and checks magic and schema major version.
  * Returns 0, -ENOENT (no file), GS_ERR_SCHEMA (other major), GS_ERR_CORRUPT.
  */
 int gs_index_open(const char *path, struct gs_index **idx_ret);

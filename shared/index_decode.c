@@ -184,7 +184,7 @@ int gs_idx_dec_dict(struct gs_index *idx, struct gs_dec *d, struct scope_dict *s
 }
 
 /* A scope tree's variable: "u8 head (as in var record), u template, location rest" */
-static int dec_scope_var(struct gs_index *idx, struct gs_dec *d, const struct scope_dict *sd,
+static int dec_scope_var(struct gs_index *idx, struct gs_dec *d, struct scope_dict *sd,
 			 struct gs_var *v)
 {
 	uint8_t head = gs_dec_u8(d);

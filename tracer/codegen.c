@@ -3,11 +3,13 @@
  * Probe IR -> LLVM IR -> BPF ELF object, through the LLVM C API.
  *
  * Design. Every IR program becomes one function `int gs_pN(struct pt_regs *ctx)` in
- * one module; the module also defines the BTF-style maps (.maps section, described
- * with DIBuilder exactly as clang describes `struct { __uint(type, ...); ... }`,
- * because libbpf 1.1 only accepts BTF-defined maps) and the license. The function:
+ * one module (or, merged, an always-inline body gs_bN that an entry program gs_pM
+ * calls by the attach cookie's high 32 bits: cg_merged); the module also defines the
+ * BTF-style maps (.maps section, described with DIBuilder exactly as clang describes
+ * `struct { __uint(type, ...); ... }`, because libbpf 1.1 only accepts BTF-defined
+ * maps) and the license. The function:
  *
- *   cookie = bpf_get_attach_cookie(ctx)            the trace id
+ *   cookie = bpf_get_attach_cookie(ctx)            the trace id (low 32 bits)
  *   [pid filter: return unless host tgid matches]
  *   [body is one `if` without else: return unless its condition holds or fails]
  *   ev = bpf_ringbuf_reserve(&gs_events, SIZE, 0)  SIZE constant, from the layout

@@ -24,7 +24,7 @@
 #define GS_CODEGEN_MAP_EVENTS	"gs_events"	/* BPF_MAP_TYPE_RINGBUF */
 #define GS_CODEGEN_MAP_LOST	"gs_lost"	/* PERCPU_ARRAY u32 trace id -> u64 lost events */
 #define GS_CODEGEN_MAP_VADDR	"gs_vaddr"	/* ARRAY u32 trace id -> u64 probe vaddr */
-#define GS_CODEGEN_PROG_FMT	"gs_p%zu"	/* program i of the input array */
+#define GS_CODEGEN_PROG_FMT	"gs_p%zu"	/* BPF program i: IR program i, or group i when merged */
 /*
  * Only in objects with GS_IR_S_SAVE / GS_IR_SAVED (docs/codegen.md, "Return probes"):
  * LRU_HASH {u32 host tid, u32 save key, u64 depth} -> {u64 failed mask, u64 vals[16]},
@@ -193,22 +193,24 @@ struct gs_event_slot {
 };
 
 /*
- * Computes the layout gs_codegen_emit uses for @prog. *@slots_ret is malloc'd (caller
- * frees; NULL when there are no slots); *@event_len_ret is hdr.len of its events.
- * Returns 0 or -EINVAL/-E2BIG as gs_codegen_emit would.
- */
-/*
  * How gs_codegen_emit() groups @n IR programs into BPF programs when up to @max share
  * one: entry and return programs apart, in input order, at most @max per group, groups
  * numbered in the order they open; a program with a backtrace (the unwinder's loop,
- * thousands of verifier steps) keeps a group of its own. Program @i is body *@variant_of[i] of BPF program
- * *@entry_of[i] (gs_p<entry>), and runs when the attach cookie's high 32 bits hold
- * that variant. Returns the number of BPF programs. The same function serves the
- * emitter, the loader's caller and a cached object, so they always agree.
+ * thousands of verifier steps) keeps a group of its own. Program @i is body
+ * *@variant_of[i] of BPF program *@entry_of[i] (gs_p<entry>), and runs when the
+ * attach cookie's high 32 bits hold that variant. Returns the number of BPF programs. The same function serves the
+ * emitter and the loader's caller (the cache key holds merge_max and the code
+ * generator's build-id), so they agree as long as ghostscope and its codegen library
+ * come from one build.
  */
 size_t gs_codegen_merge(const struct gs_ir_prog *const *progs, size_t n, uint32_t max,
 			uint32_t *entry_of, uint32_t *variant_of);
 
+/*
+ * Computes the layout gs_codegen_emit uses for @prog. *@slots_ret is malloc'd (caller
+ * frees; NULL when there are no slots); *@event_len_ret is hdr.len of its events.
+ * Returns 0 or -EINVAL/-E2BIG as gs_codegen_emit would.
+ */
 int gs_codegen_layout(const struct gs_ir_prog *prog, struct gs_event_slot **slots_ret,
 		      size_t *cnt_ret, uint32_t *event_len_ret);
 
