@@ -3,6 +3,7 @@
  * ELF helpers over libelf: open/close, build-id, type, PT_LOAD segments, symbols and
  * vaddr -> file offset. Every read goes through libelf's bounds-checked accessors.
  */
+#include <elf.h>
 #include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -116,9 +117,10 @@ const char *gs_elf_path(struct gs_elf *elf)
 	return elf->path;
 }
 
+static void hex_of(const uint8_t *p, size_t len, char hex_ret[41]);
+
 int gs_elf_build_id_raw(Elf *elf, char hex_ret[41])
 {
-	static const char digits[] = "0123456789abcdef";
 	const void *p;
 	ssize_t len;
 
@@ -130,13 +132,7 @@ int gs_elf_build_id_raw(Elf *elf, char hex_ret[41])
 		return -GS_ERR_NO_BUILD_ID;
 	if (len > 20)
 		return -E2BIG;
-	for (ssize_t i = 0; i < len; i++) {
-		uint8_t b = ((const uint8_t *)p)[i];
-
-		hex_ret[2 * i] = digits[b >> 4];
-		hex_ret[2 * i + 1] = digits[b & 15];
-	}
-	hex_ret[2 * len] = '\0';
+	hex_of(p, (size_t)len, hex_ret);
 	return 0;
 }
 
@@ -145,12 +141,99 @@ int gs_elf_build_id(struct gs_elf *elf, char hex_ret[41])
 	return gs_elf_build_id_raw(elf->elf, hex_ret);
 }
 
+static void hex_of(const uint8_t *p, size_t len, char hex_ret[41])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		hex_ret[2 * i] = digits[p[i] >> 4];
+		hex_ret[2 * i + 1] = digits[p[i] & 15];
+	}
+	hex_ret[2 * len] = '\0';
+}
+
+int gs_elf_note_build_id(const uint8_t *p, size_t n, size_t align, size_t *desc_ret,
+			 size_t *len_ret)
+{
+	size_t off = 0;
+
+	while (n - off >= 12) {
+		uint32_t namesz, descsz, type;
+		size_t name, desc, next;
+
+		memcpy(&namesz, p + off, 4);
+		memcpy(&descsz, p + off + 4, 4);
+		memcpy(&type, p + off + 8, 4);
+		name = off + 12;
+		desc = name + ((namesz + align - 1) & ~(align - 1));
+		next = desc + ((descsz + align - 1) & ~(align - 1));
+		if (namesz > n || descsz > n || desc > n || next > n || next <= off)
+			return -ENOENT;
+		if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(p + name, "GNU", 4) &&
+		    descsz > 0 && descsz <= 20) {
+			*desc_ret = desc;
+			*len_ret = descsz;
+			return 0;
+		}
+		off = next;
+	}
+	return -ENOENT;
+}
+
+int gs_elf_pread_phdrs(int fd, Elf64_Ehdr *eh, Elf64_Phdr *ph, size_t max)
+{
+	size_t size;
+
+	if (pread(fd, eh, sizeof(*eh), 0) != (ssize_t)sizeof(*eh) ||
+	    memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    !eh->e_phnum || eh->e_phnum > max)
+		return -ENOENT;
+	size = eh->e_phnum * sizeof(Elf64_Phdr);
+	if (pread(fd, ph, size, (off_t)eh->e_phoff) != (ssize_t)size)
+		return -ENOENT;
+	return eh->e_phnum;
+}
+
+/*
+ * The build-id from the PT_NOTE segments, read with a few preads. Opening the file
+ * with libelf maps and checks all of it, 0.2 ms for nginx on the VMs we measure on,
+ * and the tracer asks once per module at every start. -ENOENT sends the caller to
+ * libelf (other classes, notes only in sections).
+ */
+static int build_id_from_phdrs(int fd, char hex_ret[41])
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[GS_ELF_PHDR_MAX];
+	uint8_t notes[4096];
+	size_t desc, len;
+	int n = gs_elf_pread_phdrs(fd, &eh, ph, GS_ELF_PHDR_MAX);
+
+	for (int i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_NOTE || !ph[i].p_filesz || ph[i].p_filesz > sizeof(notes) ||
+		    pread(fd, notes, ph[i].p_filesz, (off_t)ph[i].p_offset) != (ssize_t)ph[i].p_filesz)
+			continue;
+		if (!gs_elf_note_build_id(notes, ph[i].p_filesz, ph[i].p_align == 8 ? 8 : 4, &desc, &len)) {
+			hex_of(notes + desc, len, hex_ret);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int gs_build_id_of_path(const char *path, char hex_ret[41])
 {
 	struct gs_elf *elf;
-	int err;
+	int err, fd;
 
 	hex_ret[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		err = build_id_from_phdrs(fd, hex_ret);
+		close(fd);
+		if (!err)
+			return 0;
+	}
 	err = gs_elf_open(path, &elf);
 	if (err)
 		return err;

@@ -12,6 +12,7 @@
 #ifndef GS_SHARED_ELF_H
 #define GS_SHARED_ELF_H
 
+#include <elf.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stddef.h>
@@ -48,6 +49,24 @@ int gs_elf_build_id(struct gs_elf *elf, char hex_ret[41]);
 int gs_elf_build_id_raw(Elf *elf, char hex_ret[41]);
 /* Opens @path, reads its build-id, closes it. Errors as gs_elf_open + gs_elf_build_id. */
 int gs_build_id_of_path(const char *path, char hex_ret[41]);
+
+/* The most program headers gs_elf_pread_phdrs reads. */
+#define GS_ELF_PHDR_MAX 64
+
+/*
+ * The ELF header and program headers of the little-endian ELF64 file open at @fd,
+ * with two preads (libelf would map and check the whole file): returns how many
+ * headers went to @ph (at most @max), or -ENOENT when the file is not one read this
+ * way. Only for the few facts the tracer needs at start-up; the indexer uses libelf.
+ */
+int gs_elf_pread_phdrs(int fd, Elf64_Ehdr *eh, Elf64_Phdr *ph, size_t max);
+
+/*
+ * The GNU build-id note in @n bytes of notes aligned to @align: its descriptor's
+ * offset and length (1-20 bytes), or -ENOENT. Every size is checked against @n.
+ */
+int gs_elf_note_build_id(const uint8_t *notes, size_t n, size_t align, size_t *desc_ret,
+			 size_t *len_ret);
 
 /* e_type (ET_EXEC, ET_DYN, ...) and e_machine (EM_X86_64, ...). 0 or -GS_ERR_BAD_ELF. */
 int gs_elf_type(struct gs_elf *elf, uint16_t *type_ret, uint16_t *machine_ret);

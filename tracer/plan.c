@@ -798,24 +798,21 @@ static uint64_t find_dtpmod(Elf *elf)
  * The module vaddr of the GNU build-id's bytes (in a PT_NOTE segment, which is loaded)
  * and their first 8 as a little-endian word; false when there is none that long.
  */
-static bool find_build_id(Elf *e, const GElf_Phdr *ph, uint64_t *vaddr_ret, uint64_t *word_ret)
+static bool find_build_id(int fd, const Elf64_Phdr *ph, uint64_t *vaddr_ret, uint64_t *word_ret)
 {
-	Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_NHDR);
-	size_t off = 0, name_off, desc_off, next;
-	GElf_Nhdr nh;
+	uint8_t notes[4096];
+	size_t desc, len;
 
-	while (d && (next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && nh.n_descsz >= 8 &&
-		    !memcmp((const char *)d->d_buf + name_off, "GNU", 4)) {
-			*vaddr_ret = ph->p_vaddr + desc_off;
-			*word_ret = 0;
-			for (int i = 7; i >= 0; i--)
-				*word_ret = *word_ret << 8 | ((const uint8_t *)d->d_buf)[desc_off + i];
-			return true;
-		}
-		off = next;
-	}
-	return false;
+	if (!ph->p_filesz || ph->p_filesz > sizeof(notes) ||
+	    pread(fd, notes, ph->p_filesz, (off_t)ph->p_offset) != (ssize_t)ph->p_filesz ||
+	    gs_elf_note_build_id(notes, ph->p_filesz, ph->p_align == 8 ? 8 : 4, &desc, &len) ||
+	    len < 8)
+		return false;
+	*vaddr_ret = ph->p_vaddr + desc;
+	*word_ret = 0;
+	for (int i = 7; i >= 0; i--)
+		*word_ret = *word_ret << 8 | notes[desc + i];
+	return true;
 }
 
 /*
@@ -839,9 +836,9 @@ struct plan_modelf *plan_modelf(struct pctx *c, struct gs_plan_module *m)
 	struct plan_modelf *me = NULL;
 	struct gs_elf *elf = NULL;
 	bool interp = false, found = false;
-	GElf_Phdr tls = { 0 };
-	size_t n = 0;
-	Elf *e;
+	Elf64_Phdr tls = { 0 }, ph[GS_ELF_PHDR_MAX];
+	Elf64_Ehdr eh;
+	int n = -1, fd;
 
 	for (size_t i = 0; c->elfs && i < c->nmods; i++)
 		if (&c->mods[i] == m)
@@ -851,25 +848,28 @@ struct plan_modelf *plan_modelf(struct pctx *c, struct gs_plan_module *m)
 	if (me->read)
 		return me;
 	me->read = true;
-	if (gs_elf_open(m->path, &elf) || elf_getphdrnum(gs_elf_handle(elf), &n))
-		goto out;
-	e = gs_elf_handle(elf);
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, i, &ph))
-			continue;
-		interp |= ph.p_type == PT_INTERP;
-		if (ph.p_type == PT_TLS) {
-			tls = ph;
+	/* program headers and notes by pread: libelf's open costs 0.2 ms a module here */
+	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		n = gs_elf_pread_phdrs(fd, &eh, ph, GS_ELF_PHDR_MAX);
+	for (int i = 0; i < n; i++) {
+		interp |= ph[i].p_type == PT_INTERP;
+		if (ph[i].p_type == PT_TLS) {
+			tls = ph[i];
 			found = true;
 		}
-		if (ph.p_type == PT_DYNAMIC) {
+		if (ph[i].p_type == PT_DYNAMIC) {
 			me->has_dyn = true;
-			me->dyn_vaddr = ph.p_vaddr;
+			me->dyn_vaddr = ph[i].p_vaddr;
 		}
-		if (ph.p_type == PT_NOTE && !me->id_vaddr)
-			find_build_id(e, &ph, &me->id_vaddr, &me->id_word);
+		if (ph[i].p_type == PT_NOTE && !me->id_vaddr)
+			find_build_id(fd, &ph[i], &me->id_vaddr, &me->id_word);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		me->tls_why = "cannot read the module's program headers";
+		return me;
 	}
 	if (!found) {
 		me->tls_why = "the module has no TLS segment";
@@ -880,13 +880,14 @@ struct plan_modelf *plan_modelf(struct pctx *c, struct gs_plan_module *m)
 		me->tls_off = ((tls.p_memsz - first + align - 1) & ~(align - 1)) + first;
 		me->tls_static = true;
 	} else {
-		me->tls_modid_vaddr = find_dtpmod(e);
+		/* only a library's TLS needs its relocations, and so libelf */
+		if (!gs_elf_open(m->path, &elf))
+			me->tls_modid_vaddr = find_dtpmod(gs_elf_handle(elf));
+		gs_elf_close(elf);
 		me->tls_dtv = me->tls_modid_vaddr != 0;
 		if (!me->tls_dtv)
 			me->tls_why = "thread-local storage of a shared library without an R_X86_64_DTPMOD64 relocation (initial-exec or TLS descriptors) is not readable";
 	}
-out:
-	gs_elf_close(elf);
 	if (!me->has_dyn && !me->tls_why)
 		me->tls_why = "cannot read the module's program headers";
 	return me;

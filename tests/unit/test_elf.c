@@ -163,3 +163,32 @@ bool test_elf__truncated(void)
 	}
 	return true;
 }
+
+/*
+ * The build-id read from the program headers with a few preads agrees with libelf's,
+ * and a truncated copy either gives the same id or an error, never another id.
+ */
+bool test_elf__build_id_fast_path(void)
+{
+	static const off_t lens[] = { 16, 64, 100, 300, 700, 1000, 4096 };
+	char path[64], whole[41], got[41];
+	struct gs_elf *elf;
+
+	ASSERT_EQ(gs_elf_open("/proc/self/exe", &elf), 0);
+	ASSERT_EQ(gs_elf_build_id(elf, whole), 0);
+	gs_elf_close(elf);
+	ASSERT_EQ(gs_build_id_of_path("/proc/self/exe", got), 0);
+	ASSERT_STREQ(got, whole);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		int err;
+
+		ASSERT_TRUE(copy_prefix("/proc/self/exe", lens[i], path, sizeof(path)));
+		err = gs_build_id_of_path(path, got);
+		unlink(path);
+		if (!err && strcmp(got, whole)) {
+			T_FAIL("prefix %lld: id %s, the whole file's is %s", (long long)lens[i], got, whole);
+			return false;
+		}
+	}
+	return true;
+}
