@@ -198,10 +198,10 @@ struct gs_event_slot {
  * numbered in the order they open; a program with a backtrace (the unwinder's loop,
  * thousands of verifier steps) keeps a group of its own. Program @i is body
  * *@variant_of[i] of BPF program *@entry_of[i] (gs_p<entry>), and runs when the
- * attach cookie's high 32 bits hold that variant. Returns the number of BPF programs. The same function serves the
- * emitter and the loader's caller (the cache key holds merge_max and the code
- * generator's build-id), so they agree as long as ghostscope and its codegen library
- * come from one build.
+ * attach cookie's high 32 bits hold that variant. Returns the number of BPF programs.
+ * The same function serves the emitter and the loader's caller (the cache key holds
+ * merge_max and the code generator's build-id), so they agree as long as ghostscope
+ * and its codegen library come from one build.
  */
 size_t gs_codegen_merge(const struct gs_ir_prog *const *progs, size_t n, uint32_t max,
 			uint32_t *entry_of, uint32_t *variant_of);

@@ -7,8 +7,8 @@
  *
  * Key (XXH3-128): a format tag, the code generator's build-id (any rebuild of it
  * invalidates everything), the tool version, the options that shape the code
- * (uprobe_multi: the section names; merge_max: the grouping), and each program's canonical dump with its
- * length. The per-run options are load-time settings (codegen.h) and stay out, so
+ * (uprobe_multi: the section names; merge_max: the grouping), and each program's
+ * canonical dump with its length. The per-run options are load-time settings (codegen.h) and stay out, so
  * different pids, namespaces and ring sizes share one object.
  *
  * File: the ELF object, then a 48-byte trailer {magic, payload length, XXH3-128 of
