@@ -117,7 +117,16 @@ const char *gs_elf_path(struct gs_elf *elf)
 	return elf->path;
 }
 
-static void hex_of(const uint8_t *p, size_t len, char hex_ret[41]);
+static void hex_of(const uint8_t *p, size_t len, char hex_ret[41])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		hex_ret[2 * i] = digits[p[i] >> 4];
+		hex_ret[2 * i + 1] = digits[p[i] & 15];
+	}
+	hex_ret[2 * len] = '\0';
+}
 
 int gs_elf_build_id_raw(Elf *elf, char hex_ret[41])
 {
@@ -141,18 +150,8 @@ int gs_elf_build_id(struct gs_elf *elf, char hex_ret[41])
 	return gs_elf_build_id_raw(elf->elf, hex_ret);
 }
 
-static void hex_of(const uint8_t *p, size_t len, char hex_ret[41])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		hex_ret[2 * i] = digits[p[i] >> 4];
-		hex_ret[2 * i + 1] = digits[p[i] & 15];
-	}
-	hex_ret[2 * len] = '\0';
-}
-
-int gs_elf_note_build_id(const uint8_t *p, size_t n, size_t align, size_t *desc_ret,
+/* The GNU build-id note in @n bytes of notes aligned to @align: its descriptor. */
+static int note_build_id(const uint8_t *p, size_t n, size_t align, size_t *desc_ret,
 			 size_t *len_ret)
 {
 	size_t off = 0;
@@ -195,6 +194,21 @@ int gs_elf_pread_phdrs(int fd, Elf64_Ehdr *eh, Elf64_Phdr *ph, size_t max)
 	return eh->e_phnum;
 }
 
+int gs_elf_pread_build_id(int fd, const Elf64_Phdr *ph, uint8_t id_ret[20], size_t *len_ret,
+			  uint64_t *vaddr_ret)
+{
+	uint8_t notes[4096];
+	size_t desc;
+
+	if (ph->p_type != PT_NOTE || !ph->p_filesz || ph->p_filesz > sizeof(notes) ||
+	    pread(fd, notes, ph->p_filesz, (off_t)ph->p_offset) != (ssize_t)ph->p_filesz ||
+	    note_build_id(notes, ph->p_filesz, ph->p_align == 8 ? 8 : 4, &desc, len_ret))
+		return -ENOENT;
+	memcpy(id_ret, notes + desc, *len_ret);
+	*vaddr_ret = ph->p_vaddr + desc;
+	return 0;
+}
+
 /*
  * The build-id from the PT_NOTE segments, read with a few preads. Opening the file
  * with libelf maps and checks all of it, 0.2 ms for nginx on the VMs we measure on,
@@ -205,16 +219,14 @@ static int build_id_from_phdrs(int fd, char hex_ret[41])
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[GS_ELF_PHDR_MAX];
-	uint8_t notes[4096];
-	size_t desc, len;
+	uint8_t id[20];
+	uint64_t vaddr;
+	size_t len;
 	int n = gs_elf_pread_phdrs(fd, &eh, ph, GS_ELF_PHDR_MAX);
 
 	for (int i = 0; i < n; i++) {
-		if (ph[i].p_type != PT_NOTE || !ph[i].p_filesz || ph[i].p_filesz > sizeof(notes) ||
-		    pread(fd, notes, ph[i].p_filesz, (off_t)ph[i].p_offset) != (ssize_t)ph[i].p_filesz)
-			continue;
-		if (!gs_elf_note_build_id(notes, ph[i].p_filesz, ph[i].p_align == 8 ? 8 : 4, &desc, &len)) {
-			hex_of(notes + desc, len, hex_ret);
+		if (!gs_elf_pread_build_id(fd, &ph[i], id, &len, &vaddr)) {
+			hex_of(id, len, hex_ret);
 			return 0;
 		}
 	}

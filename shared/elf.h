@@ -62,11 +62,12 @@ int gs_build_id_of_path(const char *path, char hex_ret[41]);
 int gs_elf_pread_phdrs(int fd, Elf64_Ehdr *eh, Elf64_Phdr *ph, size_t max);
 
 /*
- * The GNU build-id note in @n bytes of notes aligned to @align: its descriptor's
- * offset and length (1-20 bytes), or -ENOENT. Every size is checked against @n.
+ * The GNU build-id in the PT_NOTE segment @ph of the file open at @fd (preads, every
+ * size checked): its 1-20 bytes, their count and the vaddr they are loaded at.
+ * -ENOENT when @ph is not a note segment holding one.
  */
-int gs_elf_note_build_id(const uint8_t *notes, size_t n, size_t align, size_t *desc_ret,
-			 size_t *len_ret);
+int gs_elf_pread_build_id(int fd, const Elf64_Phdr *ph, uint8_t id_ret[20], size_t *len_ret,
+			  uint64_t *vaddr_ret);
 
 /* e_type (ET_EXEC, ET_DYN, ...) and e_machine (EM_X86_64, ...). 0 or -GS_ERR_BAD_ELF. */
 int gs_elf_type(struct gs_elf *elf, uint16_t *type_ret, uint16_t *machine_ret);

@@ -800,18 +800,16 @@ static uint64_t find_dtpmod(Elf *elf)
  */
 static bool find_build_id(int fd, const Elf64_Phdr *ph, uint64_t *vaddr_ret, uint64_t *word_ret)
 {
-	uint8_t notes[4096];
-	size_t desc, len;
+	uint8_t id[20];
+	uint64_t vaddr;
+	size_t len;
 
-	if (!ph->p_filesz || ph->p_filesz > sizeof(notes) ||
-	    pread(fd, notes, ph->p_filesz, (off_t)ph->p_offset) != (ssize_t)ph->p_filesz ||
-	    gs_elf_note_build_id(notes, ph->p_filesz, ph->p_align == 8 ? 8 : 4, &desc, &len) ||
-	    len < 8)
+	if (gs_elf_pread_build_id(fd, ph, id, &len, &vaddr) || len < 8)
 		return false;
-	*vaddr_ret = ph->p_vaddr + desc;
+	*vaddr_ret = vaddr;
 	*word_ret = 0;
 	for (int i = 7; i >= 0; i--)
-		*word_ret = *word_ret << 8 | notes[desc + i];
+		*word_ret = *word_ret << 8 | id[i];
 	return true;
 }
 
