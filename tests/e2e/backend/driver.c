@@ -568,21 +568,16 @@ static int run_ret(const char *target, bool single)
 	p[4]->retprobe = true;
 	gs_ir_append(&p[4]->body, gs_ir_stmt_new(p[4], GS_IR_S_VALUE, 1, gs_ir_saved(p[4], 0), 0));
 
-	pts[0] = (struct gs_attach_point){
-		.path = target, .file_off = pm_off, .vaddr = pm_vaddr, .trace_id = 10,
-		.prog = 0, .pid = -1, .retprobe = false };
-	pts[1] = (struct gs_attach_point){
-		.path = target, .file_off = pm_off, .vaddr = pm_vaddr, .trace_id = 11,
-		.prog = 1, .pid = -1, .retprobe = true };
-	pts[2] = (struct gs_attach_point){
-		.path = target, .file_off = rec_off, .vaddr = rec_vaddr, .trace_id = 20,
-		.prog = 2, .pid = -1, .retprobe = false };
-	pts[3] = (struct gs_attach_point){
-		.path = target, .file_off = rec_off, .vaddr = rec_vaddr, .trace_id = 12,
-		.prog = 3, .pid = -1, .retprobe = true };
-	pts[4] = (struct gs_attach_point){
-		.path = target, .file_off = rec_off, .vaddr = rec_vaddr, .trace_id = 13,
-		.prog = 4, .pid = -1, .retprobe = true };
+	/* program i: on probe_me (0, 1) or rec (2-4), its trace id, on return or not */
+	static const struct { bool rec; uint32_t trace_id; bool retprobe; } at[5] = {
+		{ false, 10, false }, { false, 11, true }, { true, 20, false },
+		{ true, 12, true }, { true, 13, true },
+	};
+	for (uint32_t i = 0; i < 5; i++)
+		pts[i] = (struct gs_attach_point){
+			.path = target, .file_off = at[i].rec ? rec_off : pm_off,
+			.vaddr = at[i].rec ? rec_vaddr : pm_vaddr, .trace_id = at[i].trace_id,
+			.prog = i, .pid = -1, .retprobe = at[i].retprobe };
 	for (int i = 0; i < 5; i++) {
 		char *d = gs_ir_dump(p[i]);
 
