@@ -325,6 +325,18 @@ off_to_vaddr() {
 # sym_addr BIN FUNC: the symbol's address.
 sym_addr() { nm "$1" | awk -v f="$2" '$3 == f { print "0x" $1; exit }'; }
 # insn_kind INSN: whether the kernel emulates it (push, nop, jmp, call) or single-steps it.
+# build_nop5 SRC OUT [GCC FLAGS...]: OUT built -O2 with a 5-byte nop at every function's
+# entry (gcc -pg -mfentry -mnop-mcount, which needs -fno-pie), as hot-patchable builds
+# are: the probe Linux 6.18 optimizes. Compiled with -pg but linked without it: no
+# profiling runtime, no gmon.out. Rebuilds only when SRC is newer.
+build_nop5() {
+	local src=$1 out=$2
+	shift 2
+	[ "$out" -nt "$src" ] && return 0
+	gcc -g -O2 -pg -mfentry -mnop-mcount -fno-pie -fcf-protection=none -fno-omit-frame-pointer \
+		"$@" -c -o "$out.o" "$src"
+	gcc -no-pie "$@" -o "$out" "$out.o"
+}
 # insn_len BIN ADDR: the length in bytes of the instruction at ADDR.
 insn_len() {
 	objdump -d --start-address=$(($2)) --stop-address=$(($2 + 16)) "$1" |

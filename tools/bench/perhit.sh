@@ -54,12 +54,7 @@ EOF
 		[ "$d/hot-$o" -nt "$d/hot.c" ] ||
 			gcc -g -"$o" -fcf-protection=none -fno-omit-frame-pointer -o "$d/hot-$o" "$d/hot.c"
 	done
-	# compiled with -pg but linked without it: no profiling runtime, no gmon.out
-	if ! [ "$d/hot-nop5" -nt "$d/hot.c" ]; then
-		gcc -g -O2 -pg -mfentry -mnop-mcount -fno-pie -fcf-protection=none -fno-omit-frame-pointer \
-			-c -o "$d/hot-nop5.o" "$d/hot.c"
-		gcc -no-pie -o "$d/hot-nop5" "$d/hot-nop5.o"
-	fi
+	build_nop5 "$d/hot.c" "$d/hot-nop5"
 }
 
 # run_hot FILE BIN: runs BIN, appends its ns per call to FILE.

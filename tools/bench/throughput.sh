@@ -75,12 +75,7 @@ EOF
 	[ "$d/emit" -nt "$d/emit.c" ] || gcc -g -O2 -pthread -fcf-protection=none -fno-omit-frame-pointer -o "$d/emit" "$d/emit.c"
 	# The same program with a 5-byte nop at every function's entry, as hot-patchable
 	# builds have it: the probe Linux 6.18 optimizes into a call (no trap).
-	# Compiled with -pg but linked without it: no profiling runtime, no gmon.out.
-	if ! [ "$d/emit-nop5" -nt "$d/emit.c" ]; then
-		gcc -g -O2 -pg -mfentry -mnop-mcount -fno-pie -pthread -fcf-protection=none \
-			-fno-omit-frame-pointer -c -o "$d/emit-nop5.o" "$d/emit.c"
-		gcc -no-pie -pthread -o "$d/emit-nop5" "$d/emit-nop5.o"
-	fi
+	build_nop5 "$d/emit.c" "$d/emit-nop5" -pthread
 }
 
 # The samples of one case KEY: KEY.rate (events/s), KEY.lost ("delivered lost" per run),
