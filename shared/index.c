@@ -500,6 +500,14 @@ int gs_index_open(const char *path, struct gs_index **idx_ret)
 	ret = check_meta(idx);
 	if (ret)
 		goto err_txn;
+	/* the file now mapped, not the path's: a rename may have replaced it since the stat */
+	{
+		mdb_filehandle_t fd;
+
+		if (!mdb_env_get_fd(idx->env, &fd) && !fstat(fd, &st))
+			idx->file_id = (struct gs_index_file_id){ st.st_dev, st.st_ino, st.st_size,
+				(uint64_t)st.st_mtim.tv_sec * 1000000000u + st.st_mtim.tv_nsec };
+	}
 	*idx_ret = idx;
 	return 0;
 err_txn:
@@ -510,6 +518,11 @@ err_free:
 	arena_free(idx->arena);
 	free(idx);
 	return ret;
+}
+
+void gs_index_file_id(const struct gs_index *idx, struct gs_index_file_id *id_ret)
+{
+	*id_ret = idx->file_id;
 }
 
 int gs_index_open_for(const char *dir, const char *elf_path, struct gs_index **idx_ret)

@@ -45,6 +45,15 @@ int gs_index_open(const char *path, struct gs_index **idx_ret);
 int gs_index_open_for(const char *dir, const char *elf_path, struct gs_index **idx_ret);
 void gs_index_close(struct gs_index *idx);
 
+/*
+ * Which file an open index is: what a cache of results derived from it (the tracer's
+ * plan cache) keys on, since a re-index writes a new file under the same name.
+ */
+struct gs_index_file_id {
+	uint64_t dev, ino, size, mtime_ns;
+};
+void gs_index_file_id(const struct gs_index *idx, struct gs_index_file_id *id_ret);
+
 /* ---- module ----------------------------------------------------------------------- */
 
 struct gs_segment {		/* one PT_LOAD */

@@ -53,6 +53,7 @@ struct gs_index {
 	bool have[GS_DB_COUNT];
 	struct arena_blk *arena;
 	struct gs_module_info info;
+	struct gs_index_file_id file_id;
 	struct idcache funcs, scopes, types;
 	struct idcache scope_dicts, scope_paths; /* by func id; by pc */
 	const struct gs_cfi_row *cfi_rows;

@@ -47,6 +47,11 @@ static void *ir_alloc(struct gs_ir_prog *p, size_t size)
 	return ret;
 }
 
+void *gs_ir_alloc(struct gs_ir_prog *p, size_t size)
+{
+	return ir_alloc(p, size);
+}
+
 struct gs_ir_prog *gs_ir_prog_new(void)
 {
 	struct gs_ir_prog *p = calloc(1, sizeof(*p));

@@ -262,6 +262,8 @@ struct gs_ir_prog {
 
 struct gs_ir_prog *gs_ir_prog_new(void);
 void gs_ir_prog_free(struct gs_ir_prog *prog);
+/* @size zeroed bytes from @p's arena, for readers that rebuild nodes (plancache.c). */
+void *gs_ir_alloc(struct gs_ir_prog *p, size_t size);
 
 struct gs_ir_expr *gs_ir_const(struct gs_ir_prog *p, uint64_t imm);
 struct gs_ir_expr *gs_ir_reg(struct gs_ir_prog *p, unsigned int dwarf_reg);

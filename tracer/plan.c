@@ -1415,6 +1415,7 @@ void gs_plan_free(struct gs_plan *plan)
 		free(plan->probes[i].where);
 	}
 	free(plan->probes);
+	free(plan->cache_buf);
 	free(plan);
 }
 

@@ -144,6 +144,7 @@ struct gs_plan {
 	size_t nmods;
 	size_t nprobes;
 	struct gs_probe *probes;
+	void *cache_buf;		/* a plan from the plan cache: its file (insn names point in) */
 };
 
 /*
