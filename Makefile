@@ -42,24 +42,40 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# The two programs link these libraries statically (only libc stays shared). Each shared
-# library costs the dynamic loader page faults for its relocations, and a page fault
-# costs 15-30 us on the VMs we measure on: static linking takes 2-3 ms off every start.
+# ghostscope-index links these libraries statically (only libc stays shared). Each
+# shared library costs the dynamic loader page faults for its relocations, and a page
+# fault costs 15-30 us on the VMs we measure on: static linking takes 2-3 ms off a start.
 STATIC_LIBS := -Wl,-Bstatic -Wl,--start-group \
 	$(shell pkg-config --static --libs-only-l $(PKGS) 2>/dev/null | tr ' ' '\n' | \
 		grep -v -e '^-lpthread$$' -e '^-pthread$$' | sort -u | tr '\n' ' ') \
 	-Wl,--end-group -Wl,-Bdynamic
+# ghostscope itself: static-pie, libc included (no dynamic loader at exec: 1-1.5 ms of
+# every start here), and without libdw, which stays in ghostscope-index (its debuginfod
+# client dlopens a shared library, which a static program cannot host). Sanitizer
+# builds link dynamically: the sanitizers' runtimes are shared libraries.
+TRACER_PKGS := libelf lmdb libxxhash libbpf
+ifeq ($(SANITIZE),1)
+TRACER_LINK :=
+TRACER_LIBS := $(shell pkg-config --libs $(TRACER_PKGS) 2>/dev/null)
+else
+TRACER_LINK := -static-pie
+TRACER_LIBS := -Wl,--start-group \
+	$(shell pkg-config --static --libs-only-l $(TRACER_PKGS) 2>/dev/null | tr ' ' '\n' | \
+		grep -v -e '^-lpthread$$' -e '^-pthread$$' | sort -u | tr '\n' ' ') \
+	-Wl,--end-group
+endif
 LLVM_CFLAGS := -I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null)
 LLVM_LIBS   := -L$(shell $(LLVM_CONFIG) --libdir 2>/dev/null) $(shell $(LLVM_CONFIG) --libs 2>/dev/null)
 CFLAGS += $(PKG_CFLAGS)
 
 SHARED_SRC  := $(wildcard shared/*.c)
 INDEXER_SRC := $(filter-out indexer/main.c,$(wildcard indexer/*.c))
-# tracer/codegen.c and codegen_expr.c are the only LLVM users: they go into the codegen
-# library, not the tracer.
+# tracer/codegen.c and codegen_expr.c are the only LLVM users: they go into the code
+# generator program (ghostscope-codegen), not the tracer.
 CODEGEN_LLVM_SRC := tracer/codegen.c tracer/codegen_expr.c
-TRACER_SRC  := $(filter-out tracer/main.c $(CODEGEN_LLVM_SRC),$(wildcard tracer/*.c))
-CODEGEN_SRC := $(CODEGEN_LLVM_SRC) tracer/codegen_layout.c
+TRACER_SRC  := $(filter-out tracer/main.c tracer/codegen_main.c $(CODEGEN_LLVM_SRC),$(wildcard tracer/*.c))
+CODEGEN_SRC := $(CODEGEN_LLVM_SRC) tracer/codegen_main.c tracer/codegen_layout.c tracer/ir.c \
+	tracer/ir_codec.c tracer/wire.c shared/strbuf.c
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
@@ -68,10 +84,10 @@ LIB_SHARED  := $(OUT)/libgs-shared.a
 LIB_INDEXER := $(OUT)/libgs-index.a
 LIB_TRACER  := $(OUT)/libgs-tracer.a
 BPF_BC      := $(OUT)/bpf/helpers.bc
-CODEGEN_LIB := $(OUT)/libghostscope-codegen.so
+CODEGEN     := $(OUT)/ghostscope-codegen
 
 .PHONY: all clean deps demo test check unit e2e bench fixtures
-all: $(OUT)/ghostscope-index $(OUT)/ghostscope $(CODEGEN_LIB)
+all: $(OUT)/ghostscope-index $(OUT)/ghostscope $(CODEGEN)
 
 deps:
 	$(Q)tools/install-deps.sh
@@ -80,12 +96,6 @@ $(OBJ)/%.o: %.c
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(if $(filter tracer/%,$<),$(LLVM_CFLAGS)) -c $< -o $@
-
-# Position-independent objects of the codegen library; only its entry point is exported.
-$(OBJ)/pic/%.o: %.c
-	$(call msg,CC,$< [pic])
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(LLVM_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIB_SHARED): $(call obj,$(SHARED_SRC))
 	$(call msg,AR,$@)
@@ -97,7 +107,7 @@ $(LIB_TRACER): $(call obj,$(TRACER_SRC))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# BPF-side C (bpf/) -> LLVM bitcode, embedded in the codegen library as gs_bpf_helpers_bc[]
+# BPF-side C (bpf/) -> LLVM bitcode, embedded in the code generator as gs_bpf_helpers_bc[]
 # (codegen.c links it into generated modules that use a backtrace).
 BPF_BC_OBJ := $(OBJ)/bpf/helpers_bc.o
 $(BPF_BC): bpf/helpers.c shared/index.h tracer/codegen.h tracer/event.h tracer/ir.h
@@ -113,22 +123,22 @@ $(BPF_BC_OBJ): $(BPF_BC)
 		'gs_bpf_helpers_bc_end:' '.section .note.GNU-stack,"",@progbits' | \
 		$(CC) -c -x assembler -o $@ -
 
-# The LLVM half of code generation, dlopen'ed by the tracer only when it compiles
+# The LLVM half of code generation, a program the tracer runs only when it compiles
 # (tracer/codegen_lib.c): ghostscope itself does not link libLLVM.
-$(CODEGEN_LIB): $(patsubst %.c,$(OBJ)/pic/%.o,$(CODEGEN_SRC)) $(BPF_BC_OBJ)
+$(CODEGEN): $(call obj,$(CODEGEN_SRC)) $(BPF_BC_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ $(LLVM_LIBS) -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) -lpthread
 
 $(OUT)/ghostscope-index: $(OBJ)/indexer/main.o $(LIB_INDEXER) $(LIB_SHARED)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(STATIC_LIBS) -lpthread
 
-$(OUT)/ghostscope: $(OBJ)/tracer/main.o $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SHARED)
+$(OUT)/ghostscope: $(OBJ)/tracer/main.o $(LIB_TRACER) $(LIB_SHARED)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(STATIC_LIBS) -lpthread -ldl
+	$(Q)$(CC) $(LDFLAGS) $(TRACER_LINK) -o $@ $^ $(TRACER_LIBS) -lpthread
 
-# Code generation goes through $(CODEGEN_LIB) next to the binary, as in ghostscope.
-$(OUT)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SHARED) | $(CODEGEN_LIB)
+# Code generation goes through $(CODEGEN) next to the binary, as in ghostscope.
+$(OUT)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_TRACER) $(LIB_INDEXER) $(LIB_SHARED) | $(CODEGEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -ldl
 

@@ -4,7 +4,6 @@
  * vaddr -> file offset. Every read goes through libelf's bounds-checked accessors.
  */
 #include <elf.h>
-#include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -128,13 +127,68 @@ static void hex_of(const uint8_t *p, size_t len, char hex_ret[41])
 	hex_ret[2 * len] = '\0';
 }
 
+/* The NT_GNU_BUILD_ID note among the notes of @data: its length and *@id, or 0. */
+static ssize_t data_build_id(Elf_Data *data, const void **id)
+{
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp((const char *)data->d_buf + name_off, "GNU", 4)) {
+			*id = (const char *)data->d_buf + desc_off;
+			return nh.n_descsz;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The GNU build-id of @elf: from its SHT_NOTE sections, else its PT_NOTE segments (a
+ * file without section headers). Its length and *@id, 0 if none, -1 on a bad file.
+ * libelf alone: ghostscope, linked static, does not link libdw's dwelf.
+ */
+static ssize_t elf_gnu_build_id(Elf *elf, const void **id)
+{
+	Elf_Scn *scn = NULL;
+	size_t phnum;
+	ssize_t len;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return -1;
+		if (sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (d && (len = data_build_id(d, id)) > 0)
+			return len;
+	}
+	if (elf_getphdrnum(elf, &phnum))
+		return -1;
+	for (size_t i = 0; i < phnum; i++) {
+		Elf_Data *d;
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz,
+					 ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+		if (d && (len = data_build_id(d, id)) > 0)
+			return len;
+	}
+	return 0;
+}
+
 int gs_elf_build_id_raw(Elf *elf, char hex_ret[41])
 {
 	const void *p;
 	ssize_t len;
 
 	hex_ret[0] = '\0';
-	len = dwelf_elf_gnu_build_id(elf, &p);
+	len = elf_gnu_build_id(elf, &p);
 	if (len < 0)
 		return -GS_ERR_BAD_ELF;
 	if (len == 0)

@@ -6,8 +6,8 @@
  * with BTF from DIBuilder debug info. docs/codegen.md describes the generated code and
  * the event layout.
  *
- * LLVM lives in a private library (libghostscope-codegen.so next to the executable,
- * or $GHOSTSCOPE_CODEGEN_LIB) that gs_codegen_emit() loads on first use; everything
+ * LLVM lives in a separate program (ghostscope-codegen next to the executable, or
+ * $GHOSTSCOPE_CODEGEN) that gs_codegen_emit() runs when it must compile; everything
  * else here works without it. gs_codegen_emit_cached() keeps compiled objects on disk
  * so that the same programs are never compiled twice.
  */

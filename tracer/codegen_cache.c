@@ -3,7 +3,7 @@
  * The compiled-object cache: gs_codegen_emit_cached() returns the object of the same
  * programs compiled before, from <dir>/bpf/<key[0:2]>/<key>.o, and only loads LLVM
  * on a miss. A second run of a script on the same binaries thus costs a file read
- * instead of ~50-100 ms of dlopen and compilation.
+ * instead of ~50-100 ms of running the code generator.
  *
  * Key (XXH3-128): a format tag, the code generator's build-id (any rebuild of it
  * invalidates everything), the tool version, the options that shape the code

@@ -1,109 +1,234 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The LLVM-free face of code generation in the ghostscope binary: gs_codegen_emit()
- * loads the LLVM library (libghostscope-codegen.so) on first use and calls into it;
- * the dry-run and option helpers, which need libbpf or the kernel only, live here too.
+ * runs the code generator, a separate program (ghostscope-codegen, linked with LLVM),
+ * and hands it the IR programs on a pipe; the dry-run and option helpers, which need
+ * libbpf or the kernel only, live here too.
  *
- * Library lookup: $GHOSTSCOPE_CODEGEN_LIB, else the executable's directory (from
- * /proc/self/exe, so a build tree and an install both work without rpath or
- * LD_LIBRARY_PATH). A program that links codegen.o itself (test drivers) resolves
- * the weak gs_codegen_llvm_emit at link time and never loads the library.
+ * Why a process: ghostscope is linked static-pie, libc included, so that an exec maps
+ * one file and runs no dynamic loader (1-1.5 ms of every start on a VM). A static
+ * program cannot dlopen LLVM, and linking LLVM would cost every run ~60-150 ms of
+ * loading; the code generator runs only when the object cache misses, where its exec
+ * costs a few ms of ~100.
+ *
+ * Program lookup: $GHOSTSCOPE_CODEGEN, else ghostscope-codegen in the executable's
+ * directory (from /proc/self/exe, so a build tree and an install both work). A
+ * program that links codegen.o itself (test drivers) resolves the weak
+ * gs_codegen_llvm_emit at link time and runs no process.
+ *
+ * Protocol (wire.h records): the request is GS_CG_REQ_MAGIC, the options, the
+ * program count and each program (a presence byte, then ir_codec.c's record); the
+ * answer is GS_CG_RES_MAGIC, the result (0 or -errno), the error text and the object.
+ * The code generator reads the whole request before it answers.
  */
-#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <bpf/libbpf.h>
 
 #include "tracer/codegen.h"
 #include "tracer/codegen_lib.h"
+#include "tracer/ir.h"
+#include "tracer/proc.h"
+#include "tracer/wire.h"
 
 #pragma weak gs_codegen_llvm_emit
 
-typedef int (*emit_fn)(const struct gs_ir_prog *const *, size_t, const struct gs_codegen_opts *,
-		       void **, size_t *, char *, size_t);
-
-static struct {
-	pthread_once_t once;
-	emit_fn emit;
-	char path[PATH_MAX];
-	char why[PATH_MAX + 128];	/* why the library could not be loaded */
-} lib = { .once = PTHREAD_ONCE_INIT };
-
-/* The library's path: the override, else next to the executable. 0 or -errno. */
-static int lib_path(char *buf, size_t len)
+void gs_cg_request_opts(struct gs_strbuf *b, const struct gs_codegen_opts *o)
 {
-	const char *env = getenv(GS_CODEGEN_LIB_ENV);
-	char exe[PATH_MAX];
-	ssize_t n;
-	char *slash;
+	gs_wire_put(b, GS_CG_REQ_MAGIC, 8);
+	gs_wire_u32(b, o->ringbuf_bytes);
+	gs_wire_u8(b, o->pid_filter);
+	gs_wire_u32(b, o->filter_tgid);
+	gs_wire_u64(b, o->pidns_dev);
+	gs_wire_u64(b, o->pidns_ino);
+	gs_wire_u32(b, o->max_trace_id);
+	gs_wire_u8(b, o->uprobe_multi);
+	gs_wire_u32(b, o->wakeup_bytes);
+	gs_wire_str(b, o->version);
+	gs_wire_u32(b, o->merge_max);
+}
 
-	if (env && *env) {
-		if (snprintf(buf, len, "%s", env) >= (int)len)
-			return -ENAMETOOLONG;
-		return 0;
+static int write_all(int fd, const void *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p = (const char *)p + n;
+		len -= n;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	if (snprintf(buf, len, "%s/%s", exe, GS_CODEGEN_LIB_NAME) >= (int)len)
-		return -ENAMETOOLONG;
 	return 0;
 }
 
-static void lib_load(void)
+/* Everything @fd gives until EOF, malloc'd; NULL with errno on failure. */
+static void *read_all(int fd, size_t *len_ret)
 {
-	void *h;
-	int e;
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap), *nb;
 
-	e = lib_path(lib.path, sizeof(lib.path));
-	if (e) {
-		snprintf(lib.why, sizeof(lib.why), "cannot locate '%s': %s", GS_CODEGEN_LIB_NAME,
-			 strerror(-e));
-		return;
+	while (buf) {
+		ssize_t n;
+
+		if (len == cap) {
+			nb = realloc(buf, cap *= 2);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (n == 0) {
+			*len_ret = len;
+			return buf;
+		}
+		len += n;
 	}
-	/*
-	 * RTLD_LAZY: binding all of LLVM's symbols up front costs ~100 ms; RTLD_LOCAL:
-	 * they stay out of the global scope.
-	 */
-	h = dlopen(lib.path, RTLD_LAZY | RTLD_LOCAL);
-	if (!h) {
-		snprintf(lib.why, sizeof(lib.why), "cannot load the code generator: %s", dlerror());
-		return;
+	free(buf);
+	return NULL;
+}
+
+/* Parses the code generator's answer in @buf; the result, with @obj_ret/@err filled. */
+static int parse_answer(const void *buf, size_t len, void **obj_ret, size_t *len_ret, char *err,
+			size_t errlen)
+{
+	struct gs_wire_rd r = { buf, (const uint8_t *)buf + len, false };
+	char magic[8];
+	const char *msg;
+	int32_t ret;
+	uint64_t olen;
+
+	gs_wire_take(&r, magic, 8);
+	ret = (int32_t)gs_wire_get_u32(&r);
+	msg = gs_wire_get_str(&r);
+	olen = gs_wire_get_u64(&r);
+	if (r.bad || memcmp(magic, GS_CG_RES_MAGIC, 8) || olen != (uint64_t)(r.end - r.p) ||
+	    (!ret && !olen)) {
+		if (err && errlen)
+			snprintf(err, errlen, "the code generator's answer is malformed");
+		return -EPROTO;
 	}
-	lib.emit = (emit_fn)dlsym(h, "gs_codegen_llvm_emit");
-	if (!lib.emit)
-		snprintf(lib.why, sizeof(lib.why), "'%s' lacks gs_codegen_llvm_emit", lib.path);
+	if (ret) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", msg ? msg : "");
+		return ret < 0 ? ret : -EINVAL;
+	}
+	*obj_ret = malloc(olen);
+	if (!*obj_ret)
+		return -ENOMEM;
+	memcpy(*obj_ret, r.p, olen);
+	*len_ret = olen;
+	return 0;
+}
+
+/* Runs the code generator on @req; its answer, or -errno with @err saying why. */
+static int run_helper(const struct gs_strbuf *req, void **obj_ret, size_t *len_ret, char *err,
+		      size_t errlen)
+{
+	char path[PATH_MAX];
+	char *argv[] = { (char *)GS_CODEGEN_NAME, NULL };
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, ret;
+	void (*old_pipe)(int);
+	size_t alen = 0;
+	void *ans = NULL;
+	pid_t pid;
+
+	ret = gs_proc_sibling(GS_CODEGEN_ENV, GS_CODEGEN_NAME, path, sizeof(path));
+	if (ret) {
+		snprintf(err, errlen, "cannot locate '%s': %s", GS_CODEGEN_NAME, strerror(-ret));
+		return ret;
+	}
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot start the code generator: %s", strerror(errno));
+		goto out;
+	}
+	ret = gs_proc_start(path, argv, in[0], out[1], &pid);
+	close(in[0]);
+	close(out[1]);
+	in[0] = out[1] = -1;
+	if (ret) {
+		snprintf(err, errlen, "cannot run the code generator '%s': %s", path,
+			 strerror(-ret));
+		goto out;
+	}
+	/* a code generator that dies mid-request must not kill us with SIGPIPE */
+	old_pipe = signal(SIGPIPE, SIG_IGN);
+	ret = write_all(in[1], req->buf, req->len);
+	close(in[1]);
+	in[1] = -1;
+	signal(SIGPIPE, old_pipe);
+	ans = read_all(out[0], &alen);
+	if (!ans && !ret)
+		ret = -errno;
+	if (gs_proc_wait(pid, &status) && !ret)
+		ret = -ECHILD;
+	if (WIFSIGNALED(status)) {
+		snprintf(err, errlen, "the code generator '%s' died of signal %d", path,
+			 WTERMSIG(status));
+		ret = -ECHILD;
+	} else if (ret) {
+		snprintf(err, errlen, "talking to the code generator '%s': %s", path,
+			 strerror(-ret));
+	} else {
+		ret = parse_answer(ans, alen, obj_ret, len_ret, err, errlen);
+	}
+out:
+	free(ans);
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	return ret;
 }
 
 int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 		    const struct gs_codegen_opts *opts, void **obj_ret, size_t *len_ret,
 		    char *err, size_t errlen)
 {
+	const struct gs_codegen_opts dflt = { 0 };
+	struct gs_strbuf req;
+	char ebuf[PATH_MAX + 128];
+	int ret = 0;
+
 	*obj_ret = NULL;
 	*len_ret = 0;
 	if (gs_codegen_llvm_emit)
 		return gs_codegen_llvm_emit(progs, nprogs, opts, obj_ret, len_ret, err, errlen);
-	pthread_once(&lib.once, lib_load);
-	if (!lib.emit) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s", lib.why);
-		return -ELIBACC;
+	gs_strbuf_init(&req);
+	gs_cg_request_opts(&req, opts ? opts : &dflt);
+	gs_wire_u32(&req, (uint32_t)nprogs);
+	for (size_t i = 0; i < nprogs && !ret; i++) {
+		gs_wire_u8(&req, progs[i] != NULL);
+		if (progs[i])
+			ret = gs_ir_encode(&req, progs[i]);
 	}
-	return lib.emit(progs, nprogs, opts, obj_ret, len_ret, err, errlen);
+	ebuf[0] = '\0';
+	if (!ret)
+		ret = run_helper(&req, obj_ret, len_ret, ebuf, sizeof(ebuf));
+	else
+		snprintf(ebuf, sizeof(ebuf), "out of memory");
+	gs_strbuf_deinit(&req);
+	if (ret && err && errlen)
+		snprintf(err, errlen, "%s", ebuf);
+	return ret;
 }
 
 /* ---- generator identity -------------------------------------------------------------- */
@@ -163,7 +288,7 @@ int gs_cg_generator_id(uint8_t *id, size_t cap)
 
 	if (gs_codegen_llvm_emit)
 		return file_build_id("/proc/self/exe", id, cap);
-	e = lib_path(path, sizeof(path));
+	e = gs_proc_sibling(GS_CODEGEN_ENV, GS_CODEGEN_NAME, path, sizeof(path));
 	return e ? e : file_build_id(path, id, cap);
 }
 

@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Internal to code generation: what the LLVM library (libghostscope-codegen.so, from
- * codegen.c) and the LLVM-free part linked into ghostscope (codegen_layout.c,
- * codegen_lib.c, codegen_cache.c) share. Not for other modules: they use codegen.h.
- *
- * Why a library: linking libLLVM costs ~60-150 ms of loading and relocation on every
- * run, even for --help or a cache hit; the library is dlopen'ed only when an object
- * must really be generated.
+ * Internal to code generation: what the code generator program (ghostscope-codegen:
+ * codegen.c with LLVM, and codegen_main.c) and the LLVM-free part linked into
+ * ghostscope (codegen_layout.c, codegen_lib.c, codegen_cache.c) share. Not for other
+ * modules: they use codegen.h.
  */
 #ifndef GS_TRACER_CODEGEN_LIB_H
 #define GS_TRACER_CODEGEN_LIB_H
@@ -16,15 +13,22 @@
 
 #include "tracer/codegen.h"
 
-/* File name of the library, looked up next to the executable. */
-#define GS_CODEGEN_LIB_NAME	"libghostscope-codegen.so"
-/* Environment override of the library's full path (tests). */
-#define GS_CODEGEN_LIB_ENV	"GHOSTSCOPE_CODEGEN_LIB"
+/* File name of the code generator program, looked up next to the executable. */
+#define GS_CODEGEN_NAME		"ghostscope-codegen"
+/* Environment override of its full path (tests). */
+#define GS_CODEGEN_ENV		"GHOSTSCOPE_CODEGEN"
+/* The request's and the answer's first 8 bytes (codegen_lib.c, "Protocol"). */
+#define GS_CG_REQ_MAGIC		"GSCGRQ1\n"
+#define GS_CG_RES_MAGIC		"GSCGRS1\n"
+
+struct gs_strbuf;
+/* Appends the request's magic and @o to @b (codegen_main.c reads them back). */
+void gs_cg_request_opts(struct gs_strbuf *b, const struct gs_codegen_opts *o);
 
 /*
- * The library's one exported function: gs_codegen_emit() itself (same contract).
+ * What the code generator program runs: gs_codegen_emit() itself (same contract).
  * Declared weak by codegen_lib.c: a program that links codegen.o directly (test
- * drivers) uses it without loading the library.
+ * drivers) uses it without running the program.
  */
 int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 			 const struct gs_codegen_opts *opts, void **obj_ret, size_t *len_ret,
@@ -47,8 +51,8 @@ int gs_cg_layout_build(const struct gs_ir_prog *prog, struct gs_cg_layout *lo);
 uint32_t gs_cg_pow2_at_least(uint32_t n);
 
 /*
- * The GNU build-id of the code that generates objects: the library file when it is
- * used, else the running executable (codegen linked in). Part of the cache key, so a
+ * The GNU build-id of the code that generates objects: the code generator program
+ * when it is used, else the running executable (codegen linked in). Part of the cache key, so a
  * rebuilt code generator never reuses older objects. Returns its length (1..cap) or
  * -errno (-ENOENT: no build-id note).
  */

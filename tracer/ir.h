@@ -262,8 +262,18 @@ struct gs_ir_prog {
 
 struct gs_ir_prog *gs_ir_prog_new(void);
 void gs_ir_prog_free(struct gs_ir_prog *prog);
-/* @size zeroed bytes from @p's arena, for readers that rebuild nodes (plancache.c). */
+/* @size zeroed bytes from @p's arena, for readers that rebuild nodes (ir_codec.c). */
 void *gs_ir_alloc(struct gs_ir_prog *p, size_t size);
+
+/*
+ * A program as a flat record (ir_codec.c, in the format of wire.h), for the plan
+ * cache and the code generator process. Encode: 0 or -ENOMEM. Decode: the program,
+ * or NULL with the reader marked bad when the record does not fit.
+ */
+struct gs_strbuf;
+struct gs_wire_rd;
+int gs_ir_encode(struct gs_strbuf *b, const struct gs_ir_prog *p);
+struct gs_ir_prog *gs_ir_decode(struct gs_wire_rd *r);
 
 struct gs_ir_expr *gs_ir_const(struct gs_ir_prog *p, uint64_t imm);
 struct gs_ir_expr *gs_ir_reg(struct gs_ir_prog *p, unsigned int dwarf_reg);

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "indexer/indexer.h"
 #include "shared/errors.h"
 #include "shared/index.h"
 #include "tracer/codegen.h"
@@ -29,6 +28,7 @@
 #include "tracer/parser.h"
 #include "tracer/plan.h"
 #include "tracer/plancache.h"
+#include "tracer/proc.h"
 #include "tracer/target.h"
 
 #define GS_VERSION "0.1.0"
@@ -359,6 +359,53 @@ static void phase_print(void)
 		(now_s() - phases.start) * 1e3, cpu, faults - phases.faults0, buf);
 }
 
+/*
+ * Indexes @path with ghostscope-index (its own messages go to our stderr): in this
+ * process, libdw's debuginfod client would load a shared library into a static
+ * program. 0, or -errno with @why saying what failed.
+ */
+static int run_indexer(const char *dir, const char *path, const char *debug_file, bool force,
+		       char *why, size_t whylen)
+{
+	char exe[PATH_MAX];
+	char *argv[8];
+	int n = 0, status = 0, e;
+	pid_t pid;
+
+	e = gs_proc_sibling("GHOSTSCOPE_INDEXER", "ghostscope-index", exe, sizeof(exe));
+	if (e) {
+		snprintf(why, whylen, "cannot locate ghostscope-index: %s", strerror(-e));
+		return e;
+	}
+	argv[n++] = (char *)"ghostscope-index";
+	argv[n++] = (char *)"--index-dir";
+	argv[n++] = (char *)dir;
+	if (force)
+		argv[n++] = (char *)"--force";
+	if (debug_file) {
+		argv[n++] = (char *)"--debug-file";
+		argv[n++] = (char *)debug_file;
+	}
+	argv[n++] = (char *)path;
+	argv[n] = NULL;
+	e = gs_proc_start(exe, argv, -1, -2, &pid);
+	if (!e)
+		e = gs_proc_wait(pid, &status);
+	if (e) {
+		snprintf(why, whylen, "cannot run '%s': %s", exe, strerror(-e));
+		return e;
+	}
+	if (WIFSIGNALED(status)) {
+		snprintf(why, whylen, "ghostscope-index died of signal %d", WTERMSIG(status));
+		return -ECHILD;
+	}
+	if (WEXITSTATUS(status)) {
+		snprintf(why, whylen, "ghostscope-index exited with status %d", WEXITSTATUS(status));
+		return -GS_ERR_NOT_INDEXED;
+	}
+	return 0;
+}
+
 /* Opens (and if needed builds) the index of every target module. */
 static int open_indexes(struct options *o, struct gs_target *t, struct gs_plan_module *mods,
 			const char *dir)
@@ -372,14 +419,8 @@ static int open_indexes(struct options *o, struct gs_target *t, struct gs_plan_m
 		pm->is_main = tm->is_main;
 		err = gs_index_open_for(dir, tm->path, &pm->idx);
 		if (err == -ENOENT || err == -GS_ERR_NOT_INDEXED || err == -GS_ERR_SCHEMA) {
-			struct gs_indexer_opts io = {
-				.index_dir = dir,
-				.debug_file = tm->is_main ? o->debug_file : NULL,
-				.force = err == -GS_ERR_SCHEMA,
-				.jobs = 0,
-			};
-			struct gs_indexer_stats st = { 0 };
-			char bid[41];
+			char why[PATH_MAX + 64];
+			double t0 = now_s();
 
 			if (o->no_auto_index) {
 				fprintf(stderr, "ghostscope: %s'%s' is not indexed (run 'ghostscope-index %s')\n",
@@ -389,14 +430,16 @@ static int open_indexes(struct options *o, struct gs_target *t, struct gs_plan_m
 				pm->idx = NULL;	/* a library: no probes or globals in it */
 				continue;
 			}
-			err = gs_indexer_index_path(&io, tm->path, bid, &st);
+			err = run_indexer(dir, tm->path, tm->is_main ? o->debug_file : NULL,
+					  err == -GS_ERR_SCHEMA, why, sizeof(why));
 			if (err) {
-				fprintf(stderr, "ghostscope: cannot index '%s': %s\n", tm->path, gs_strerror(err));
+				fprintf(stderr, "ghostscope: cannot index '%s': %s\n", tm->path, why);
 				if (tm->is_main)
 					return err;
 				continue;	/* a library we cannot index: no probes in it */
 			}
-			fprintf(stderr, "ghostscope: indexed '%s' in %.0f ms\n", tm->path, st.seconds * 1000);
+			fprintf(stderr, "ghostscope: indexed '%s' in %.0f ms\n", tm->path,
+				(now_s() - t0) * 1000);
 			err = gs_index_open_for(dir, tm->path, &pm->idx);
 		}
 		if (err) {

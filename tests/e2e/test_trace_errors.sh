@@ -40,6 +40,25 @@ assert_contains "$OUT" "k: reg rdi"
 # A module missing from the index with --no-auto-index.
 GHOSTSCOPE_INDEX_DIR="$T/empty-cache" expect_err 1 "is not indexed" --no-auto-index -t "$D/shop" -s 'trace checkout { print qty; }'
 
+# The helper programs: a code generator or an indexer that cannot run, crashes or
+# answers garbage is named in one line.
+S='trace checkout { print qty + 12345; }'
+GHOSTSCOPE_CODEGEN=/nonexistent expect_err 1 "cannot run the code generator '/nonexistent'" --no-bpf-cache -p "$PID" -s "$S"
+GHOSTSCOPE_CODEGEN=/bin/true expect_err 1 "the code generator's answer is malformed" --no-bpf-cache -p "$PID" -s "$S"
+printf '#!/bin/sh\nkill -SEGV $$\n' >"$T/crash" && chmod +x "$T/crash"
+GHOSTSCOPE_CODEGEN="$T/crash" expect_err 1 "the code generator '$T/crash' died of signal 11" --no-bpf-cache -p "$PID" -s "$S"
+GHOSTSCOPE_INDEX_DIR="$T/cache2" GHOSTSCOPE_INDEXER=/bin/false \
+	expect_err 1 "cannot index '$D/shop': ghostscope-index exited with status 1" -t "$D/shop" -s "$S"
+# ghostscope is linked static: libdw's debuginfod client, which loads a shared library
+# when $DEBUGINFOD_URLS is set, must stay in ghostscope-index (this crashed a static
+# ghostscope that indexed in its own process).
+printf 'int f(int x) { return x + 1; }\nint main(void) { return f(2); }\n' >"$T/nodbg.c"
+gcc -O1 -o "$T/nodbg" "$T/nodbg.c"
+OUT=$(DEBUGINFOD_URLS=http://127.0.0.1:9 GHOSTSCOPE_INDEX_DIR="$T/cache3" "$GS" -t "$T/nodbg" --dry-run -s 'trace f { print "hit"; }' 2>"$T/err") ||
+	{ cat "$T/err" >&2; fail "auto-index with DEBUGINFOD_URLS set"; }
+assert_contains "$(cat "$T/err")" "ghostscope: indexed '$T/nodbg' in"
+assert_contains "$OUT" "1 probes, 0 failed"
+
 # Not root: the same command as an unprivileged user.
 if command -v setpriv >/dev/null; then
 	rc=0
