@@ -30,7 +30,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +106,7 @@ struct gs_loader {
  * Starts a joinable thread with a small stack: the default 8 MiB mapping costs more
  * to set up and tear down than the few syscalls our threads make.
  */
-static int thread_start(pthread_t *th, void *(*fn)(void *), void *arg, const cpu_set_t *cpus)
+int gs_loader_thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t at;
 	int ret;
@@ -115,40 +114,9 @@ static int thread_start(pthread_t *th, void *(*fn)(void *), void *arg, const cpu
 	if (pthread_attr_init(&at))
 		return -ENOMEM;
 	pthread_attr_setstacksize(&at, GS_THREAD_STACK);
-	if (cpus)
-		pthread_attr_setaffinity_np(&at, sizeof(*cpus), cpus);
 	ret = -pthread_create(th, &at, fn, arg);
 	pthread_attr_destroy(&at);
 	return ret;
-}
-
-int gs_loader_thread_start(pthread_t *th, void *(*fn)(void *), void *arg)
-{
-	return thread_start(th, fn, arg, NULL);
-}
-
-/*
- * Starts a thread on any CPU but the caller's, when there is another: a new thread
- * woken on its creator's CPU may preempt it, and a thread that spends milliseconds
- * in one system call (the ring buffer's allocation) then stalls the caller that long,
- * with the other CPU idle (seen: 2 ms of a 4 ms start-up on 2 CPUs). @cpus gets the
- * process's CPUs, for the thread to widen its affinity again; *@pinned says whether
- * it was narrowed.
- */
-int gs_loader_thread_start_away(pthread_t *th, void *(*fn)(void *), void *arg, cpu_set_t *cpus,
-				bool *pinned)
-{
-	cpu_set_t away;
-	int me = sched_getcpu();
-
-	*pinned = false;
-	if (me >= 0 && !sched_getaffinity(0, sizeof(*cpus), cpus) && CPU_ISSET(me, cpus) &&
-	    CPU_COUNT(cpus) > 1) {
-		away = *cpus;
-		CPU_CLR(me, &away);
-		*pinned = true;
-	}
-	return thread_start(th, fn, arg, *pinned ? &away : NULL);
 }
 
 /* ---- libbpf print capture ------------------------------------------------------- */
@@ -410,8 +378,6 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool started, fd_ready, joined, go;
-	bool pinned;		/* kept off the caller's CPU until the map is made */
-	cpu_set_t cpus;		/* the process's CPUs, restored after */
 	uint32_t bytes;
 	int fd;			/* the ring buffer map, or -errno */
 	struct ring_buffer *rb;
@@ -447,9 +413,6 @@ static void *warm_main(void *arg)
 	(void)arg;
 	/* The map first: it is on the critical path when planning is quick. */
 	fd = ringbuf_create(warm.bytes);
-	/* made: any CPU will do now (see gs_loader_warm_up) */
-	if (warm.pinned)
-		pthread_setaffinity_np(pthread_self(), sizeof(warm.cpus), &warm.cpus);
 	pthread_mutex_lock(&warm.lock);
 	warm.fd = fd;
 	warm.fd_ready = true;
@@ -477,7 +440,7 @@ int gs_loader_warm_up(uint32_t ring_bytes)
 		return -EINVAL;
 	warm.bytes = ring_bytes;
 	warm.fd = -1;
-	ret = gs_loader_thread_start_away(&warm.thread, warm_main, NULL, &warm.cpus, &warm.pinned);
+	ret = gs_loader_thread_start(&warm.thread, warm_main, NULL);
 	warm.started = !ret;
 	return ret;
 }

@@ -14,7 +14,6 @@
 #define GS_TRACER_LOADER_INTERNAL_H
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,7 +78,5 @@ void gs_bpfobj_verifier_tail(const char *log, const char *end, char *out, size_t
  * errno; the caller joins @th.
  */
 int gs_loader_thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
-int gs_loader_thread_start_away(pthread_t *th, void *(*fn)(void *), void *arg, cpu_set_t *cpus,
-				bool *pinned);
 
 #endif
