@@ -30,9 +30,9 @@
  * statement has failed a read, later loads of that statement are skipped (yield 0),
  * so the first faulting address is the one reported.
  *
- * Return probes: S_SAVE in an entry program stores values in an LRU hash keyed by
- * (tid, save key, call depth); a return program pops the depth, looks the save up
- * once before reserving and deletes it on every exit. Frame-keyed saves (S_SAVE with
+ * Return probes: S_SAVE in an entry program stores values in a hash keyed by
+ * (tid, save key, call depth); a return program pops the depth (deleting the counter
+ * at 0), looks the save up once before reserving and deletes it on every exit. Frame-keyed saves (S_SAVE with
  * a frame expression) go to another LRU hash keyed by (tid, save key, frame) and are
  * read in place by GS_IR_SAVED_FRAME from any program. GS_IR_SP_TP reads the task's
  * thread.fsbase at an offset the loader puts in gs_cfg. S_BACKTRACE calls the CFI
@@ -904,15 +904,34 @@ static void cg_fn_saved_lookup(struct cg *g)
 
 	LLVMPositionBuilderAtEnd(g->b, pop);
 	d = LLVMBuildSub(g->b, d, c64(g, 1), "");
-	LLVMBuildStore(g->b, d, g->one);
-	args[0] = g->map_depth;
-	args[1] = g->dkey;
-	args[2] = g->one;
-	args[3] = c64(g, BPF_ANY);
-	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	{
+		/*
+		 * The outermost call returns: drop its counter rather than keep a 0, so that
+		 * gs_depth holds only calls in progress (the loader may create it without
+		 * LRU eviction, loader.c "call-scoped maps").
+		 */
+		LLVMBasicBlockRef del = gs_cg_block(g, "ret.dz"), upd = gs_cg_block(g, "ret.du");
+		LLVMBasicBlockRef popped = gs_cg_block(g, "ret.dd");
+
+		LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, d, c64(g, 0), ""), del, upd);
+		LLVMPositionBuilderAtEnd(g->b, del);
+		args[0] = g->map_depth;
+		args[1] = g->dkey;
+		gs_cg_helper(g, BPF_FUNC_map_delete_elem, args, 2);
+		LLVMBuildBr(g->b, popped);
+		LLVMPositionBuilderAtEnd(g->b, upd);
+		LLVMBuildStore(g->b, d, g->one);
+		args[0] = g->map_depth;
+		args[1] = g->dkey;
+		args[2] = g->one;
+		args[3] = c64(g, BPF_ANY);
+		gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+		LLVMBuildBr(g->b, popped);
+		LLVMPositionBuilderAtEnd(g->b, popped);
+	}
 	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, d, c64(g, GS_IR_SAVE_DEPTH), ""),
 			look, join);
-	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = pop;
+	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = LLVMGetInsertBlock(g->b);
 
 	LLVMPositionBuilderAtEnd(g->b, look);
 	cg_save_key(g, d);

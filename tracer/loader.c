@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
@@ -653,6 +654,40 @@ static int loader_progs(struct gs_loader *l, size_t nprogs, char *err, size_t er
 	return 0;
 }
 
+/*
+ * Call-scoped maps: gs_save and gs_depth hold only the calls in progress (a return
+ * deletes its entries), so they need no LRU eviction, and an LRU hash is always
+ * preallocated: 16384 elements made and linked at creation cost 12-16 ms of kernel
+ * time here, most of a return probe's start. Since Linux 6.1, tracing programs may
+ * use hashes that allocate on insert; on older kernels they stay LRU (as emitted).
+ */
+static bool kernel_allows_dynamic_hash(void)
+{
+	static int allowed = -1;
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	if (allowed < 0)
+		allowed = !uname(&u) && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+			  (major > 6 || (major == 6 && minor >= 1));
+	return allowed;
+}
+
+static int lmap_make_dynamic(struct lmap *m)
+{
+	if (m->fm) {
+		if (m->fm->type != BPF_MAP_TYPE_LRU_HASH)
+			return 0;
+		m->fm->type = BPF_MAP_TYPE_HASH;
+		m->fm->flags |= BPF_F_NO_PREALLOC;
+		return 0;
+	}
+	if (bpf_map__type(m->bm) != BPF_MAP_TYPE_LRU_HASH)
+		return 0;
+	return bpf_map__set_type(m->bm, BPF_MAP_TYPE_HASH) ?:
+	       bpf_map__set_map_flags(m->bm, bpf_map__map_flags(m->bm) | BPF_F_NO_PREALLOC);
+}
+
 static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_codegen_opts *run,
 			char *err, size_t errlen)
 {
@@ -666,6 +701,12 @@ static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_code
 		return -EINVAL;
 	if (lmap_find(l, GS_CODEGEN_MAP_UW_ENTS, &m) && lmap_set_max(&m, l->uw_ents_cap))
 		return -EINVAL;
+	if (kernel_allows_dynamic_hash() &&
+	    ((lmap_find(l, GS_CODEGEN_MAP_SAVE, &m) && lmap_make_dynamic(&m)) ||
+	     (lmap_find(l, GS_CODEGEN_MAP_DEPTH, &m) && lmap_make_dynamic(&m)))) {
+		snprintf(err, errlen, "loader: cannot set up the save maps");
+		return -EINVAL;
+	}
 	if (!lmap_find(l, GS_CODEGEN_MAP_LOST, &m) || !lmap_find(l, GS_CODEGEN_MAP_EVENTS, &ev) ||
 	    !lmap_find(l, GS_CODEGEN_MAP_VADDR, &va)) {
 		snprintf(err, errlen, "loader: object lacks the ghostscope maps");

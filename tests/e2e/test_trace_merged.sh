@@ -33,7 +33,8 @@ script=$(for i in $(seq 0 $((N - 1))); do echo "trace g$i { print \"g$i {}\", ${
 OUT=$("$GS" -t "$T/merged" --dry-run -s "$script")
 assert_contains "$OUT" "27 probes, 0 failed, 3 BPF programs"
 
-trace_new -t "$T/merged" --script-output plain -s "$script" -- "$T/merged"
+# every event arrives: 24 functions and 3 returns, 3 rounds
+trace_new -t "$T/merged" --max-events 81 --script-output plain -s "$script" -- "$T/merged"
 assert_contains "$(cat "$T/gs.err")" "3 programs (30 probe bodies)"
 assert_contains "$(cat "$T/gs.err")" "30 probes armed (3 links"
 want=$(for r in 1 2 3; do
