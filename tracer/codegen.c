@@ -1116,7 +1116,8 @@ static int cg_fn_prefilter(struct cg *g, const struct gs_ir_expr *cond)
 	return 0;
 }
 
-static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, bool as_body);
+static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, bool as_body,
+		       const struct gs_cg_shape *shape);
 
 static void cg_fn_section(struct cg *g, LLVMValueRef fn, bool retprobe)
 {
@@ -1126,19 +1127,35 @@ static void cg_fn_section(struct cg *g, LLVMValueRef fn, bool retprobe)
 		LLVMSetSection(fn, g->o->uprobe_multi ? "uprobe.multi" : "uprobe");
 }
 
+/* How the merged programs of one object share bodies (cg_merged). */
+struct cg_share {
+	uint32_t *rep_of;		/* the program whose body program i runs (i: its own) */
+	bool *shared;			/* program i's body runs for others of its shape too */
+	struct gs_cg_shape *shape;	/* program i's registers at its body's REG leaves */
+};
+
 /*
  * Program gs_p<@entry>, the entry of merged bodies: the attach cookie's high 32 bits
  * name the variant, whose body it calls (inlined); an unknown variant does nothing.
+ * Variants that share a body (cg_share) branch to one call of it, passing their
+ * registers through phis, so that the body is inlined, and verified, once.
  */
 static int cg_entry(struct cg *g, size_t entry, bool retprobe, const size_t *members,
-		    size_t nmembers)
+		    size_t nmembers, const struct cg_share *sh)
 {
 	char name[32];
 	LLVMTypeRef fty = LLVMFunctionType(g->i32, &g->ptr, 1, false);
+	LLVMTypeRef ptys[1 + GS_CG_MAX_LEAVES];
 	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
-	LLVMBasicBlockRef none;
-	LLVMValueRef args[1], cookie, variant, sw;
+	LLVMBasicBlockRef none, *join = calloc(nmembers, sizeof(*join));
+	LLVMValueRef args[1 + GS_CG_MAX_LEAVES], cookie, variant, sw;
+	LLVMValueRef (*phis)[GS_CG_MAX_LEAVES] = calloc(nmembers, sizeof(*phis));
 
+	if (!join || !phis) {
+		free(join);
+		free(phis);
+		return gs_cg_fail(g, -ENOMEM, "out of memory");
+	}
 	snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, entry);
 	g->fn = LLVMAddFunction(g->mod, name, fty);
 	cg_fn_section(g, g->fn, retprobe);
@@ -1148,20 +1165,101 @@ static int cg_entry(struct cg *g, size_t entry, bool retprobe, const size_t *mem
 	LLVMPositionBuilderAtEnd(g->b, gs_cg_block(g, "entry"));
 	cg_fn_debug(g, name);
 	args[0] = LLVMGetParam(g->fn, 0);
+	g->regs = args[0];
+	cg_ctx_load_all(g);	/* unused loads go; a shared body's registers come from here */
 	cookie = gs_cg_helper(g, BPF_FUNC_get_attach_cookie, args, 1);
 	variant = LLVMBuildTrunc(g->b, LLVMBuildLShr(g->b, cookie, c64(g, 32), ""), g->i32, "");
 	none = gs_cg_block(g, "none");
 	sw = LLVMBuildSwitch(g->b, variant, none, (unsigned)nmembers);
+	/* the join block of each shared body, first member first */
+	for (size_t v = 0; v < nmembers; v++) {
+		uint32_t r = sh->rep_of[members[v]];
+
+		if (!sh->shared[r])
+			continue;
+		for (size_t w = 0; w < v; w++) {
+			if (sh->rep_of[members[w]] == r) {
+				join[v] = join[w];
+				memcpy(phis[v], phis[w], sizeof(phis[v]));
+				break;
+			}
+		}
+		if (join[v])
+			continue;
+		join[v] = gs_cg_block(g, "shared");
+		LLVMPositionBuilderAtEnd(g->b, join[v]);
+		for (size_t k = 0; k < sh->shape[r].n; k++)
+			phis[v][k] = LLVMBuildPhi(g->b, g->i64, "");
+	}
 	for (size_t v = 0; v < nmembers; v++) {
 		LLVMBasicBlockRef bb = gs_cg_block(g, "variant");
+		size_t i = members[v];
 
 		LLVMAddCase(sw, LLVMConstInt(g->i32, v, false), bb);
 		LLVMPositionBuilderAtEnd(g->b, bb);
-		LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, g->bodies[members[v]], args, 1, ""));
+		if (!join[v]) {
+			LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, g->bodies[i], args, 1, ""));
+			continue;
+		}
+		for (size_t k = 0; k < sh->shape[i].n; k++) {
+			LLVMValueRef val = g->regv[sh->shape[i].reg[k]];
+
+			LLVMAddIncoming(phis[v][k], &val, &bb, 1);
+		}
+		LLVMBuildBr(g->b, join[v]);
+	}
+	for (size_t v = 0; v < nmembers; v++) {
+		uint32_t r = sh->rep_of[members[v]];
+		size_t n = sh->shape[r].n;
+
+		if (!join[v] || LLVMGetBasicBlockTerminator(join[v]))
+			continue;
+		LLVMPositionBuilderAtEnd(g->b, join[v]);
+		ptys[0] = g->ptr;
+		for (size_t k = 0; k < n; k++) {
+			ptys[1 + k] = g->i64;
+			args[1 + k] = phis[v][k];
+		}
+		LLVMBuildRet(g->b, LLVMBuildCall2(g->b, LLVMFunctionType(g->i32, ptys, 1 + n, false),
+						  g->bodies[r], args, 1 + n, ""));
 	}
 	LLVMPositionBuilderAtEnd(g->b, none);
 	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, false));
+	free(join);
+	free(phis);
 	return 0;
+}
+
+/*
+ * Which programs of each merged group share a body: a program takes the body of the
+ * group's first program of its shape (gs_cg_same_shape), when every register it
+ * reads there is one a uprobe saves.
+ */
+static void cg_share_bodies(const struct gs_ir_prog *const *progs, size_t nprogs,
+			    const uint32_t *entry_of, struct cg_share *sh)
+{
+	for (size_t i = 0; i < nprogs; i++) {
+		sh->rep_of[i] = (uint32_t)i;
+		for (size_t j = 0; j < i && progs[i]; j++) {
+			struct gs_cg_shape s;
+			bool ok;
+
+			if (entry_of[j] != entry_of[i] || sh->rep_of[j] != j ||
+			    !gs_cg_same_shape(progs[j], progs[i], &s))
+				continue;
+			ok = true;
+			for (size_t k = 0; k < s.n; k++)
+				ok &= s.reg[k] <= 16;
+			if (!ok)
+				continue;
+			sh->rep_of[i] = (uint32_t)j;
+			sh->shape[i] = s;
+			if (!sh->shared[j])
+				gs_cg_same_shape(progs[j], progs[j], &sh->shape[j]);
+			sh->shared[j] = true;
+			break;
+		}
+	}
 }
 
 /* Every IR program as a body, then the entry programs gs_codegen_merge() groups them in. */
@@ -1170,16 +1268,24 @@ static int cg_merged(struct cg *g, const struct gs_ir_prog *const *progs, size_t
 	uint32_t *entry_of = calloc(nprogs, sizeof(*entry_of));
 	uint32_t *variant_of = calloc(nprogs, sizeof(*variant_of));
 	size_t *members = calloc(nprogs, sizeof(*members)), nentries;
+	struct cg_share sh = {
+		.rep_of = calloc(nprogs, sizeof(*sh.rep_of)),
+		.shared = calloc(nprogs, sizeof(*sh.shared)),
+		.shape = calloc(nprogs, sizeof(*sh.shape)),
+	};
 	int ret = 0;
 
 	g->bodies = calloc(nprogs, sizeof(*g->bodies));
-	if (!entry_of || !variant_of || !members || !g->bodies) {
+	if (!entry_of || !variant_of || !members || !g->bodies || !sh.rep_of || !sh.shared ||
+	    !sh.shape) {
 		ret = gs_cg_fail(g, -ENOMEM, "out of memory");
 		goto out;
 	}
 	nentries = gs_codegen_merge(progs, nprogs, g->o->merge_max, entry_of, variant_of);
+	cg_share_bodies(progs, nprogs, entry_of, &sh);
 	for (size_t i = 0; i < nprogs && !ret; i++)
-		ret = cg_function(g, i, progs[i], true);
+		if (sh.rep_of[i] == i)
+			ret = cg_function(g, i, progs[i], true, sh.shared[i] ? &sh.shape[i] : NULL);
 	for (size_t e = 0; e < nentries && !ret; e++) {
 		size_t n = 0;
 		bool retprobe = false;
@@ -1191,12 +1297,15 @@ static int cg_merged(struct cg *g, const struct gs_ir_prog *const *progs, size_t
 			retprobe = progs[i]->retprobe;
 			n++;
 		}
-		ret = cg_entry(g, e, retprobe, members, n);
+		ret = cg_entry(g, e, retprobe, members, n, &sh);
 	}
 out:
 	free(entry_of);
 	free(variant_of);
 	free(members);
+	free(sh.rep_of);
+	free(sh.shared);
+	free(sh.shape);
 	free(g->bodies);
 	g->bodies = NULL;
 	return ret;
@@ -1207,10 +1316,12 @@ out:
  * internal always-inline function gs_b<idx> that an entry program (cg_entry) calls;
  * otherwise it is program gs_p<idx> itself.
  */
-static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, bool as_body)
+static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, bool as_body,
+		       const struct gs_cg_shape *shape)
 {
 	char name[32];
-	LLVMTypeRef fty = LLVMFunctionType(g->i32, &g->ptr, 1, false);
+	LLVMTypeRef ptys[1 + GS_CG_MAX_LEAVES];
+	LLVMTypeRef fty;
 	LLVMBasicBlockRef entry, lost, body, drop;
 	LLVMValueRef args[3];
 	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
@@ -1220,8 +1331,13 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, 
 		snprintf(name, sizeof(name), "gs_b%zu", idx);
 	else
 		snprintf(name, sizeof(name), GS_CODEGEN_PROG_FMT, idx);
+	ptys[0] = g->ptr;
+	for (size_t k = 0; shape && k < shape->n; k++)
+		ptys[1 + k] = g->i64;
+	fty = LLVMFunctionType(g->i32, ptys, 1 + (shape ? (unsigned)shape->n : 0), false);
 	g->prog_idx = idx;
 	g->prog = prog;
+	g->shape = shape;
 	g->slot_next = 0;
 	free(g->lo.slots);
 	memset(&g->lo, 0, sizeof(g->lo));
@@ -1269,6 +1385,8 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, 
 	if (g->uses_fsave)
 		g->fkey = cg_alloca(g, LLVMArrayType(g->i64, 2), "fkey");
 	g->regs = LLVMGetParam(g->fn, 0);
+	for (size_t k = 0; shape && k < shape->n; k++)
+		g->leafv[k] = LLVMGetParam(g->fn, 1 + (unsigned)k);
 
 	cg_ctx_load_all(g);
 	args[0] = g->regs;
@@ -1545,7 +1663,7 @@ int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	if (!ret && g.o->merge_max > 1)
 		ret = cg_merged(&g, progs, nprogs);
 	for (size_t i = 0; i < nprogs && !ret && g.o->merge_max <= 1; i++)
-		ret = cg_function(&g, i, progs[i], false);
+		ret = cg_function(&g, i, progs[i], false, NULL);
 	g.fn = NULL;
 	LLVMDIBuilderFinalize(g.di);
 	if (!ret)

@@ -562,6 +562,10 @@ LLVMValueRef gs_cg_expr(struct cg *g, const struct gs_ir_expr *e)
 			gs_cg_fail(g, -EINVAL, "DWARF register %u is not readable at a uprobe", e->reg);
 			return NULL;
 		}
+		/* a shared body reads the register its variant passes in */
+		for (size_t i = 0; g->shape && i < g->shape->n; i++)
+			if (g->shape->leaf[i] == e)
+				return g->leafv[i];
 		return gs_cg_reg(g, e->reg);
 	case GS_IR_SPECIAL:
 		return cg_special(g, e);

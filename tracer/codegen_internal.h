@@ -72,6 +72,9 @@ struct cg {
 	LLVMValueRef saved;			/* return programs: the save, or null */
 	bool no_event;				/* top level is S_SAVE only */
 	LLVMValueRef regv[17];			/* DWARF registers 0..16, loaded at entry */
+	/* a shared body (codegen_lib.h): its REG leaves and the parameters they read */
+	const struct gs_cg_shape *shape;
+	LLVMValueRef leafv[GS_CG_MAX_LEAVES];
 	struct gs_cg_layout lo;
 	size_t slot_next;
 };

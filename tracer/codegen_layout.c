@@ -182,6 +182,70 @@ uint32_t gs_codegen_cfg_fill(const struct gs_codegen_opts *o, struct gs_codegen_
 	return ring;
 }
 
+/* ---- shared bodies ------------------------------------------------------------------- */
+
+static bool shape_expr(const struct gs_ir_expr *a, const struct gs_ir_expr *b,
+		       struct gs_cg_shape *sh, bool *cfa)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->kind != b->kind || a->op != b->op || a->is_signed != b->is_signed ||
+	    a->size != b->size || a->bits != b->bits || a->len != b->len ||
+	    a->save_key != b->save_key)
+		return false;
+	if (a->kind == GS_IR_REG) {
+		/* a node of @a met twice (a DAG) must read the same register of @b both times */
+		for (size_t i = 0; i < sh->n; i++)
+			if (sh->leaf[i] == a)
+				return sh->reg[i] == b->reg;
+		if (sh->n == GS_CG_MAX_LEAVES)
+			return false;
+		sh->leaf[sh->n] = a;
+		sh->reg[sh->n++] = b->reg;
+		return true;
+	}
+	if (a->imm != b->imm || a->reg != b->reg || !a->bytes != !b->bytes ||
+	    (a->bytes && memcmp(a->bytes, b->bytes, a->len)))
+		return false;
+	if (a->kind == GS_IR_SPECIAL && a->op == GS_IR_SP_CFA)
+		*cfa = true;
+	return shape_expr(a->a, b->a, sh, cfa) && shape_expr(a->b, b->b, sh, cfa) &&
+	       shape_expr(a->c, b->c, sh, cfa);
+}
+
+static bool shape_stmts(const struct gs_ir_stmt *a, const struct gs_ir_stmt *b,
+			struct gs_cg_shape *sh, bool *cfa)
+{
+	for (; a && b; a = a->next, b = b->next) {
+		if (a->kind != b->kind || a->id != b->id || a->len != b->len ||
+		    a->nsave != b->nsave || a->save_key != b->save_key ||
+		    !shape_expr(a->expr, b->expr, sh, cfa) ||
+		    !shape_expr(a->len_expr, b->len_expr, sh, cfa) ||
+		    !shape_expr(a->frame, b->frame, sh, cfa) ||
+		    !shape_stmts(a->then_body, b->then_body, sh, cfa) ||
+		    !shape_stmts(a->else_body, b->else_body, sh, cfa))
+			return false;
+		for (uint32_t i = 0; i < a->nsave; i++)
+			if (!shape_expr(a->save_exprs[i], b->save_exprs[i], sh, cfa))
+				return false;
+	}
+	return !a && !b;
+}
+
+bool gs_cg_same_shape(const struct gs_ir_prog *a, const struct gs_ir_prog *b,
+		      struct gs_cg_shape *sh)
+{
+	bool cfa = false;
+
+	sh->n = 0;
+	if (!a || !b || a->retprobe != b->retprobe || a->save_key != b->save_key ||
+	    !shape_stmts(a->body, b->body, sh, &cfa))
+		return false;
+	/* $cfa is computed from the program's CFA rule: it must be the same rule */
+	return !cfa || (a->cfa_valid == b->cfa_valid && a->cfa_reg == b->cfa_reg &&
+			a->cfa_off == b->cfa_off);
+}
+
 /* A backtrace runs the unwinder's loop: such bodies stay alone (verifier limits). */
 static bool has_backtrace(const struct gs_ir_stmt *s)
 {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "tracer/codegen.h"
+#include "tracer/ir.h"
 
 /* File name of the code generator program, looked up next to the executable. */
 #define GS_CODEGEN_NAME		"ghostscope-codegen"
@@ -46,6 +47,24 @@ struct gs_cg_layout {
 
 /* Fills @lo (zeroed by the caller, err/errlen set) for @prog; 0, -EINVAL, -E2BIG, -ENOMEM. */
 int gs_cg_layout_build(const struct gs_ir_prog *prog, struct gs_cg_layout *lo);
+
+/*
+ * Shared bodies: programs of one merged group that differ only in which registers
+ * their GS_IR_REG leaves read (the copies of one inlined function, say) are compiled
+ * as one body whose leaves are parameters, fed per variant by the entry program; the
+ * verifier then walks one body instead of one per variant. gs_cg_same_shape() says
+ * whether @b has the shape of @a: the same statements and expressions, GS_IR_REG
+ * leaves apart, and the same CFA rule where $cfa is read. It fills @sh with the
+ * distinct REG leaves of @a, in a fixed order, and the register @b reads at each.
+ */
+#define GS_CG_MAX_LEAVES	16
+struct gs_cg_shape {
+	const struct gs_ir_expr *leaf[GS_CG_MAX_LEAVES];
+	uint8_t reg[GS_CG_MAX_LEAVES];
+	size_t n;
+};
+bool gs_cg_same_shape(const struct gs_ir_prog *a, const struct gs_ir_prog *b,
+		      struct gs_cg_shape *sh);
 
 /* The smallest power of two >= @n (the MEM_DYN length mask is that minus one). */
 uint32_t gs_cg_pow2_at_least(uint32_t n);

@@ -7,6 +7,7 @@
 
 #include "tests/unit/test.h"
 #include "tracer/codegen.h"
+#include "tracer/codegen_lib.h"
 #include "tracer/event.h"
 
 /* Prototypes for -Wmissing-prototypes; "extern" keeps them out of the runner grep. */
@@ -20,6 +21,7 @@ extern bool test_codegen__rejects_bad_save(void);
 extern bool test_codegen__backtrace_links_helpers(void);
 extern bool test_codegen__frame_saves_and_tp(void);
 extern bool test_codegen__rejects_bad_saved_frame(void);
+extern bool test_codegen__same_shape(void);
 
 bool test_codegen__layout_preorder(void)
 {
@@ -368,8 +370,11 @@ bool test_codegen__merge_groups(void)
 	for (int i = 0; i < 6; i++) {
 		p[i] = gs_ir_prog_new();
 		progs[i] = p[i];
+		/* 1 has another shape than 0; 4 and 5 differ only in the register they read */
 		gs_ir_append(&p[i]->body, gs_ir_stmt_new(p[i], GS_IR_S_VALUE, 1,
-			gs_ir_load(p[i], gs_ir_reg(p[i], i), 8, false), 0));
+			gs_ir_load(p[i], i == 1 ? gs_ir_binop(p[i], GS_IR_ADD, false, gs_ir_reg(p[i], i),
+							      gs_ir_const(p[i], 8)) : gs_ir_reg(p[i], i),
+				   i == 1 ? 4 : 8, false), 0));
 	}
 	p[2]->retprobe = true;
 	gs_ir_append(&p[3]->body, gs_ir_stmt_new(p[3], GS_IR_S_BACKTRACE, 2, NULL, 8));
@@ -389,8 +394,9 @@ bool test_codegen__merge_groups(void)
 	o.merge_max = 0;
 	ASSERT_GOTO(!gs_codegen_emit(progs, 1, &o, &obj1, &len1, err, sizeof(err)), out);
 	ASSERT_GOTO(!gs_codegen_insn_counts(obj1, len1, one, 1), out);
-	/* two bodies behind one entry: more than one body, less than two whole programs + */
-	ASSERT_GOTO(cnt[0] > one[0] + one[0] / 2 && cnt[3] > one[0] + one[0] / 2, out);
+	/* two shapes behind one entry: two bodies; one shape read from two registers: one */
+	ASSERT_GOTO(cnt[0] > one[0] + one[0] / 2, out);
+	ASSERT_GOTO(cnt[3] < one[0] + one[0] / 4, out);
 	ok = true;
 out:
 	if (!ok)
@@ -399,5 +405,56 @@ out:
 	free(obj1);
 	for (int i = 0; i < 6; i++)
 		gs_ir_prog_free(p[i]);
+	return ok;
+}
+
+/* Shared bodies: which programs differ only in their registers, and which registers. */
+static struct gs_ir_prog *shape_prog(unsigned r1, unsigned r2, uint64_t off, int32_t cfa_off)
+{
+	struct gs_ir_prog *p = gs_ir_prog_new();
+	struct gs_ir_expr *a = gs_ir_reg(p, r1), *b = r1 == r2 ? a : gs_ir_reg(p, r2);
+
+	p->cfa_valid = true;
+	p->cfa_reg = 7;
+	p->cfa_off = cfa_off;
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 1,
+		gs_ir_load(p, gs_ir_binop(p, GS_IR_ADD, false, a, gs_ir_const(p, off)), 8, false), 0));
+	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_VALUE, 2, b, 0));
+	return p;
+}
+
+bool test_codegen__same_shape(void)
+{
+	/* rep: one rdi node read twice (a DAG); cfa rsp+8 */
+	struct gs_ir_prog *rep = shape_prog(5, 5, 8, 8);
+	struct gs_ir_prog *other_reg = shape_prog(4, 4, 8, 16);	/* rsi twice: same shape */
+	struct gs_ir_prog *split = shape_prog(4, 1, 8, 8);	/* rsi then rdx: not */
+	struct gs_ir_prog *other_off = shape_prog(5, 5, 16, 8);	/* +16: not */
+	struct gs_ir_prog *cfa = shape_prog(5, 5, 8, 8), *cfa2 = shape_prog(4, 4, 8, 16);
+	struct gs_cg_shape sh;
+	bool ok = false;
+
+	ASSERT_GOTO(gs_cg_same_shape(rep, rep, &sh) && sh.n == 1 && sh.reg[0] == 5, out);
+	/* the CFA rule differs, but nothing reads $cfa */
+	ASSERT_GOTO(gs_cg_same_shape(rep, other_reg, &sh) && sh.n == 1 && sh.reg[0] == 4, out);
+	ASSERT_GOTO(!gs_cg_same_shape(rep, split, &sh), out);
+	ASSERT_GOTO(!gs_cg_same_shape(rep, other_off, &sh), out);
+	ASSERT_GOTO(!gs_cg_same_shape(rep, NULL, &sh), out);
+	/* read $cfa: the rule must match too */
+	gs_ir_append(&cfa->body, gs_ir_stmt_new(cfa, GS_IR_S_VALUE, 3,
+						gs_ir_special(cfa, GS_IR_SP_CFA), 0));
+	gs_ir_append(&cfa2->body, gs_ir_stmt_new(cfa2, GS_IR_S_VALUE, 3,
+						 gs_ir_special(cfa2, GS_IR_SP_CFA), 0));
+	ASSERT_GOTO(!gs_cg_same_shape(cfa, cfa2, &sh), out);
+	cfa2->cfa_off = 8;
+	ASSERT_GOTO(gs_cg_same_shape(cfa, cfa2, &sh) && sh.reg[0] == 4, out);
+	ok = true;
+out:
+	gs_ir_prog_free(rep);
+	gs_ir_prog_free(other_reg);
+	gs_ir_prog_free(split);
+	gs_ir_prog_free(other_off);
+	gs_ir_prog_free(cfa);
+	gs_ir_prog_free(cfa2);
 	return ok;
 }
