@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The indexer as a library: one call indexes one ELF file (executable or shared
- * object) into the cache. The ghostscope-index CLI and the tracer's auto-indexing both
- * use it.
+ * object) into the cache. The ghostscope-index CLI uses it (and the tracer runs that
+ * program to auto-index: it keeps libdw out of its own process); so do the tests.
  */
 #ifndef GS_INDEXER_INDEXER_H
 #define GS_INDEXER_INDEXER_H

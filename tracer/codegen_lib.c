@@ -176,11 +176,18 @@ static int run_helper(const struct gs_strbuf *req, void **obj_ret, size_t *len_r
 	ans = read_all(out[0], &alen);
 	if (!ans && !ret)
 		ret = -errno;
+	/* closed before the wait: a code generator still writing then gets EPIPE, not stuck */
+	close(out[0]);
+	out[0] = -1;
 	if (gs_proc_wait(pid, &status) && !ret)
 		ret = -ECHILD;
 	if (WIFSIGNALED(status)) {
 		snprintf(err, errlen, "the code generator '%s' died of signal %d", path,
 			 WTERMSIG(status));
+		ret = -ECHILD;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status)) {
+		snprintf(err, errlen, "the code generator '%s' exited with status %d", path,
+			 WEXITSTATUS(status));
 		ret = -ECHILD;
 	} else if (ret) {
 		snprintf(err, errlen, "talking to the code generator '%s': %s", path,

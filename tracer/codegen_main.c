@@ -4,7 +4,8 @@
  * cache misses (codegen_lib.c, "Protocol"). It reads the whole request from stdin,
  * compiles it with LLVM (codegen.c) and writes the answer to stdout: the object, or
  * the result and the error text. Exit status 0 whenever an answer was written, a
- * failed compilation included; 2 when the request cannot be read.
+ * failed compilation included; 2 when the request cannot be read or the answer
+ * cannot be written.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -544,3 +544,28 @@ char *gs_ir_dump(const struct gs_ir_prog *p)
 	dump_body(&b, p->body, 0);
 	return b.s;
 }
+
+static bool expr_reads_saved(const struct gs_ir_expr *e)
+{
+	return e && (e->kind == GS_IR_SAVED || expr_reads_saved(e->a) || expr_reads_saved(e->b) ||
+		     expr_reads_saved(e->c));
+}
+
+static bool stmts_read_saved(const struct gs_ir_stmt *s)
+{
+	for (; s; s = s->next) {
+		if (expr_reads_saved(s->expr) || expr_reads_saved(s->len_expr) ||
+		    expr_reads_saved(s->frame) || stmts_read_saved(s->then_body) ||
+		    stmts_read_saved(s->else_body))
+			return true;
+		for (uint32_t i = 0; i < s->nsave; i++)
+			if (expr_reads_saved(s->save_exprs[i]))
+				return true;
+	}
+	return false;
+}
+
+bool gs_ir_reads_saved(const struct gs_ir_prog *p)
+{
+	return p && stmts_read_saved(p->body);
+}

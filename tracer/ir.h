@@ -325,5 +325,7 @@ void gs_ir_append(struct gs_ir_stmt **head, struct gs_ir_stmt *s);
 
 /* Canonical text of a program, for --dry-run and for deduplicating identical plans. */
 char *gs_ir_dump(const struct gs_ir_prog *p);	/* malloc'd; caller frees */
+/* Whether @p's statements read a GS_IR_SAVED value (a return program using its entry's save). */
+bool gs_ir_reads_saved(const struct gs_ir_prog *p);
 
 #endif /* GS_TRACER_IR_H */

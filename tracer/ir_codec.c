@@ -114,9 +114,20 @@ static void nm_add_stmts(struct nodemap *m, const struct gs_ir_stmt *s)
 	}
 }
 
-static void put_stmts(struct gs_strbuf *b, const struct nodemap *m, const struct gs_ir_stmt *s)
+/*
+ * Statement lists nest this deep at most: each `else if` arm nests one level (the
+ * parser allows 256 levels of blocks, and chains of any length). Both sides check
+ * it, so that a decoder's recursion is bounded and never refuses what was encoded.
+ */
+#define IR_MAX_DEPTH	10000
+
+static bool put_stmts(struct gs_strbuf *b, const struct nodemap *m, const struct gs_ir_stmt *s,
+		      int depth)
 {
 	uint32_t n = 0;
+
+	if (depth > IR_MAX_DEPTH)
+		return false;
 
 	for (const struct gs_ir_stmt *t = s; t; t = t->next)
 		n++;
@@ -132,14 +143,17 @@ static void put_stmts(struct gs_strbuf *b, const struct nodemap *m, const struct
 			gs_wire_u32(b, nm_get(m, s->save_exprs[i]));
 		gs_wire_u32(b, s->save_key);
 		gs_wire_u32(b, nm_get(m, s->frame));
-		put_stmts(b, m, s->then_body);
-		put_stmts(b, m, s->else_body);
+		if (!put_stmts(b, m, s->then_body, depth + 1) ||
+		    !put_stmts(b, m, s->else_body, depth + 1))
+			return false;
 	}
+	return true;
 }
 
 int gs_ir_encode(struct gs_strbuf *b, const struct gs_ir_prog *p)
 {
 	struct nodemap m = { 0 };
+	int ret;
 
 	nm_add_stmts(&m, p->body);
 	if (m.oom) {
@@ -173,11 +187,11 @@ int gs_ir_encode(struct gs_strbuf *b, const struct gs_ir_prog *p)
 		if (e->bytes)
 			gs_wire_put(b, e->bytes, e->len);
 	}
-	put_stmts(b, &m, p->body);
+	ret = put_stmts(b, &m, p->body, 0) ? 0 : -E2BIG;
 	free(m.keys);
 	free(m.vals);
 	free(m.order);
-	return 0;
+	return ret;
 }
 
 static struct gs_ir_expr *node(struct gs_wire_rd *r, struct gs_ir_expr **nodes, uint32_t n,
@@ -198,7 +212,7 @@ static struct gs_ir_stmt *get_stmts(struct gs_wire_rd *r, struct gs_ir_prog *p,
 	struct gs_ir_stmt *head = NULL, **tail = &head;
 	uint32_t n;
 
-	if (depth > 64) {	/* far deeper than any script nests */
+	if (depth > IR_MAX_DEPTH) {
 		r->bad = true;
 		return NULL;
 	}

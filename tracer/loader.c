@@ -658,8 +658,9 @@ static int loader_progs(struct gs_loader *l, size_t nprogs, char *err, size_t er
  * Call-scoped maps: gs_save and gs_depth hold only the calls in progress (a return
  * deletes its entries), so they need no LRU eviction, and an LRU hash is always
  * preallocated: 16384 elements made and linked at creation cost 12-16 ms of kernel
- * time here, most of a return probe's start. Since Linux 6.1, tracing programs may
- * use hashes that allocate on insert; on older kernels they stay LRU (as emitted).
+ * time here, most of a return probe's start. Since Linux 6.1 (bpf_mem_alloc) hashes
+ * that allocate on insert are safe in tracing programs; before, the verifier called
+ * them unsafe (and refused them under PREEMPT_RT), so there they stay LRU (as emitted).
  */
 static bool kernel_allows_dynamic_hash(void)
 {

@@ -368,7 +368,7 @@ static int run_indexer(const char *dir, const char *path, const char *debug_file
 		       char *why, size_t whylen)
 {
 	char exe[PATH_MAX];
-	char *argv[8];
+	char *argv[9];
 	int n = 0, status = 0, e;
 	pid_t pid;
 
@@ -386,6 +386,7 @@ static int run_indexer(const char *dir, const char *path, const char *debug_file
 		argv[n++] = (char *)"--debug-file";
 		argv[n++] = (char *)debug_file;
 	}
+	argv[n++] = (char *)"--";	/* a path may begin with '-' */
 	argv[n++] = (char *)path;
 	argv[n] = NULL;
 	e = gs_proc_start(exe, argv, -1, -2, &pid);
@@ -718,6 +719,11 @@ int main(int argc, char **argv)
 	 * program's own output.
 	 */
 	setvbuf(stdout, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, 1 << 16);
+	/*
+	 * An ignored SIGCHLD survives exec and would have our helpers (ghostscope-index,
+	 * ghostscope-codegen) reaped unseen: waitpid() then fails though they worked.
+	 */
+	signal(SIGCHLD, SIG_DFL);
 	gs_diag_init(&diag);
 	phase_start();
 	if (parse_options(argc, argv, &o))

@@ -1169,7 +1169,12 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 	}
 	pr->ir = c->ir;
 	memset(pending, 0, sizeof(*pending));
-	if (c->entry_ir && c->ir && c->nsaves) {
+	/*
+	 * An entry save only where the return program reads it: a return pops the call
+	 * depth and deletes the save only when it reads one, and a save nothing reads
+	 * (the load bias of a PIE, added up front) would stay in the maps for good.
+	 */
+	if (c->entry_ir && c->ir && c->nsaves && gs_ir_reads_saved(c->ir)) {
 		const struct gs_func *f = c->func;
 
 		c->entry_ir->body = gs_ir_save(c->entry_ir, pr->trace_id, c->saves, c->nsaves);

@@ -220,6 +220,8 @@ static void get_print(struct gs_wire_rd *r, const struct gs_plan *plan, const st
 		      struct gs_plan_print *pp)
 {
 	pp->stmt = get_stmt_ref(r, tr);
+	if (!pp->stmt)		/* the decoder renders from it */
+		r->bad = true;
 	pp->nargs = gs_wire_get_count(r, 22);
 	pp->args = calloc(pp->nargs ? pp->nargs : 1, sizeof(*pp->args));
 	if (!pp->args) {
@@ -252,6 +254,8 @@ static void get_print(struct gs_wire_rd *r, const struct gs_plan *plan, const st
 			a->text = NULL;
 			r->bad = true;
 		}
+		if (a->how == GS_ARG_TEXT && !a->text)
+			r->bad = true;
 		a->nstrs = gs_wire_get_u8(r);
 		if (a->nstrs > GS_PLAN_ARG_STRS)
 			r->bad = true;
@@ -331,6 +335,11 @@ static void get_probe(struct gs_wire_rd *r, struct gs_plan *plan, const struct g
 			r->bad = true;
 		}
 		rec->stmt = get_stmt_ref(r, pr->trace);
+		/* what the decoder follows for each role must be there */
+		if ((rec->role == GS_ROLE_PRINT && !rec->print) ||
+		    (rec->role == GS_ROLE_EXPR_ERROR && !rec->text) ||
+		    (rec->role == GS_ROLE_BACKTRACE && !rec->stmt))
+			r->bad = true;
 	}
 }
 

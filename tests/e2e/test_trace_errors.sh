@@ -59,6 +59,15 @@ OUT=$(DEBUGINFOD_URLS=http://127.0.0.1:9 GHOSTSCOPE_INDEX_DIR="$T/cache3" "$GS" 
 assert_contains "$(cat "$T/err")" "ghostscope: indexed '$T/nodbg' in"
 assert_contains "$OUT" "1 probes, 0 failed"
 
+# Started with SIGCHLD ignored (as some supervisors leave it): the helpers are still
+# waited for, not reaped unseen.
+OUT=$(GHOSTSCOPE_INDEX_DIR="$T/cache4" python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$GS" -t "$D/shop" --dry-run --no-bpf-cache \
+	-s 'trace checkout { print qty + 7; }' 2>"$T/err") || { cat "$T/err" >&2; fail "SIGCHLD ignored"; }
+assert_contains "$OUT" "1 probes, 0 failed, 1 BPF programs" "SIGCHLD ignored"
+
 # Not root: the same command as an unprivileged user.
 if command -v setpriv >/dev/null; then
 	rc=0

@@ -3,7 +3,8 @@
 # A return probe's save maps hold only the calls in progress: between calls, gs_save
 # and gs_depth are empty (the outermost return deletes its depth counter), and on
 # Linux 6.1 and later they are hashes that allocate on insert, not preallocated LRU
-# hashes (whose 16384 elements cost most of a return probe's start).
+# hashes (whose 16384 elements cost most of a return probe's start). A return probe
+# that reads nothing saved at entry saves nothing.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace_lib.sh"
 need_root_bpf
@@ -37,4 +38,11 @@ else
 fi
 kill -INT $gs
 wait $gs || fail "ghostscope exited $?"
+
+# A return probe that reads nothing saved at entry has no entry program at all: on a
+# PIE the load bias used to be saved for every call and never deleted.
+R='trace checkout:return { print "ret {}", $retval; }'
+assert_contains "$("$GS" -p "$PID" --dry-run -s "$R")" "1 probes, 0 failed, 1 BPF programs" "no entry save"
+gs_run -p "$PID" --script-output plain --max-events 2 -s "$R"
+assert_eq "$(printf 'ret 24\nret 36')" "$(sort <<<"$OUT")" "\$retval alone"
 echo ok

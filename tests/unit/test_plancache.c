@@ -10,9 +10,11 @@
 #include "tests/unit/test.h"
 #include "tracer/parser.h"
 #include "tracer/plancache.h"
+#include "tracer/wire.h"
 
 extern bool test_plancache__round_trip(void);
 extern bool test_plancache__damaged_payloads(void);
+extern bool test_plancache__deep_else_if_chain(void);
 
 static const char script_src[] =
 	"trace f { print \"{} {}\", a, b; if a > 1 { bt; } }\n"
@@ -231,6 +233,15 @@ bool test_plancache__damaged_payloads(void)
 	memcpy(copy, buf, len);
 	copy[len] = 0;
 	ASSERT_GOTO(gs_plancache_decode(copy, len + 1, sc, mods, 2, &back) != 0, out);
+	/* what the decoder follows must be there: a print record without its print */
+	plan->probes[0].recs[1].print = NULL;
+	free(buf);
+	buf = NULL;
+	ASSERT_GOTO(!gs_plancache_encode(plan, (void **)&copy, &len), out);
+	back = NULL;
+	ASSERT_GOTO(gs_plancache_decode(copy, len, sc, mods, 2, &back) != 0 && !back, out);
+	plan->probes[0].recs[1].print = plan->probes[0].prints[0];
+	ASSERT_GOTO(!gs_plancache_encode(plan, (void **)&buf, &len), out);
 	/* flipped bytes either decode to some plan or are refused, never crash */
 	for (size_t i = 0; i < len; i++) {
 		copy = malloc(len);
@@ -245,5 +256,42 @@ out:
 	free(buf);
 	gs_plan_free(plan);
 	gs_script_free(sc);
+	return ok;
+}
+
+/* An `else if` chain nests one level per arm: 300 arms encode and decode alike. */
+bool test_plancache__deep_else_if_chain(void)
+{
+	struct gs_ir_prog *p = gs_ir_prog_new(), *back = NULL;
+	struct gs_ir_stmt **at = &p->body;
+	struct gs_strbuf b;
+	struct gs_wire_rd r;
+	char *d1 = NULL, *d2 = NULL;
+	bool ok = false;
+
+	for (int i = 0; i < 300; i++) {
+		struct gs_ir_stmt *ifs = gs_ir_stmt_new(p, GS_IR_S_IF, (uint16_t)(2 * i + 1),
+			gs_ir_binop(p, GS_IR_EQ, false, gs_ir_reg(p, 5), gs_ir_const(p, i)), 0);
+
+		gs_ir_append(&ifs->then_body, gs_ir_stmt_new(p, GS_IR_S_MARK, (uint16_t)(2 * i + 2),
+							     NULL, 0));
+		gs_ir_append(at, ifs);
+		at = &ifs->else_body;
+	}
+	gs_strbuf_init(&b);
+	ASSERT_GOTO(!gs_ir_encode(&b, p), out);
+	r = (struct gs_wire_rd){ (const uint8_t *)b.buf, (const uint8_t *)b.buf + b.len, false };
+	back = gs_ir_decode(&r);
+	ASSERT_GOTO(back && !r.bad && r.p == r.end, out);
+	d1 = gs_ir_dump(p);
+	d2 = gs_ir_dump(back);
+	ASSERT_GOTO(!strcmp(d1, d2), out);
+	ok = true;
+out:
+	free(d1);
+	free(d2);
+	gs_strbuf_deinit(&b);
+	gs_ir_prog_free(back);
+	gs_ir_prog_free(p);
 	return ok;
 }
