@@ -1281,7 +1281,22 @@ static int cg_merged(struct cg *g, const struct gs_ir_prog *const *progs, size_t
 		ret = gs_cg_fail(g, -ENOMEM, "out of memory");
 		goto out;
 	}
-	nentries = gs_codegen_merge(progs, nprogs, g->o->merge_max, entry_of, variant_of);
+	if (g->o->entry_of && g->o->variant_of) {
+		/* the caller's grouping (checked below: each group's variants are 0..n-1) */
+		nentries = 0;
+		for (size_t i = 0; i < nprogs && !ret; i++) {
+			entry_of[i] = g->o->entry_of[i];
+			variant_of[i] = g->o->variant_of[i];
+			if (entry_of[i] >= nprogs || variant_of[i] >= nprogs)
+				ret = gs_cg_fail(g, -EINVAL, "bad program grouping");
+			else if (entry_of[i] + 1 > nentries)
+				nentries = entry_of[i] + 1;
+		}
+		if (ret)
+			goto out;
+	} else {
+		nentries = gs_codegen_merge(progs, nprogs, g->o->merge_max, entry_of, variant_of);
+	}
 	cg_share_bodies(progs, nprogs, entry_of, &sh);
 	for (size_t i = 0; i < nprogs && !ret; i++)
 		if (sh.rep_of[i] == i)
@@ -1290,14 +1305,26 @@ static int cg_merged(struct cg *g, const struct gs_ir_prog *const *progs, size_t
 		size_t n = 0;
 		bool retprobe = false;
 
+		for (size_t i = 0; i < nprogs; i++)
+			members[i] = SIZE_MAX;
 		for (size_t i = 0; i < nprogs; i++) {
 			if (entry_of[i] != e)
 				continue;
+			if (members[variant_of[i]] != SIZE_MAX) {
+				ret = gs_cg_fail(g, -EINVAL, "bad program grouping");
+				break;
+			}
 			members[variant_of[i]] = i;
 			retprobe = progs[i]->retprobe;
 			n++;
 		}
-		ret = cg_entry(g, e, retprobe, members, n, &sh);
+		for (size_t v = 0; v < n && !ret; v++)
+			if (members[v] == SIZE_MAX)
+				ret = gs_cg_fail(g, -EINVAL, "bad program grouping");
+		if (!n && !ret)
+			ret = gs_cg_fail(g, -EINVAL, "bad program grouping");
+		if (!ret)
+			ret = cg_entry(g, e, retprobe, members, n, &sh);
 	}
 out:
 	free(entry_of);

@@ -114,6 +114,14 @@ struct gs_codegen_opts {
 	 * costs one program and one link per group instead of N.
 	 */
 	uint32_t merge_max;
+	/*
+	 * The grouping to emit when merge_max > 1: program i is body variant_of[i] of BPF
+	 * program entry_of[i], as gs_codegen_merge() made it in the caller, who sets the
+	 * attach cookies from the same arrays. NULL: the emitter groups by itself.
+	 * gs_codegen_emit() always passes the caller's grouping to the code generator
+	 * program, so the two never disagree, whichever builds they come from.
+	 */
+	const uint32_t *entry_of, *variant_of;
 };
 
 /*
@@ -201,9 +209,8 @@ struct gs_event_slot {
  * thousands of verifier steps) keeps a group of its own. Program @i is body
  * *@variant_of[i] of BPF program *@entry_of[i] (gs_p<entry>), and runs when the
  * attach cookie's high 32 bits hold that variant. Returns the number of BPF programs.
- * The same function serves the emitter and the loader's caller (the cache key holds
- * merge_max and the code generator's build-id), so they agree as long as ghostscope
- * and its codegen library come from one build.
+ * ghostscope runs it and hands the result to the code generator program
+ * (gs_codegen_opts.entry_of), so both sides use one grouping.
  */
 size_t gs_codegen_merge(const struct gs_ir_prog *const *progs, size_t n, uint32_t max,
 			uint32_t *entry_of, uint32_t *variant_of);

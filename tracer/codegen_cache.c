@@ -5,8 +5,9 @@
  * on a miss. A second run of a script on the same binaries thus costs a file read
  * instead of ~50-100 ms of running the code generator.
  *
- * Key (XXH3-128): a format tag, the code generator's build-id (any rebuild of it
- * invalidates everything), the tool version, the options that shape the code
+ * Key (XXH3-128): a format tag, the code generator's build-id and the calling
+ * program's (any rebuild of either invalidates everything: the caller groups the
+ * programs of merged objects), the tool version, the options that shape the code
  * (uprobe_multi: the section names; merge_max: the grouping), and each program's
  * canonical dump with its length. The per-run options are load-time settings (codegen.h) and stay out, so
  * different pids, namespaces and ring sizes share one object.
@@ -26,6 +27,7 @@
 
 #include <xxhash.h>
 
+#include "shared/elf.h"
 #include "tracer/codegen.h"
 #include "tracer/codegen_lib.h"
 #include "tracer/filecache.h"
@@ -41,6 +43,7 @@ int gs_codegen_cache_key(const struct gs_ir_prog *const *progs, size_t nprogs,
 	const struct gs_codegen_opts dflt = { 0 };
 	XXH3_state_t *st;
 	uint8_t id[64];
+	char self[41];
 	int idlen, ret = 0;
 	uint8_t multi;
 
@@ -53,6 +56,10 @@ int gs_codegen_cache_key(const struct gs_ir_prog *const *progs, size_t nprogs,
 	gs_filecache_hash_field(st, CACHE_FORMAT, sizeof(CACHE_FORMAT));
 	idlen = gs_cg_generator_id(id, sizeof(id));
 	gs_filecache_hash_field(st, id, idlen > 0 ? (size_t)idlen : 0);
+	/* and this program's: its gs_codegen_merge() grouped the programs (see below) */
+	if (gs_build_id_of_path("/proc/self/exe", self))
+		self[0] = '\0';
+	gs_filecache_hash_field(st, self, strlen(self));
 	gs_filecache_hash_field(st, o->version ? o->version : "", o->version ? strlen(o->version) : 0);
 	multi = o->uprobe_multi;
 	gs_filecache_hash_field(st, &multi, 1);

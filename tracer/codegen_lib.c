@@ -17,8 +17,10 @@
  * gs_codegen_llvm_emit at link time and runs no process.
  *
  * Protocol (wire.h records): the request is GS_CG_REQ_MAGIC, the options, the
- * program count and each program (a presence byte, then ir_codec.c's record); the
- * answer is GS_CG_RES_MAGIC, the result (0 or -errno), the error text and the object.
+ * program count, each program (a presence byte, then ir_codec.c's record) and, when
+ * programs merge, this process's grouping (a flag, then each program's entry and
+ * variant); the answer is GS_CG_RES_MAGIC, the result (0 or -errno), the error text
+ * and the object.
  * The code generator reads the whole request before it answers.
  */
 #include <elf.h>
@@ -213,20 +215,47 @@ int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	const struct gs_codegen_opts dflt = { 0 };
 	struct gs_strbuf req;
 	char ebuf[PATH_MAX + 128];
+	uint32_t *entry = NULL, *variant = NULL;
 	int ret = 0;
 
 	*obj_ret = NULL;
 	*len_ret = 0;
 	if (gs_codegen_llvm_emit)
 		return gs_codegen_llvm_emit(progs, nprogs, opts, obj_ret, len_ret, err, errlen);
+	if (!opts)
+		opts = &dflt;
 	gs_strbuf_init(&req);
-	gs_cg_request_opts(&req, opts ? opts : &dflt);
+	gs_cg_request_opts(&req, opts);
 	gs_wire_u32(&req, (uint32_t)nprogs);
 	for (size_t i = 0; i < nprogs && !ret; i++) {
 		gs_wire_u8(&req, progs[i] != NULL);
 		if (progs[i])
 			ret = gs_ir_encode(&req, progs[i]);
 	}
+	/* the grouping this process uses for the attach cookies: the generator takes it */
+	if (!ret && opts->merge_max > 1 && nprogs) {
+		const uint32_t *eo = opts->entry_of, *vo = opts->variant_of;
+
+		if (!eo || !vo) {
+			entry = calloc(nprogs, sizeof(*entry));
+			variant = calloc(nprogs, sizeof(*variant));
+			if (!entry || !variant)
+				ret = -ENOMEM;
+			else
+				gs_codegen_merge(progs, nprogs, opts->merge_max, entry, variant);
+			eo = entry;
+			vo = variant;
+		}
+		gs_wire_u8(&req, 1);
+		for (size_t i = 0; i < nprogs && !ret; i++) {
+			gs_wire_u32(&req, eo[i]);
+			gs_wire_u32(&req, vo[i]);
+		}
+	} else {
+		gs_wire_u8(&req, 0);
+	}
+	free(entry);
+	free(variant);
 	ebuf[0] = '\0';
 	if (!ret)
 		ret = run_helper(&req, obj_ret, len_ret, ebuf, sizeof(ebuf));

@@ -78,6 +78,7 @@ int main(int argc, char **argv)
 {
 	struct gs_codegen_opts o = { 0 };
 	struct gs_ir_prog **progs = NULL;
+	uint32_t *entry = NULL, *variant = NULL;
 	struct gs_wire_rd r;
 	char magic[8], err[4096] = "";
 	void *req, *obj = NULL;
@@ -117,6 +118,18 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; progs && i < n && !r.bad; i++)
 		if (gs_wire_get_u8(&r))
 			progs[i] = gs_ir_decode(&r);
+	if (progs && gs_wire_get_u8(&r)) {
+		entry = calloc(n ? n : 1, sizeof(*entry));
+		variant = calloc(n ? n : 1, sizeof(*variant));
+		for (uint32_t i = 0; entry && variant && i < n; i++) {
+			entry[i] = gs_wire_get_u32(&r);
+			variant[i] = gs_wire_get_u32(&r);
+		}
+		o.entry_of = entry;
+		o.variant_of = variant;
+		if (!entry || !variant)
+			r.bad = true;
+	}
 	if (!progs || r.bad || r.p != r.end) {
 		fprintf(stderr, "ghostscope-codegen: malformed request\n");
 		goto out;
@@ -128,6 +141,8 @@ out:
 	for (uint32_t i = 0; progs && i < n; i++)
 		gs_ir_prog_free(progs[i]);
 	free(progs);
+	free(entry);
+	free(variant);
 	free(obj);
 	free(req);
 	return ret;

@@ -22,6 +22,7 @@ extern bool test_codegen__backtrace_links_helpers(void);
 extern bool test_codegen__frame_saves_and_tp(void);
 extern bool test_codegen__rejects_bad_saved_frame(void);
 extern bool test_codegen__same_shape(void);
+extern bool test_codegen__caller_grouping(void);
 
 bool test_codegen__layout_preorder(void)
 {
@@ -456,5 +457,46 @@ out:
 	gs_ir_prog_free(other_off);
 	gs_ir_prog_free(cfa);
 	gs_ir_prog_free(cfa2);
+	return ok;
+}
+
+/* The code generator emits the caller's grouping, and refuses one that is not one. */
+bool test_codegen__caller_grouping(void)
+{
+	struct gs_ir_prog *p[3];
+	const struct gs_ir_prog *progs[3];
+	uint32_t entry[3] = { 0, 1, 0 }, variant[3] = { 0, 0, 1 }, cnt[2] = { 0 };
+	uint32_t dup_v[3] = { 0, 0, 0 };
+	struct gs_codegen_opts o = { .max_trace_id = 4, .uprobe_multi = true, .merge_max = 16,
+				     .entry_of = entry, .variant_of = variant };
+	char err[256] = "";
+	void *obj = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	for (int i = 0; i < 3; i++) {
+		p[i] = gs_ir_prog_new();
+		progs[i] = p[i];
+		gs_ir_append(&p[i]->body, gs_ir_stmt_new(p[i], GS_IR_S_VALUE, 1,
+			gs_ir_const(p[i], 100 + i), 0));
+	}
+	/* gs_codegen_merge would put all three in one program; the caller says two */
+	ASSERT_GOTO(!gs_codegen_emit(progs, 3, &o, &obj, &len, err, sizeof(err)), out);
+	ASSERT_GOTO(!gs_codegen_insn_counts(obj, len, cnt, 2), out);
+	ASSERT_GOTO(gs_codegen_insn_counts(obj, len, (uint32_t[3]){ 0 }, 3) != 0, out);
+	free(obj);
+	obj = NULL;
+	/* two programs as variant 0 of program 0 */
+	o.variant_of = dup_v;
+	entry[1] = 0;
+	ASSERT_GOTO(gs_codegen_emit(progs, 3, &o, &obj, &len, err, sizeof(err)) == -EINVAL, out);
+	ASSERT_GOTO(strstr(err, "bad program grouping") != NULL, out);
+	ok = true;
+out:
+	if (!ok)
+		T_FAIL("grouping: %s", err);
+	free(obj);
+	for (int i = 0; i < 3; i++)
+		gs_ir_prog_free(p[i]);
 	return ok;
 }
