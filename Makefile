@@ -75,7 +75,7 @@ INDEXER_SRC := $(filter-out indexer/main.c,$(wildcard indexer/*.c))
 CODEGEN_LLVM_SRC := tracer/codegen.c tracer/codegen_expr.c
 TRACER_SRC  := $(filter-out tracer/main.c tracer/codegen_main.c $(CODEGEN_LLVM_SRC),$(wildcard tracer/*.c))
 CODEGEN_SRC := $(CODEGEN_LLVM_SRC) tracer/codegen_main.c tracer/codegen_layout.c tracer/ir.c \
-	tracer/ir_codec.c tracer/wire.c shared/strbuf.c
+	tracer/ir_codec.c tracer/wire.c tracer/fdio.c shared/strbuf.c
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))

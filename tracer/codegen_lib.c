@@ -39,6 +39,7 @@
 
 #include "tracer/codegen.h"
 #include "tracer/codegen_lib.h"
+#include "tracer/fdio.h"
 #include "tracer/ir.h"
 #include "tracer/proc.h"
 #include "tracer/wire.h"
@@ -58,51 +59,6 @@ void gs_cg_request_opts(struct gs_strbuf *b, const struct gs_codegen_opts *o)
 	gs_wire_u32(b, o->wakeup_bytes);
 	gs_wire_str(b, o->version);
 	gs_wire_u32(b, o->merge_max);
-}
-
-static int write_all(int fd, const void *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p = (const char *)p + n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Everything @fd gives until EOF, malloc'd; NULL with errno on failure. */
-static void *read_all(int fd, size_t *len_ret)
-{
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap), *nb;
-
-	while (buf) {
-		ssize_t n;
-
-		if (len == cap) {
-			nb = realloc(buf, cap *= 2);
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		if (n == 0) {
-			*len_ret = len;
-			return buf;
-		}
-		len += n;
-	}
-	free(buf);
-	return NULL;
 }
 
 /* Parses the code generator's answer in @buf; the result, with @obj_ret/@err filled. */
@@ -171,11 +127,11 @@ static int run_helper(const struct gs_strbuf *req, void **obj_ret, size_t *len_r
 	}
 	/* a code generator that dies mid-request must not kill us with SIGPIPE */
 	old_pipe = signal(SIGPIPE, SIG_IGN);
-	ret = write_all(in[1], req->buf, req->len);
+	ret = gs_fd_write_all(in[1], req->buf, req->len);
 	close(in[1]);
 	in[1] = -1;
 	signal(SIGPIPE, old_pipe);
-	ans = read_all(out[0], &alen);
+	ans = gs_fd_read_all(out[0], &alen);
 	if (!ans && !ret)
 		ret = -errno;
 	/* closed before the wait: a code generator still writing then gets EPIPE, not stuck */

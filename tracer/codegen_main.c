@@ -16,42 +16,13 @@
 #include "shared/strbuf.h"
 #include "tracer/codegen.h"
 #include "tracer/codegen_lib.h"
+#include "tracer/fdio.h"
 #include "tracer/ir.h"
 #include "tracer/wire.h"
-
-static void *read_stdin(size_t *len_ret)
-{
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap), *nb;
-
-	while (buf) {
-		ssize_t n;
-
-		if (len == cap) {
-			nb = realloc(buf, cap *= 2);
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		n = read(STDIN_FILENO, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		if (n == 0) {
-			*len_ret = len;
-			return buf;
-		}
-		len += n;
-	}
-	free(buf);
-	return NULL;
-}
 
 static int answer(int32_t ret, const char *err, const void *obj, size_t len)
 {
 	struct gs_strbuf b;
-	size_t off = 0;
 
 	gs_strbuf_init(&b);
 	gs_wire_put(&b, GS_CG_RES_MAGIC, 8);
@@ -59,19 +30,9 @@ static int answer(int32_t ret, const char *err, const void *obj, size_t len)
 	gs_wire_str(&b, err);
 	gs_wire_u64(&b, len);
 	gs_wire_put(&b, obj, len);
-	while (off < b.len) {
-		ssize_t n = write(STDOUT_FILENO, b.buf + off, b.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			gs_strbuf_deinit(&b);
-			return 2;
-		}
-		off += n;
-	}
+	ret = gs_fd_write_all(STDOUT_FILENO, b.buf, b.len) ? 2 : 0;
 	gs_strbuf_deinit(&b);
-	return 0;
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -91,7 +52,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ghostscope-codegen: run by ghostscope, with a request on stdin\n");
 		return 2;
 	}
-	req = read_stdin(&len);
+	req = gs_fd_read_all(STDIN_FILENO, &len);
 	if (!req) {
 		fprintf(stderr, "ghostscope-codegen: cannot read the request: %s\n",
 			strerror(errno));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "tracer/fdio.h"
 #include "tracer/filecache.h"
 
 struct trailer {
@@ -92,21 +93,6 @@ miss:
 	return NULL;
 }
 
-static int write_all(int fd, const void *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p = (const char *)p + n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int mkdir_one(const char *path)
 {
 	return mkdir(path, 0755) && errno != EEXIST ? -errno : 0;
@@ -135,9 +121,9 @@ int gs_filecache_write(const char *dir, const char *sub, const char *d, const ch
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, data, len);
+	ret = gs_fd_write_all(fd, data, len);
 	if (!ret)
-		ret = write_all(fd, &t, sizeof(t));
+		ret = gs_fd_write_all(fd, &t, sizeof(t));
 	if (close(fd) && !ret)
 		ret = -errno;
 	if (!ret && rename(tmp, path))
