@@ -47,7 +47,7 @@ for t in "${TARGETS[@]}"; do
 	rm -rf "$fresh"
 	gsnote=""; gs_ok || gsnote="tracer not built"
 	tbl_add rss "$name, indexing" "ghostscope-index (empty cache)" "$gi" "$gsnote"
-	tbl_add rss "$name" "ghostscope (warm index, --timeout 0)" "$gs" "${gsnote:-first run: LLVM loaded}"
+	tbl_add rss "$name" "ghostscope (warm index, --timeout 0)" "$gs" "${gsnote:-first run: ghostscope-codegen (LLVM) compiles}"
 	tbl_add rss "$name" "ghostscope (warm index, cached program)" "$gh" "${gsnote:-no LLVM; 16 MiB are the ring buffer, mapped twice}"
 	tbl_add rss "$name" "gdb -batch break" "$gd" ""
 	tbl_add rss "$name" "bpftrace (exit in BEGIN)" "$bt" ""
@@ -58,8 +58,10 @@ section_begin "Memory (measure 7)"
 section_add <<EOF
 Peak resident set size from \`/usr/bin/time -v\`, in MiB. ghostscope-index indexes the
 binary into an empty cache; ghostscope then attaches the probe of measure 1 with that
-index and exits (\`--timeout 0\`): once compiling the program with LLVM (libLLVM is most of
-that figure), once more with the compiled program from the cache, which loads no LLVM.
+index and exits (\`--timeout 0\`): once compiling the program, once more with the compiled
+program from the cache. Compiling runs ghostscope-codegen, the program that links LLVM;
+\`time -v\` reports the largest of the processes, which there is the code generator
+(libLLVM is most of that figure). The cached run starts no other process.
 The peers do the job of measure 1.
 
 $(tbl_emit rss MiB)
