@@ -1202,7 +1202,8 @@ static int cg_entry(struct cg *g, size_t entry, bool retprobe, const size_t *mem
 			continue;
 		}
 		for (size_t k = 0; k < sh->shape[i].n; k++) {
-			LLVMValueRef val = g->regv[sh->shape[i].reg[k]];
+			LLVMValueRef val = sh->shape[i].is_const[k] ? c64(g, sh->shape[i].imm[k]) :
+					   g->regv[sh->shape[i].reg[k]];
 
 			LLVMAddIncoming(phis[v][k], &val, &bb, 1);
 		}
@@ -1249,7 +1250,7 @@ static void cg_share_bodies(const struct gs_ir_prog *const *progs, size_t nprogs
 				continue;
 			ok = true;
 			for (size_t k = 0; k < s.n; k++)
-				ok &= s.reg[k] <= 16;
+				ok &= s.is_const[k] || s.reg[k] <= 16;
 			if (!ok)
 				continue;
 			sh->rep_of[i] = (uint32_t)j;

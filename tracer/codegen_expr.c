@@ -546,6 +546,15 @@ static LLVMValueRef cg_saved_frame(struct cg *g, const struct gs_ir_expr *e)
 	return cg_save_value(g, sv, e->imm);
 }
 
+/* In a shared body, a leaf's value is what its variant passes in (codegen_lib.h); else NULL. */
+static LLVMValueRef cg_leaf(struct cg *g, const struct gs_ir_expr *e)
+{
+	for (size_t i = 0; g->shape && i < g->shape->n; i++)
+		if (g->shape->leaf[i] == e)
+			return g->leafv[i];
+	return NULL;
+}
+
 LLVMValueRef gs_cg_expr(struct cg *g, const struct gs_ir_expr *e)
 {
 	LLVMValueRef a;
@@ -556,17 +565,13 @@ LLVMValueRef gs_cg_expr(struct cg *g, const struct gs_ir_expr *e)
 	}
 	switch (e->kind) {
 	case GS_IR_CONST:
-		return c64(g, e->imm);
+		return cg_leaf(g, e) ?: c64(g, e->imm);
 	case GS_IR_REG:
 		if (e->reg > 16) {
 			gs_cg_fail(g, -EINVAL, "DWARF register %u is not readable at a uprobe", e->reg);
 			return NULL;
 		}
-		/* a shared body reads the register its variant passes in */
-		for (size_t i = 0; g->shape && i < g->shape->n; i++)
-			if (g->shape->leaf[i] == e)
-				return g->leafv[i];
-		return gs_cg_reg(g, e->reg);
+		return cg_leaf(g, e) ?: gs_cg_reg(g, e->reg);
 	case GS_IR_SPECIAL:
 		return cg_special(g, e);
 	case GS_IR_LOAD:

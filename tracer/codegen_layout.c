@@ -184,33 +184,47 @@ uint32_t gs_codegen_cfg_fill(const struct gs_codegen_opts *o, struct gs_codegen_
 
 /* ---- shared bodies ------------------------------------------------------------------- */
 
-static bool shape_expr(const struct gs_ir_expr *a, const struct gs_ir_expr *b,
-		       struct gs_cg_shape *sh, bool *cfa)
+/* @a and @b as a leaf of a shared body: the same in a node of @a met twice (a DAG). */
+static bool shape_leaf(const struct gs_ir_expr *a, const struct gs_ir_expr *b,
+		       struct gs_cg_shape *sh)
 {
+	bool is_const = a->kind == GS_IR_CONST;
+
+	for (size_t i = 0; i < sh->n; i++)
+		if (sh->leaf[i] == a)
+			return is_const ? sh->imm[i] == b->imm : sh->reg[i] == b->reg;
+	if (sh->n == GS_CG_MAX_LEAVES)
+		return false;
+	sh->leaf[sh->n] = a;
+	sh->is_const[sh->n] = is_const;
+	sh->reg[sh->n] = b->reg;
+	sh->imm[sh->n++] = b->imm;
+	return true;
+}
+
+/* @fixed: constants the code generator reads at compile time (GS_IR_MOD_BIAS's). */
+static bool shape_expr(const struct gs_ir_expr *a, const struct gs_ir_expr *b,
+		       struct gs_cg_shape *sh, bool *cfa, bool fixed)
+{
+	bool kids_fixed;
+
 	if (!a || !b)
 		return a == b;
 	if (a->kind != b->kind || a->op != b->op || a->is_signed != b->is_signed ||
 	    a->size != b->size || a->bits != b->bits || a->len != b->len ||
 	    a->save_key != b->save_key)
 		return false;
-	if (a->kind == GS_IR_REG) {
-		/* a node of @a met twice (a DAG) must read the same register of @b both times */
-		for (size_t i = 0; i < sh->n; i++)
-			if (sh->leaf[i] == a)
-				return sh->reg[i] == b->reg;
-		if (sh->n == GS_CG_MAX_LEAVES)
-			return false;
-		sh->leaf[sh->n] = a;
-		sh->reg[sh->n++] = b->reg;
-		return true;
-	}
+	if (a->kind == GS_IR_REG || (a->kind == GS_IR_CONST && !fixed))
+		return shape_leaf(a, b, sh);
 	if (a->imm != b->imm || a->reg != b->reg || !a->bytes != !b->bytes ||
 	    (a->bytes && memcmp(a->bytes, b->bytes, a->len)))
 		return false;
 	if (a->kind == GS_IR_SPECIAL && a->op == GS_IR_SP_CFA)
 		*cfa = true;
-	return shape_expr(a->a, b->a, sh, cfa) && shape_expr(a->b, b->b, sh, cfa) &&
-	       shape_expr(a->c, b->c, sh, cfa);
+	kids_fixed = a->kind == GS_IR_MOD_BIAS;
+	return shape_expr(a->a, b->a, sh, cfa, kids_fixed) &&
+	       shape_expr(a->b, b->b, sh, cfa, kids_fixed) &&
+	       shape_expr(a->c, b->c, sh, cfa, kids_fixed);
 }
 
 static bool shape_stmts(const struct gs_ir_stmt *a, const struct gs_ir_stmt *b,
@@ -219,14 +233,14 @@ static bool shape_stmts(const struct gs_ir_stmt *a, const struct gs_ir_stmt *b,
 	for (; a && b; a = a->next, b = b->next) {
 		if (a->kind != b->kind || a->id != b->id || a->len != b->len ||
 		    a->nsave != b->nsave || a->save_key != b->save_key ||
-		    !shape_expr(a->expr, b->expr, sh, cfa) ||
-		    !shape_expr(a->len_expr, b->len_expr, sh, cfa) ||
-		    !shape_expr(a->frame, b->frame, sh, cfa) ||
+		    !shape_expr(a->expr, b->expr, sh, cfa, false) ||
+		    !shape_expr(a->len_expr, b->len_expr, sh, cfa, false) ||
+		    !shape_expr(a->frame, b->frame, sh, cfa, false) ||
 		    !shape_stmts(a->then_body, b->then_body, sh, cfa) ||
 		    !shape_stmts(a->else_body, b->else_body, sh, cfa))
 			return false;
 		for (uint32_t i = 0; i < a->nsave; i++)
-			if (!shape_expr(a->save_exprs[i], b->save_exprs[i], sh, cfa))
+			if (!shape_expr(a->save_exprs[i], b->save_exprs[i], sh, cfa, false))
 				return false;
 	}
 	return !a && !b;

@@ -49,18 +49,22 @@ struct gs_cg_layout {
 int gs_cg_layout_build(const struct gs_ir_prog *prog, struct gs_cg_layout *lo);
 
 /*
- * Shared bodies: programs of one merged group that differ only in which registers
- * their GS_IR_REG leaves read (the copies of one inlined function, say) are compiled
- * as one body whose leaves are parameters, fed per variant by the entry program; the
- * verifier then walks one body instead of one per variant. gs_cg_same_shape() says
- * whether @b has the shape of @a: the same statements and expressions, GS_IR_REG
- * leaves apart, and the same CFA rule where $cfa is read. It fills @sh with the
- * distinct REG leaves of @a, in a fixed order, and the register @b reads at each.
+ * Shared bodies: programs of one merged group that differ only in their leaves (the
+ * copies of one inlined function, say: a variable in another register, at another
+ * offset, a constant-propagated value) are compiled as one body whose leaves are
+ * parameters, fed per variant by the entry program; the verifier then walks one body
+ * instead of one per variant. gs_cg_same_shape() says whether @b has the shape of @a:
+ * the same statements and expressions, GS_IR_REG leaves and GS_IR_CONST leaves apart
+ * (but the constants GS_IR_MOD_BIAS needs at compile time), and the same CFA rule
+ * where $cfa is read. It fills @sh with the distinct leaves of @a, in a fixed order,
+ * and what @b has at each: a register (is_const false) or a constant.
  */
 #define GS_CG_MAX_LEAVES	16
 struct gs_cg_shape {
 	const struct gs_ir_expr *leaf[GS_CG_MAX_LEAVES];
-	uint8_t reg[GS_CG_MAX_LEAVES];
+	bool is_const[GS_CG_MAX_LEAVES];
+	uint8_t reg[GS_CG_MAX_LEAVES];		/* !is_const */
+	uint64_t imm[GS_CG_MAX_LEAVES];		/* is_const */
 	size_t n;
 };
 bool gs_cg_same_shape(const struct gs_ir_prog *a, const struct gs_ir_prog *b,

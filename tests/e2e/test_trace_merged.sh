@@ -34,6 +34,11 @@ script=$(for i in $(seq 0 $((N - 1))); do echo "trace g$i { print \"g$i {}\", ${
 
 OUT=$("$GS" -t "$T/merged" --dry-run -s "$script")
 assert_contains "$OUT" "27 probes, 0 failed, 3 BPF programs"
+# the 16 entry bodies of program 0 differ in registers and constants (+ i): one body
+one=$("$GS" -t "$T/merged" --dry-run -s 'trace g0 { print "g0 {}", a + 0; }' | sed -n 's/.*program 0: \([0-9]*\) BPF instructions.*/\1/p')
+p0=$(sed -n 's/.*program 0: \([0-9]*\) BPF instructions.*/\1/p' <<<"$OUT" | head -1)
+[ -n "$one" ] && [ -n "$p0" ] && [ "$p0" -lt $((2 * one)) ] ||
+	fail "16 bodies differing in registers and constants should share one: $p0 instructions, one alone $one"
 
 # every event arrives: 24 functions and 3 returns, 3 rounds
 trace_new -t "$T/merged" --max-events 81 --script-output plain -s "$script" -- "$T/merged"

@@ -426,20 +426,22 @@ static struct gs_ir_prog *shape_prog(unsigned r1, unsigned r2, uint64_t off, int
 
 bool test_codegen__same_shape(void)
 {
-	/* rep: one rdi node read twice (a DAG); cfa rsp+8 */
+	/* rep: one rdi node read twice (a DAG) and +8; cfa rsp+8 */
 	struct gs_ir_prog *rep = shape_prog(5, 5, 8, 8);
 	struct gs_ir_prog *other_reg = shape_prog(4, 4, 8, 16);	/* rsi twice: same shape */
 	struct gs_ir_prog *split = shape_prog(4, 1, 8, 8);	/* rsi then rdx: not */
-	struct gs_ir_prog *other_off = shape_prog(5, 5, 16, 8);	/* +16: not */
+	struct gs_ir_prog *other_off = shape_prog(5, 5, 16, 8);	/* +16: a constant leaf */
 	struct gs_ir_prog *cfa = shape_prog(5, 5, 8, 8), *cfa2 = shape_prog(4, 4, 8, 16);
+	struct gs_ir_prog *mb = gs_ir_prog_new(), *mb2 = gs_ir_prog_new();
 	struct gs_cg_shape sh;
 	bool ok = false;
 
-	ASSERT_GOTO(gs_cg_same_shape(rep, rep, &sh) && sh.n == 1 && sh.reg[0] == 5, out);
+	ASSERT_GOTO(gs_cg_same_shape(rep, rep, &sh) && sh.n == 2, out);
+	ASSERT_GOTO(!sh.is_const[0] && sh.reg[0] == 5 && sh.is_const[1] && sh.imm[1] == 8, out);
 	/* the CFA rule differs, but nothing reads $cfa */
-	ASSERT_GOTO(gs_cg_same_shape(rep, other_reg, &sh) && sh.n == 1 && sh.reg[0] == 4, out);
+	ASSERT_GOTO(gs_cg_same_shape(rep, other_reg, &sh) && sh.n == 2 && sh.reg[0] == 4, out);
 	ASSERT_GOTO(!gs_cg_same_shape(rep, split, &sh), out);
-	ASSERT_GOTO(!gs_cg_same_shape(rep, other_off, &sh), out);
+	ASSERT_GOTO(gs_cg_same_shape(rep, other_off, &sh) && sh.imm[1] == 16 && sh.reg[0] == 5, out);
 	ASSERT_GOTO(!gs_cg_same_shape(rep, NULL, &sh), out);
 	/* read $cfa: the rule must match too */
 	gs_ir_append(&cfa->body, gs_ir_stmt_new(cfa, GS_IR_S_VALUE, 3,
@@ -449,6 +451,13 @@ bool test_codegen__same_shape(void)
 	ASSERT_GOTO(!gs_cg_same_shape(cfa, cfa2, &sh), out);
 	cfa2->cfa_off = 8;
 	ASSERT_GOTO(gs_cg_same_shape(cfa, cfa2, &sh) && sh.reg[0] == 4, out);
+	/* GS_IR_MOD_BIAS reads its constants at compile time: they are never leaves */
+	gs_ir_append(&mb->body, gs_ir_stmt_new(mb, GS_IR_S_VALUE, 1,
+					       gs_ir_mod_bias(mb, 0x3d00, 0x2b0, 1), 0));
+	gs_ir_append(&mb2->body, gs_ir_stmt_new(mb2, GS_IR_S_VALUE, 1,
+						gs_ir_mod_bias(mb2, 0x3d00, 0x2b0, 2), 0));
+	ASSERT_GOTO(gs_cg_same_shape(mb, mb, &sh) && sh.n == 0, out);
+	ASSERT_GOTO(!gs_cg_same_shape(mb, mb2, &sh), out);
 	ok = true;
 out:
 	gs_ir_prog_free(rep);
@@ -457,6 +466,8 @@ out:
 	gs_ir_prog_free(other_off);
 	gs_ir_prog_free(cfa);
 	gs_ir_prog_free(cfa2);
+	gs_ir_prog_free(mb);
+	gs_ir_prog_free(mb2);
 	return ok;
 }
 
