@@ -308,6 +308,21 @@ int gs_build_id_of_path(const char *path, char hex_ret[41])
 	return err;
 }
 
+static char self_id[41];
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+static void self_id_read(void)
+{
+	if (gs_build_id_of_path("/proc/self/exe", self_id))
+		self_id[0] = '\0';
+}
+
+const char *gs_self_build_id(void)
+{
+	pthread_once(&self_once, self_id_read);
+	return self_id;
+}
+
 int gs_elf_type(struct gs_elf *elf, uint16_t *type_ret, uint16_t *machine_ret)
 {
 	GElf_Ehdr ehdr;

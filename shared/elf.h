@@ -49,6 +49,11 @@ int gs_elf_build_id(struct gs_elf *elf, char hex_ret[41]);
 int gs_elf_build_id_raw(Elf *elf, char hex_ret[41]);
 /* Opens @path, reads its build-id, closes it. Errors as gs_elf_open + gs_elf_build_id. */
 int gs_build_id_of_path(const char *path, char hex_ret[41]);
+/*
+ * The running program's build-id (hex), read once: the caches key on it. "" when it
+ * has none.
+ */
+const char *gs_self_build_id(void);
 
 /* The most program headers gs_elf_pread_phdrs reads. */
 #define GS_ELF_PHDR_MAX 64

@@ -570,6 +570,18 @@ static void cg_depth_key(struct cg *g, LLVMValueRef key)
 	LLVMBuildStore(g->b, k, g->dkey);
 }
 
+/*
+ * gs_depth[g->dkey] = @d. An update rather than a store through a looked-up pointer:
+ * no map pointer lives across helper calls.
+ */
+static void cg_depth_store(struct cg *g, LLVMValueRef d)
+{
+	LLVMValueRef args[4] = { g->map_depth, g->dkey, g->one, c64(g, BPF_ANY) };
+
+	LLVMBuildStore(g->b, d, g->one);
+	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+}
+
 /* g->skey = { g->dkey, @depth } */
 static void cg_save_key(struct cg *g, LLVMValueRef depth)
 {
@@ -698,14 +710,8 @@ static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
 	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
 	LLVMBuildBr(g->b, count);
 
-	/* An update rather than a store through dp: no map pointer lives across helpers. */
 	LLVMPositionBuilderAtEnd(g->b, count);
-	LLVMBuildStore(g->b, LLVMBuildAdd(g->b, d, c64(g, 1), ""), g->one);
-	args[0] = g->map_depth;
-	args[1] = g->dkey;
-	args[2] = g->one;
-	args[3] = c64(g, BPF_ANY);
-	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+	cg_depth_store(g, LLVMBuildAdd(g->b, d, c64(g, 1), ""));
 	LLVMBuildBr(g->b, done);
 	LLVMPositionBuilderAtEnd(g->b, done);
 	cg_err_clear(g);
@@ -920,12 +926,7 @@ static void cg_fn_saved_lookup(struct cg *g)
 		gs_cg_helper(g, BPF_FUNC_map_delete_elem, args, 2);
 		LLVMBuildBr(g->b, popped);
 		LLVMPositionBuilderAtEnd(g->b, upd);
-		LLVMBuildStore(g->b, d, g->one);
-		args[0] = g->map_depth;
-		args[1] = g->dkey;
-		args[2] = g->one;
-		args[3] = c64(g, BPF_ANY);
-		gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
+		cg_depth_store(g, d);
 		LLVMBuildBr(g->b, popped);
 		LLVMPositionBuilderAtEnd(g->b, popped);
 	}

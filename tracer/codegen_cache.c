@@ -42,9 +42,9 @@ int gs_codegen_cache_key(const struct gs_ir_prog *const *progs, size_t nprogs,
 {
 	const struct gs_codegen_opts dflt = { 0 };
 	XXH3_state_t *st;
-	uint8_t id[64];
-	char self[41];
-	int idlen, ret = 0;
+	char id[41];
+	const char *self = gs_self_build_id();
+	int ret = 0;
 	uint8_t multi;
 
 	if (!o)
@@ -54,11 +54,10 @@ int gs_codegen_cache_key(const struct gs_ir_prog *const *progs, size_t nprogs,
 		return -ENOMEM;
 	XXH3_128bits_reset(st);
 	gs_filecache_hash_field(st, CACHE_FORMAT, sizeof(CACHE_FORMAT));
-	idlen = gs_cg_generator_id(id, sizeof(id));
-	gs_filecache_hash_field(st, id, idlen > 0 ? (size_t)idlen : 0);
+	if (gs_cg_generator_id(id))
+		id[0] = '\0';
+	gs_filecache_hash_field(st, id, strlen(id));
 	/* and this program's: its gs_codegen_merge() grouped the programs (see below) */
-	if (gs_build_id_of_path("/proc/self/exe", self))
-		self[0] = '\0';
 	gs_filecache_hash_field(st, self, strlen(self));
 	gs_filecache_hash_field(st, o->version ? o->version : "", o->version ? strlen(o->version) : 0);
 	multi = o->uprobe_multi;

@@ -37,6 +37,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "shared/elf.h"
 #include "tracer/codegen.h"
 #include "tracer/codegen_lib.h"
 #include "tracer/fdio.h"
@@ -225,63 +226,18 @@ int gs_codegen_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 
 /* ---- generator identity -------------------------------------------------------------- */
 
-/* The NT_GNU_BUILD_ID note of ELF file @path, read with a few preads (no libelf). */
-static int file_build_id(const char *path, uint8_t *id, size_t cap)
-{
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	uint8_t notes[1024];
-	int fd, ret = -ENOENT;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(ph)) {
-		ret = -ENOEXEC;
-		goto out;
-	}
-	for (unsigned i = 0; i < eh.e_phnum && ret == -ENOENT; i++) {
-		size_t len, off = 0;
-
-		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (uint64_t)i * sizeof(ph)) != sizeof(ph))
-			break;
-		if (ph.p_type != PT_NOTE)
-			continue;
-		len = ph.p_filesz < sizeof(notes) ? ph.p_filesz : sizeof(notes);
-		if (pread(fd, notes, len, ph.p_offset) != (ssize_t)len)
-			break;
-		while (off + sizeof(Elf64_Nhdr) <= len) {
-			Elf64_Nhdr nh;
-			size_t name_at = off + sizeof(nh), desc_at;
-
-			memcpy(&nh, notes + off, sizeof(nh));
-			desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
-			if (desc_at + nh.n_descsz > len)
-				break;
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp(notes + name_at, "GNU", 4) && nh.n_descsz && nh.n_descsz <= cap) {
-				memcpy(id, notes + desc_at, nh.n_descsz);
-				ret = nh.n_descsz;
-				break;
-			}
-			off = desc_at + ((nh.n_descsz + 3) & ~3u);
-		}
-	}
-out:
-	close(fd);
-	return ret;
-}
-
-int gs_cg_generator_id(uint8_t *id, size_t cap)
+int gs_cg_generator_id(char hex_ret[41])
 {
 	char path[PATH_MAX];
 	int e;
 
-	if (gs_codegen_llvm_emit)
-		return file_build_id("/proc/self/exe", id, cap);
+	hex_ret[0] = '\0';
+	if (gs_codegen_llvm_emit) {
+		snprintf(hex_ret, 41, "%s", gs_self_build_id());
+		return hex_ret[0] ? 0 : -ENOENT;
+	}
 	e = gs_proc_sibling(GS_CODEGEN_ENV, GS_CODEGEN_NAME, path, sizeof(path));
-	return e ? e : file_build_id(path, id, cap);
+	return e ? e : gs_build_id_of_path(path, hex_ret);
 }
 
 /* ---- dry-run and option helpers --------------------------------------------------- */

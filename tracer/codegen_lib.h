@@ -76,9 +76,9 @@ uint32_t gs_cg_pow2_at_least(uint32_t n);
 /*
  * The GNU build-id of the code that generates objects: the code generator program
  * when it is used, else the running executable (codegen linked in). Part of the cache key, so a
- * rebuilt code generator never reuses older objects. Returns its length (1..cap) or
- * -errno (-ENOENT: no build-id note).
+ * rebuilt code generator never reuses older objects. Lowercase hex in @hex_ret; 0 or
+ * -errno (errors as gs_build_id_of_path).
  */
-int gs_cg_generator_id(uint8_t *id, size_t cap);
+int gs_cg_generator_id(char hex_ret[41]);
 
 #endif /* GS_TRACER_CODEGEN_LIB_H */

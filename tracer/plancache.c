@@ -27,12 +27,12 @@
 int gs_plancache_key(const struct gs_script *script, const struct gs_plan_module *mods,
 		     size_t nmods, const struct gs_plan_opts *opts, uint8_t key[16])
 {
-	char self[41];
+	const char *self = gs_self_build_id();
 	XXH3_state_t *st;
 	uint64_t v[8];
 
 	/* A tool without a build-id could change its planner unseen: no cache then. */
-	if (gs_build_id_of_path("/proc/self/exe", self))
+	if (!*self)
 		return -ENOENT;
 	st = XXH3_createState();
 	if (!st)

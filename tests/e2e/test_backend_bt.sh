@@ -13,8 +13,7 @@ command -v gdb >/dev/null || skip "needs gdb"
 B="$GS_TOP/tests/e2e/backend"
 
 source "$B/build.sh"
-backend_driver "$B/bt_driver.c" "$T/bt_driver" "$GS_TOP/indexer/cfi.c" "$GS_TOP/shared/elf.c" \
-	"$GS_TOP/shared/errors.c" -ldw
+backend_driver "$B/bt_driver.c" "$T/bt_driver" "$GS_TOP/indexer/cfi.c" -ldw
 
 # The address after "call <callee>" inside function <caller> of binary $1, as 0x...
 ret_addr() {
