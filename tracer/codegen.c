@@ -31,8 +31,9 @@
  * so the first faulting address is the one reported.
  *
  * Return probes: S_SAVE in an entry program stores values in a hash keyed by
- * (tid, save key, call depth); a return program pops the depth (deleting the counter
- * at 0), looks the save up once before reserving and deletes it on every exit. Frame-keyed saves (S_SAVE with
+ * (tid, save key, CFA of the call); a return program, whose stack pointer is that CFA
+ * once the call has returned, looks the save up once before reserving and deletes it
+ * on every exit. Frame-keyed saves (S_SAVE with
  * a frame expression) go to another LRU hash keyed by (tid, save key, frame) and are
  * read in place by GS_IR_SAVED_FRAME from any program. GS_IR_SP_TP reads the task's
  * thread.fsbase at an offset the loader puts in gs_cfg. S_BACKTRACE calls the CFI
@@ -87,7 +88,7 @@ static const uint16_t dwarf_reg_off[17] = {
 };
 enum { NULL_PAGE = 4096 };
 
-/* The save map's key and value (codegen.h): {tid, key, depth}, {failed mask, vals}. */
+/* The save maps' key and value (codegen.h): {tid, key, frame}, {failed mask, vals}. */
 enum { SAVE_KEY_BYTES = 16, SAVE_VAL_BYTES = 8 + 8 * GS_IR_SAVE_MAX };
 
 /* ---- failures ------------------------------------------------------------------- */
@@ -270,8 +271,6 @@ static void cg_module_globals(struct cg *g)
 	if (g->uses_save) {
 		g->map_save = cg_map(g, GS_CODEGEN_MAP_SAVE, BPF_MAP_TYPE_LRU_HASH, GS_CODEGEN_SAVE_ENTRIES,
 				     SAVE_KEY_BYTES, SAVE_VAL_BYTES);
-		g->map_depth = cg_map(g, GS_CODEGEN_MAP_DEPTH, BPF_MAP_TYPE_LRU_HASH,
-				      GS_CODEGEN_SAVE_ENTRIES, 8, 8);
 	}
 	if (g->uses_fsave)
 		g->map_fsave = cg_map(g, GS_CODEGEN_MAP_FSAVE, BPF_MAP_TYPE_LRU_HASH,
@@ -560,35 +559,6 @@ static void cg_stmt_read(struct cg *g, const struct gs_ir_stmt *s, const struct 
 	LLVMPositionBuilderAtEnd(g->b, done);
 }
 
-/* u64 (host tid | key << 32) into g->dkey: the gs_depth key and the save key's head. */
-static void cg_depth_key(struct cg *g, LLVMValueRef key)
-{
-	LLVMValueRef k = LLVMBuildOr(g->b, g->host_tid,
-				     LLVMBuildShl(g->b, LLVMBuildAnd(g->b, key, c64(g, 0xffffffff), ""),
-						  c64(g, 32), ""), "");
-
-	LLVMBuildStore(g->b, k, g->dkey);
-}
-
-/*
- * gs_depth[g->dkey] = @d. An update rather than a store through a looked-up pointer:
- * no map pointer lives across helper calls.
- */
-static void cg_depth_store(struct cg *g, LLVMValueRef d)
-{
-	LLVMValueRef args[4] = { g->map_depth, g->dkey, g->one, c64(g, BPF_ANY) };
-
-	LLVMBuildStore(g->b, d, g->one);
-	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
-}
-
-/* g->skey = { g->dkey, @depth } */
-static void cg_save_key(struct cg *g, LLVMValueRef depth)
-{
-	LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->i64, g->dkey, ""), gs_cg_gep(g, g->skey, 0));
-	LLVMBuildStore(g->b, depth, gs_cg_gep(g, g->skey, 8));
-}
-
 LLVMValueRef gs_cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 {
 	LLVMValueRef args[2] = { map, key };
@@ -596,13 +566,6 @@ LLVMValueRef gs_cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 	return gs_cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
 }
 
-/*
- * S_SAVE. Values are evaluated one by one into the per-CPU scratch value (a failed
- * read stores its address and sets the value's bit in the mask), then the scratch is
- * inserted under (tid, key, depth) where depth counts this thread's calls in
- * progress, so a recursive call saves beside its caller instead of over it. Calls
- * deeper than GS_IR_SAVE_DEPTH are counted but not saved.
- */
 /*
  * Evaluates the S_SAVE's values into @scratch: vals[i], or the faulting address with
  * bit i of the mask set. False when code generation failed.
@@ -631,8 +594,8 @@ static bool cg_save_values(struct cg *g, const struct gs_ir_stmt *s, LLVMValueRe
 
 /*
  * Frame-keyed S_SAVE: the values go to gs_fsave under (tid, key, frame), replacing
- * the save of an earlier call with the same frame. No depth: nothing has to undo it,
- * so no return probe is needed. A frame whose evaluation fails saves nothing.
+ * the save of an earlier call with the same frame. Nothing consumes it, so no return
+ * probe is needed. A frame whose evaluation fails saves nothing.
  */
 static void cg_stmt_save_frame(struct cg *g, const struct gs_ir_stmt *s)
 {
@@ -654,7 +617,7 @@ static void cg_stmt_save_frame(struct cg *g, const struct gs_ir_stmt *s)
 	LLVMPositionBuilderAtEnd(g->b, store);
 	if (!cg_save_values(g, s, scratch))
 		return;
-	gs_cg_frame_key(g, s->save_key, frame);
+	gs_cg_save_key(g, g->fkey, c64(g, s->save_key), frame);
 	args[0] = g->map_fsave;
 	args[1] = g->fkey;
 	args[2] = scratch;
@@ -665,53 +628,35 @@ static void cg_stmt_save_frame(struct cg *g, const struct gs_ir_stmt *s)
 	cg_err_clear(g);
 }
 
+/*
+ * Call-scoped S_SAVE (a return probe's entry side): the values go to gs_save under
+ * (tid, key, CFA of this call). The CFA identifies the call: a recursive call has
+ * another, and once the call returns the stack pointer is exactly that CFA, which is
+ * how the return program finds it (cg_fn_saved_lookup). Before, a per-thread call
+ * depth was the key; the kernel does not arm returns deeper than 64 pending calls,
+ * so after deeper recursion that count never came back to 0 and every later call of
+ * the thread read another call's save or none. A save whose return is never seen
+ * (too deep, longjmp) stays until a call with the same frame replaces it.
+ */
 static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
 {
-	LLVMBasicBlockRef have = gs_cg_block(g, "save"), store = gs_cg_block(g, "save.st");
-	LLVMBasicBlockRef count = gs_cg_block(g, "save.cnt"), done = gs_cg_block(g, "save.done");
-	LLVMValueRef scratch, dp, d, args[4], isnull;
+	LLVMBasicBlockRef have = gs_cg_block(g, "save"), done = gs_cg_block(g, "save.done");
+	LLVMValueRef scratch, cfa, args[4];
 
 	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, false), g->key);
 	scratch = gs_cg_map_lookup(g, g->map_scratch, g->key);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, scratch, ""), done, have);
 
 	LLVMPositionBuilderAtEnd(g->b, have);
-	cg_depth_key(g, c64(g, s->save_key));
-	dp = gs_cg_map_lookup(g, g->map_depth, g->dkey);
-	isnull = LLVMBuildIsNull(g->b, dp, "");
-	{
-		/* d = dp ? *dp : 0, without a load on the null path */
-		LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b), rd = gs_cg_block(g, "save.d");
-		LLVMBasicBlockRef j = gs_cg_block(g, "save.dj");
-		LLVMValueRef v, vals[2];
-		LLVMBasicBlockRef bbs[2];
-
-		LLVMBuildCondBr(g->b, isnull, j, rd);
-		LLVMPositionBuilderAtEnd(g->b, rd);
-		v = LLVMBuildLoad2(g->b, g->i64, dp, "");
-		LLVMBuildBr(g->b, j);
-		LLVMPositionBuilderAtEnd(g->b, j);
-		d = LLVMBuildPhi(g->b, g->i64, "");
-		vals[0] = c64(g, 0); bbs[0] = from;
-		vals[1] = v; bbs[1] = rd;
-		LLVMAddIncoming(d, vals, bbs, 2);
-	}
-	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, d, c64(g, GS_IR_SAVE_DEPTH), ""),
-			store, count);
-
-	LLVMPositionBuilderAtEnd(g->b, store);
-	if (!cg_save_values(g, s, scratch))
+	cfa = gs_cg_cfa(g);
+	if (!cfa || !cg_save_values(g, s, scratch))
 		return;
-	cg_save_key(g, d);
+	gs_cg_save_key(g, g->skey, c64(g, s->save_key), cfa);
 	args[0] = g->map_save;
 	args[1] = g->skey;
 	args[2] = scratch;
 	args[3] = c64(g, BPF_ANY);
 	gs_cg_helper(g, BPF_FUNC_map_update_elem, args, 4);
-	LLVMBuildBr(g->b, count);
-
-	LLVMPositionBuilderAtEnd(g->b, count);
-	cg_depth_store(g, LLVMBuildAdd(g->b, d, c64(g, 1), ""));
 	LLVMBuildBr(g->b, done);
 	LLVMPositionBuilderAtEnd(g->b, done);
 	cg_err_clear(g);
@@ -884,65 +829,16 @@ static void cg_fn_ids(struct cg *g)
 }
 
 /*
- * Return programs that read saves: pop this thread's call depth for the key and look
- * up the save of that depth into g->saved (null when there is none). Runs before the
- * reserve so that a lost event still consumes its save.
+ * Return programs that read saves: look up the save of this call, keyed by the stack
+ * pointer (the caller's, the call's CFA, cg_stmt_save), into g->saved (null when
+ * there is none). Runs before the reserve so that a lost event still consumes it.
  */
 static void cg_fn_saved_lookup(struct cg *g)
 {
-	LLVMBasicBlockRef from, have = gs_cg_block(g, "ret.d"), pop = gs_cg_block(g, "ret.pop");
-	LLVMBasicBlockRef look = gs_cg_block(g, "ret.sv"), join = gs_cg_block(g, "ret.j");
-	LLVMValueRef dp, d, args[4], sv, vals[4];
-	LLVMBasicBlockRef bbs[4];
-	unsigned n = 0;
+	LLVMValueRef key = g->prog->save_key ? c64(g, g->prog->save_key) : g->trace_key;
 
-	cg_save_key(g, c64(g, 0));	/* initialised on every path */
-	cg_depth_key(g, g->prog->save_key ? c64(g, g->prog->save_key) : g->trace_key);
-	dp = gs_cg_map_lookup(g, g->map_depth, g->dkey);
-	from = LLVMGetInsertBlock(g->b);
-	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, dp, ""), join, have);
-	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = from;
-
-	LLVMPositionBuilderAtEnd(g->b, have);
-	d = LLVMBuildLoad2(g->b, g->i64, dp, "");
-	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, d, c64(g, 0), ""), join, pop);
-	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = have;
-
-	LLVMPositionBuilderAtEnd(g->b, pop);
-	d = LLVMBuildSub(g->b, d, c64(g, 1), "");
-	{
-		/*
-		 * The outermost call returns: drop its counter rather than keep a 0, so that
-		 * gs_depth holds only calls in progress (the loader may create it without
-		 * LRU eviction, loader.c "call-scoped maps").
-		 */
-		LLVMBasicBlockRef del = gs_cg_block(g, "ret.dz"), upd = gs_cg_block(g, "ret.du");
-		LLVMBasicBlockRef popped = gs_cg_block(g, "ret.dd");
-
-		LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, d, c64(g, 0), ""), del, upd);
-		LLVMPositionBuilderAtEnd(g->b, del);
-		args[0] = g->map_depth;
-		args[1] = g->dkey;
-		gs_cg_helper(g, BPF_FUNC_map_delete_elem, args, 2);
-		LLVMBuildBr(g->b, popped);
-		LLVMPositionBuilderAtEnd(g->b, upd);
-		cg_depth_store(g, d);
-		LLVMBuildBr(g->b, popped);
-		LLVMPositionBuilderAtEnd(g->b, popped);
-	}
-	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, d, c64(g, GS_IR_SAVE_DEPTH), ""),
-			look, join);
-	vals[n] = LLVMConstNull(g->ptr); bbs[n++] = LLVMGetInsertBlock(g->b);
-
-	LLVMPositionBuilderAtEnd(g->b, look);
-	cg_save_key(g, d);
-	sv = gs_cg_map_lookup(g, g->map_save, g->skey);
-	LLVMBuildBr(g->b, join);
-	vals[n] = sv; bbs[n++] = look;
-
-	LLVMPositionBuilderAtEnd(g->b, join);
-	g->saved = LLVMBuildPhi(g->b, g->ptr, "saved");
-	LLVMAddIncoming(g->saved, vals, bbs, n);
+	gs_cg_save_key(g, g->skey, key, gs_cg_reg(g, 7));
+	g->saved = gs_cg_map_lookup(g, g->map_save, g->skey);
 }
 
 /* Deletes the save g->saved points to (every exit of a return program that read one). */
@@ -1029,7 +925,7 @@ static void cg_fn_submit(struct cg *g)
 
 /* What a program needs from the module: maps, helpers, the prologue's save lookup. */
 enum {
-	F_SAVE_DEPTH	= 1u << 0,	/* S_SAVE without frame */
+	F_SAVE_CALL	= 1u << 0,	/* S_SAVE without frame */
 	F_SAVED		= 1u << 1,	/* GS_IR_SAVED */
 	F_SAVE_FRAME	= 1u << 2,	/* S_SAVE with frame */
 	F_SAVED_FRAME	= 1u << 3,	/* GS_IR_SAVED_FRAME */
@@ -1064,7 +960,7 @@ static unsigned body_features(const struct gs_ir_stmt *s)
 
 	for (; s; s = s->next) {
 		if (s->kind == GS_IR_S_SAVE)
-			f |= s->frame ? F_SAVE_FRAME : F_SAVE_DEPTH;
+			f |= s->frame ? F_SAVE_FRAME : F_SAVE_CALL;
 		if (s->kind == GS_IR_S_BACKTRACE)
 			f |= F_BT;
 		f |= expr_features(s->expr) | expr_features(s->len_expr) | expr_features(s->frame);
@@ -1407,9 +1303,7 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, 
 	g->saved = NULL;
 	g->no_event = body_only_saves(prog->body);
 	if (g->uses_save) {
-		g->dkey = cg_alloca(g, g->i64, "dkey");
 		g->skey = cg_alloca(g, LLVMArrayType(g->i64, 2), "skey");
-		g->one = cg_alloca(g, g->i64, "one");
 	}
 	if (g->uses_fsave)
 		g->fkey = cg_alloca(g, LLVMArrayType(g->i64, 2), "fkey");
@@ -1674,7 +1568,7 @@ int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 	for (size_t i = 0; i < nprogs; i++) {
 		unsigned f = progs[i] ? body_features(progs[i]->body) : 0;
 
-		g.uses_save |= !!(f & (F_SAVE_DEPTH | F_SAVED));
+		g.uses_save |= !!(f & (F_SAVE_CALL | F_SAVED));
 		g.uses_fsave |= !!(f & (F_SAVE_FRAME | F_SAVED_FRAME));
 		g.uses_bt |= !!(f & F_BT);
 		g.uses_modbias |= !!(f & F_MODBIAS);

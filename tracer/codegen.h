@@ -27,14 +27,13 @@
 #define GS_CODEGEN_PROG_FMT	"gs_p%zu"	/* BPF program i: IR program i, or group i when merged */
 /*
  * Only in objects with GS_IR_S_SAVE / GS_IR_SAVED (docs/codegen.md, "Return probes"):
- * LRU_HASH {u32 host tid, u32 save key, u64 depth} -> {u64 failed mask, u64 vals[16]},
- * LRU_HASH u64 (host tid | save key << 32) -> u64 calls in progress, and a one-entry
- * PERCPU_ARRAY scratch value the entry side fills before inserting it. Both hashes
- * hold only calls in progress (a return deletes its entries), so the loader creates
- * them as non-preallocated HASHes where the kernel allows (gs_loader_open).
+ * LRU_HASH {u32 host tid, u32 save key, u64 CFA of the call} -> {u64 failed mask,
+ * u64 vals[16]}, and a one-entry PERCPU_ARRAY scratch value the entry side fills
+ * before inserting it. The hash holds calls in progress (a return deletes its save),
+ * so the loader creates it as a non-preallocated HASH where the kernel allows
+ * (gs_loader_open).
  */
 #define GS_CODEGEN_MAP_SAVE	"gs_save"
-#define GS_CODEGEN_MAP_DEPTH	"gs_depth"
 #define GS_CODEGEN_MAP_SCRATCH	"gs_save_scratch"
 /*
  * Only in objects with a frame-keyed S_SAVE / GS_IR_SAVED_FRAME (docs/codegen.md,
@@ -56,7 +55,7 @@ enum {
 	GS_CODEGEN_MAX_MEM	= 8192,	/* S_MEM / S_MEM_DYN / S_STR len */
 	GS_CODEGEN_MAX_EVENT	= 65536, /* header + every slot of one program */
 	GS_CODEGEN_MAX_CMP	= 128,	/* MEMEQ / STREQ bytes (BPF stack scratch) */
-	GS_CODEGEN_SAVE_ENTRIES	= 16384, /* gs_save / gs_depth entries */
+	GS_CODEGEN_SAVE_ENTRIES	= 16384, /* gs_save / gs_fsave entries */
 	GS_CODEGEN_UW_MAX_RANGES = 32,	/* module address ranges the unwinder searches */
 	GS_CODEGEN_DEFAULT_RING = 8u << 20, /* ring buffer bytes when the options say 0 */
 };

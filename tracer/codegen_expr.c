@@ -415,6 +415,16 @@ static LLVMValueRef cg_tls_block(struct cg *g, const struct gs_ir_expr *e)
 	return phi;
 }
 
+LLVMValueRef gs_cg_cfa(struct cg *g)
+{
+	if (!g->prog->cfa_valid || g->prog->cfa_reg > 16) {
+		gs_cg_fail(g, -EINVAL, "no CFA rule for $cfa or a return probe's entry save");
+		return NULL;
+	}
+	return LLVMBuildAdd(g->b, gs_cg_reg(g, g->prog->cfa_reg),
+			    c64(g, (uint64_t)(int64_t)g->prog->cfa_off), "");
+}
+
 static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
 {
 	switch (e->op) {
@@ -448,12 +458,7 @@ static LLVMValueRef cg_special(struct cg *g, const struct gs_ir_expr *e)
 		return phi;
 	}
 	case GS_IR_SP_CFA:
-		if (!g->prog->cfa_valid || g->prog->cfa_reg > 16) {
-			gs_cg_fail(g, -EINVAL, "$cfa used without a valid CFA rule");
-			return NULL;
-		}
-		return LLVMBuildAdd(g->b, gs_cg_reg(g, g->prog->cfa_reg),
-				    c64(g, (uint64_t)(int64_t)g->prog->cfa_off), "");
+		return gs_cg_cfa(g);
 	case GS_IR_SP_TP:
 		return cg_thread_pointer(g);
 	default:
@@ -518,13 +523,13 @@ static LLVMValueRef cg_saved(struct cg *g, const struct gs_ir_expr *e)
 	return cg_save_value(g, g->saved, e->imm);
 }
 
-/* {u32 host tid, u32 @key, u64 @frame} into g->fkey: the gs_fsave key. */
-void gs_cg_frame_key(struct cg *g, uint32_t key, LLVMValueRef frame)
+void gs_cg_save_key(struct cg *g, LLVMValueRef dst, LLVMValueRef key, LLVMValueRef frame)
 {
-	LLVMValueRef head = LLVMBuildOr(g->b, g->host_tid, c64(g, (uint64_t)key << 32), "");
+	LLVMValueRef k = LLVMBuildShl(g->b, LLVMBuildAnd(g->b, key, c64(g, 0xffffffff), ""),
+				      c64(g, 32), "");
 
-	LLVMBuildStore(g->b, head, gs_cg_gep(g, g->fkey, 0));
-	LLVMBuildStore(g->b, frame, gs_cg_gep(g, g->fkey, 8));
+	LLVMBuildStore(g->b, LLVMBuildOr(g->b, g->host_tid, k, ""), gs_cg_gep(g, dst, 0));
+	LLVMBuildStore(g->b, frame, gs_cg_gep(g, dst, 8));
 }
 
 
@@ -541,7 +546,7 @@ static LLVMValueRef cg_saved_frame(struct cg *g, const struct gs_ir_expr *e)
 	frame = gs_cg_expr(g, e->a);
 	if (!frame)
 		return NULL;
-	gs_cg_frame_key(g, e->save_key, frame);
+	gs_cg_save_key(g, g->fkey, c64(g, e->save_key), frame);
 	sv = gs_cg_map_lookup(g, g->map_fsave, g->fkey);
 	return cg_save_value(g, sv, e->imm);
 }

@@ -40,9 +40,9 @@ struct cg {
 	LLVMMetadataRef di_file, di_cu, di_int, di_ctx_ptr;
 	LLVMTypeRef i1, i8, i16, i32, i64, ptr;
 	LLVMValueRef map_events, map_lost, map_vaddr;
-	LLVMValueRef map_save, map_depth, map_scratch;	/* only when uses_save */
+	LLVMValueRef map_save, map_scratch;	/* only when uses_save */
 	LLVMValueRef map_fsave;	/* only when uses_fsave; map_scratch too */
-	bool uses_save;		/* some program has a depth-keyed S_SAVE or SAVED */
+	bool uses_save;		/* some program has a call-keyed S_SAVE or SAVED */
 	bool uses_fsave;	/* some program has a frame-keyed S_SAVE or SAVED_FRAME */
 	bool uses_bt;		/* some program has S_BACKTRACE: helpers linked */
 	bool uses_modbias;	/* some program has GS_IR_MOD_BIAS: helpers linked */
@@ -67,7 +67,7 @@ struct cg {
 	LLVMValueRef tmp, scr_a, scr_b, key;	/* allocas: i64, [17 x i64] x2, i32 */
 	LLVMValueRef cookie, trace_key, pid, tid, host_pid, host_tid, ts, ip;
 	LLVMValueRef *bodies;	/* merged programs: the body function of each IR program */
-	LLVMValueRef dkey, skey, one;		/* allocas: i64, [2 x i64], i64 (saves) */
+	LLVMValueRef skey;			/* alloca [2 x i64]: call save key */
 	LLVMValueRef fkey;			/* alloca [2 x i64]: frame save key */
 	LLVMValueRef saved;			/* return programs: the save, or null */
 	bool no_event;				/* top level is S_SAVE only */
@@ -130,7 +130,12 @@ LLVMValueRef gs_cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key);
  * raises the statement's error state and yields 0.
  */
 LLVMValueRef gs_cg_expr(struct cg *g, const struct gs_ir_expr *e);
-/* {u32 host tid, u32 @key, u64 @frame} into g->fkey: the gs_fsave key. */
-void gs_cg_frame_key(struct cg *g, uint32_t key, LLVMValueRef frame);
+/*
+ * {u32 host tid, u32 @key (i64, low half), u64 @frame} into @dst (an alloca [2 x i64]):
+ * the key of gs_save and gs_fsave.
+ */
+void gs_cg_save_key(struct cg *g, LLVMValueRef dst, LLVMValueRef key, LLVMValueRef frame);
+/* The canonical frame address by the program's CFA rule; fails codegen without one. */
+LLVMValueRef gs_cg_cfa(struct cg *g);
 
 #endif

@@ -239,6 +239,9 @@ static bool shape_stmts(const struct gs_ir_stmt *a, const struct gs_ir_stmt *b,
 		    !shape_stmts(a->then_body, b->then_body, sh, cfa) ||
 		    !shape_stmts(a->else_body, b->else_body, sh, cfa))
 			return false;
+		/* a call-scoped save is keyed by the program's CFA (codegen.c cg_stmt_save) */
+		if (a->kind == GS_IR_S_SAVE && !a->frame)
+			*cfa = true;
 		for (uint32_t i = 0; i < a->nsave; i++)
 			if (!shape_expr(a->save_exprs[i], b->save_exprs[i], sh, cfa, false))
 				return false;

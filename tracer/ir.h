@@ -48,7 +48,7 @@ enum gs_ir_kind {
 	 * Return programs only (gs_ir_prog.retprobe): value number imm (0..15) that the
 	 * matching entry's GS_IR_S_SAVE stored. Sets the error state when nothing was
 	 * saved (status GS_REC_NOT_SAVED: the probe attached mid-call, the save map was
-	 * full, recursion deeper than GS_IR_SAVE_DEPTH) or when that value's own read
+	 * full) or when that value's own read
 	 * failed at entry (READ_ERROR/NULL_DEREF at the address it faulted on then).
 	 */
 	GS_IR_SAVED,
@@ -166,17 +166,19 @@ enum gs_ir_stmt_kind {
 	/*
 	 * Entry side of a return probe: evaluate save_exprs[0..nsave) (nsave 1..16) and
 	 * store them, with a per-value "read failed" bit and faulting address, in the
-	 * save map under (host tid, save_key, call depth). Writes no slot and has id 0.
-	 * The planner gives save_key the trace id of the return probe; the return program
-	 * then reads them with GS_IR_SAVED (see gs_ir_prog.save_key). A program whose top
-	 * level holds only S_SAVE statements emits no event at all.
+	 * save map under (host tid, save_key, CFA of the call by the program's CFA rule,
+	 * which must be valid). Writes no slot and has id 0. The planner gives save_key
+	 * the trace id of the return probe; the return program, whose stack pointer is
+	 * that CFA once the call has returned, then reads them with GS_IR_SAVED (see
+	 * gs_ir_prog.save_key). A program whose top level holds only S_SAVE statements
+	 * emits no event at all.
 	 *
-	 * With `frame` (not NULL) the same statement is a frame-keyed save: no call
-	 * depth is counted; the values go to the frame save map under (host tid,
+	 * With `frame` (not NULL) the same statement is a frame-keyed save, which no
+	 * return consumes: the values go to the frame save map under (host tid,
 	 * save_key, value of frame), replacing an earlier save of the same frame, and
 	 * GS_IR_SAVED_FRAME reads them from any program. When evaluating frame fails,
 	 * nothing is saved. save_key is the planner's choice; it only has to differ
-	 * between functions whose saves must not mix (frame saves and depth saves live
+	 * between functions whose saves must not mix (frame saves and call saves live
 	 * in different maps).
 	 */
 	GS_IR_S_SAVE,
@@ -218,7 +220,6 @@ struct gs_ir_modval {
 
 enum {
 	GS_IR_SAVE_MAX		= 16,	/* values per S_SAVE */
-	GS_IR_SAVE_DEPTH	= 16,	/* nested (recursive) calls saved per thread and key */
 	GS_IR_BT_MAX		= 128,	/* frames per S_BACKTRACE */
 };
 
@@ -232,7 +233,7 @@ struct gs_ir_stmt {
 	struct gs_ir_expr **save_exprs;	/* S_SAVE: nsave values, arena-owned array */
 	uint32_t nsave;
 	uint32_t save_key;		/* S_SAVE: the return probe's trace id (or the frame key) */
-	struct gs_ir_expr *frame;	/* S_SAVE: NULL = keyed by call depth, else by this */
+	struct gs_ir_expr *frame;	/* S_SAVE: NULL = keyed by the call's CFA, else by this */
 	struct gs_ir_stmt *next;
 };
 

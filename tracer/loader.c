@@ -655,12 +655,16 @@ static int loader_progs(struct gs_loader *l, size_t nprogs, char *err, size_t er
 }
 
 /*
- * Call-scoped maps: gs_save and gs_depth hold only the calls in progress (a return
- * deletes its entries), so they need no LRU eviction, and an LRU hash is always
+ * The call-scoped map: gs_save holds the calls in progress (a return deletes its
+ * save), so it needs no LRU eviction, and an LRU hash is always
  * preallocated: 16384 elements made and linked at creation cost 12-16 ms of kernel
  * time here, most of a return probe's start. Since Linux 6.1 (bpf_mem_alloc) hashes
  * that allocate on insert are safe in tracing programs; before, the verifier called
- * them unsafe (and refused them under PREEMPT_RT), so there they stay LRU (as emitted).
+ * them unsafe (and refused them under PREEMPT_RT), so there it stays LRU (as emitted).
+ * Saves whose return the kernel never reports (recursion deeper than its 64 pending
+ * return probes per thread, longjmp) stay until a call of the same thread and frame
+ * replaces them; when they fill the map, new calls go unsaved (NOT_SAVED), never
+ * paired with another call's values.
  */
 static bool kernel_allows_dynamic_hash(void)
 {
@@ -702,10 +706,9 @@ static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_code
 		return -EINVAL;
 	if (lmap_find(l, GS_CODEGEN_MAP_UW_ENTS, &m) && lmap_set_max(&m, l->uw_ents_cap))
 		return -EINVAL;
-	if (kernel_allows_dynamic_hash() &&
-	    ((lmap_find(l, GS_CODEGEN_MAP_SAVE, &m) && lmap_make_dynamic(&m)) ||
-	     (lmap_find(l, GS_CODEGEN_MAP_DEPTH, &m) && lmap_make_dynamic(&m)))) {
-		snprintf(err, errlen, "loader: cannot set up the save maps");
+	if (kernel_allows_dynamic_hash() && lmap_find(l, GS_CODEGEN_MAP_SAVE, &m) &&
+	    lmap_make_dynamic(&m)) {
+		snprintf(err, errlen, "loader: cannot set up the save map");
 		return -EINVAL;
 	}
 	if (!lmap_find(l, GS_CODEGEN_MAP_LOST, &m) || !lmap_find(l, GS_CODEGEN_MAP_EVENTS, &ev) ||

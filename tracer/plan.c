@@ -729,7 +729,12 @@ static void set_cfa(struct pctx *c, struct gs_ir_prog *ir, uint64_t pc)
  * Return probes: the uretprobe sits at the function's entry, but parameters are read
  * after the prologue, where their locations hold (at -O0 they live in stack slots the
  * prologue fills). The hidden entry probe saves them there; a PIE's load bias is saved
- * too, because at the return the pc is the caller's.
+ * too, because at the return the pc is the caller's. The save is keyed by the call's
+ * CFA (ir.h GS_IR_S_SAVE), so the entry program needs a CFA rule: where the index has
+ * none after the prologue, the save moves to the entry pc, where the call has just
+ * pushed the return address and the CFA is rsp + 8 whatever the CFI says. Parameters
+ * are not read there when the function has a prologue (save_param): at -O0 their
+ * stack slots are filled by it, and DWARF would name the slots all the same.
  */
 static void begin_retprobe(struct pctx *c)
 {
@@ -745,6 +750,14 @@ static void begin_retprobe(struct pctx *c)
 	}
 	c->entry_ir = gs_ir_prog_new();
 	set_cfa(c, c->entry_ir, save_pc);
+	c->save_no_cfi = !c->entry_ir->cfa_valid && save_pc != c->pr->vaddr;
+	if (!c->entry_ir->cfa_valid) {
+		save_pc = c->pr->vaddr;
+		c->entry_ir->cfa_valid = true;
+		c->entry_ir->cfa_reg = 7;	/* rsp */
+		c->entry_ir->cfa_off = 8;
+	}
+	c->save_pc = save_pc;
 	c->entry_dw = c->dw;
 	c->entry_dw.pc = save_pc;
 	c->ir->retprobe = true;
@@ -1170,16 +1183,14 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 	pr->ir = c->ir;
 	memset(pending, 0, sizeof(*pending));
 	/*
-	 * An entry save only where the return program reads it: a return pops the call
-	 * depth and deletes the save only when it reads one, and a save nothing reads
-	 * (the load bias of a PIE, added up front) would stay in the maps for good.
+	 * An entry save only where the return program reads it: a return deletes the
+	 * save only when it reads one, and a save nothing reads (the load bias of a PIE,
+	 * added up front) would stay in the map for good.
 	 */
 	if (c->entry_ir && c->ir && c->nsaves && gs_ir_reads_saved(c->ir)) {
-		const struct gs_func *f = c->func;
-
 		c->entry_ir->body = gs_ir_save(c->entry_ir, pr->trace_id, c->saves, c->nsaves);
 		pending->mod = c->mod;
-		pending->vaddr = f ? f->post_prologue_pc : pr->vaddr;
+		pending->vaddr = c->save_pc;
 		pending->save_key = pr->trace_id;
 		pending->ir = c->entry_ir;
 	} else {

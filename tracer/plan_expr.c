@@ -325,6 +325,9 @@ static int save_param(struct pctx *c, const struct gs_span *span, const struct g
 	if (i == c->nsaves) {
 		if (c->nsaves >= GS_IR_SAVE_MAX)
 			return plan_err(c, span, "a return probe can save at most %d values", GS_IR_SAVE_MAX);
+		if (c->save_no_cfi)
+			return plan_err(c, span, "cannot save '%s' for the return of %s: the index has no CFI after its prologue to tell its calls apart",
+				    var->name, c->func->name);
 		if (gs_dwexpr_lower(c->entry_ir, &var->loc, &c->entry_dw, &loc, err, sizeof(err)))
 			return plan_err(c, span, "cannot read '%s' at the entry of %s: %s", var->name,
 				    c->func->name, err);

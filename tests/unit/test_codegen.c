@@ -190,6 +190,9 @@ bool test_codegen__save_and_saved(void)
 		vals[i] = gs_ir_load(a, gs_ir_binop(a, GS_IR_ADD, false, gs_ir_reg(a, 4),
 						    gs_ir_const(a, 8 * i)), 8, false);
 	gs_ir_append(&a->body, gs_ir_save(a, 2, vals, GS_IR_SAVE_MAX));
+	a->cfa_valid = true;	/* the save's key is the call's CFA: rsp + 8 at entry */
+	a->cfa_reg = 7;
+	a->cfa_off = 8;
 	b->retprobe = true;
 	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_VALUE, 1, gs_ir_reg(b, 0), 0));
 	gs_ir_append(&b->body, gs_ir_stmt_new(b, GS_IR_S_STR, 2,
@@ -228,6 +231,12 @@ bool test_codegen__rejects_bad_save(void)
 	p->body = NULL;
 	gs_ir_append(&p->body, gs_ir_save(p, 1, vals, GS_IR_SAVE_MAX + 1));
 	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -E2BIG, out);
+	/* a call's save is keyed by its CFA: none without a CFA rule */
+	p->retprobe = false;
+	p->body = NULL;
+	gs_ir_append(&p->body, gs_ir_save(p, 1, vals, 1));
+	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -EINVAL, out);
+	ASSERT_GOTO(strstr(err, "no CFA rule for $cfa or a return probe's entry save"), out);
 	p->body = NULL;
 	gs_ir_append(&p->body, gs_ir_stmt_new(p, GS_IR_S_BACKTRACE, 1, NULL, GS_IR_BT_MAX + 1));
 	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -E2BIG, out);
@@ -311,7 +320,6 @@ bool test_codegen__frame_saves_and_tp(void)
 	ASSERT_GOTO(bpf_object__find_map_by_name(bo, GS_CODEGEN_MAP_FSAVE), out);
 	ASSERT_GOTO(bpf_object__find_map_by_name(bo, GS_CODEGEN_MAP_SCRATCH), out);
 	ASSERT_GOTO(!bpf_object__find_map_by_name(bo, GS_CODEGEN_MAP_SAVE), out);
-	ASSERT_GOTO(!bpf_object__find_map_by_name(bo, GS_CODEGEN_MAP_DEPTH), out);
 	cfg = bpf_map__initial_value(bpf_object__find_map_by_name(bo, GS_CODEGEN_CFG_SEC),
 				     &cfg_len);
 	ASSERT_GOTO(cfg && cfg_len == sizeof(*cfg), out);
@@ -343,7 +351,7 @@ bool test_codegen__rejects_bad_saved_frame(void)
 	v = gs_ir_reg(p, 5);
 	gs_ir_append(&p->body, gs_ir_save_frame(p, 1, gs_ir_special(p, GS_IR_SP_CFA), &v, 1));
 	ASSERT_GOTO(emit_one(p, err, sizeof(err)) == -EINVAL, out);
-	ASSERT_GOTO(!strcmp(err, "program 0: $cfa used without a valid CFA rule"), out);
+	ASSERT_GOTO(!strcmp(err, "program 0: no CFA rule for $cfa or a return probe's entry save"), out);
 	ok = true;
 out:
 	if (!ok)

@@ -519,6 +519,14 @@ static int ret_event(void *arg, const struct gs_event_hdr *ev, size_t size)
 	return 0;
 }
 
+/* At a function's first instruction the call has just pushed the return address. */
+static void set_entry_cfa(struct gs_ir_prog *p)
+{
+	p->cfa_valid = true;
+	p->cfa_reg = 7;	/* rsp */
+	p->cfa_off = 8;
+}
+
 static int run_ret(const char *target, bool single)
 {
 	struct gs_codegen_opts o = { .max_trace_id = 20 };
@@ -547,6 +555,7 @@ static int run_ret(const char *target, bool single)
 			   4, true);
 	sv[3] = gs_ir_load(p[0], gs_ir_reg(p[0], 2), 8, false);
 	gs_ir_append(&p[0]->body, gs_ir_save(p[0], 11, sv, 4));
+	set_entry_cfa(p[0]);
 	/* 1: probe_me return: $retval, a, it->count read now, it->count saved, *nullp, $comm */
 	p[1]->retprobe = true;
 	gs_ir_append(&p[1]->body, gs_ir_stmt_new(p[1], GS_IR_S_VALUE, 1, gs_ir_reg(p[1], 0), 0));
@@ -560,6 +569,7 @@ static int run_ret(const char *target, bool single)
 	/* 2, 3: rec entry saves n under key 12; its return prints n and $retval */
 	sv[0] = gs_ir_reg(p[2], 5);
 	gs_ir_append(&p[2]->body, gs_ir_save(p[2], 12, sv, 1));
+	set_entry_cfa(p[2]);
 	p[3]->retprobe = true;
 	p[3]->save_key = 12;
 	gs_ir_append(&p[3]->body, gs_ir_stmt_new(p[3], GS_IR_S_VALUE, 1, gs_ir_saved(p[3], 0), 0));
