@@ -2,12 +2,14 @@
 /*
  * Keyed, checksummed cache files beside the indexes (filecache.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -24,6 +26,10 @@ _Static_assert(sizeof(struct trailer) == 48, "cache trailer layout");
 
 /* Cache files larger than this are not ours. */
 #define FILECACHE_MAX	(64 << 20)
+/* A hit older than this marks its file used; a temporary file this old is a dead writer's. */
+#define FILECACHE_STALE_S	3600
+
+static bool stored;
 
 void gs_filecache_hash_field(XXH3_state_t *st, const void *p, size_t len)
 {
@@ -84,6 +90,9 @@ void *gs_filecache_read(const char *path, const char magic[8], const uint8_t key
 	canon128(XXH3_128bits(buf, t.len), sum);
 	if (memcmp(sum, t.sum, 16))
 		goto miss;
+	/* LRU mark for gs_filecache_prune; a read-only shared cache just stays unmarked */
+	if (sb.st_mtime < time(NULL) - FILECACHE_STALE_S)
+		(void)futimens(fd, NULL);
 	close(fd);
 	*len_ret = t.len;
 	return buf;
@@ -130,5 +139,153 @@ int gs_filecache_write(const char *dir, const char *sub, const char *d, const ch
 		ret = -errno;
 	if (ret)
 		unlink(tmp);
+	else
+		stored = true;
 	return ret;
+}
+
+bool gs_filecache_stored(void)
+{
+	return stored;
+}
+
+struct cfile {
+	struct timespec mtime;
+	uint64_t size;
+	char *path;
+};
+
+static int cfile_cmp(const void *a, const void *b)
+{
+	const struct cfile *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && !strcmp(s + n - m, suffix);
+}
+
+/* Adds the files of one <dir>/<sub>/<xx> directory to *@files; 0 or -ENOMEM. */
+static int scan_bucket(const char *bucket, const char *ext, time_t now, struct cfile **files,
+		       size_t *n, size_t *cap, uint64_t *total)
+{
+	DIR *d = opendir(bucket);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d)
+		return 0;	/* gone meanwhile, or not a directory */
+	while (!ret && (de = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat sb;
+
+		if (de->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/%s", bucket, de->d_name) >= (int)sizeof(path) ||
+		    stat(path, &sb) || !S_ISREG(sb.st_mode))
+			continue;
+		if (has_suffix(de->d_name, ".tmp")) {
+			if (sb.st_mtime < now - FILECACHE_STALE_S)
+				unlink(path);
+			continue;
+		}
+		if (!has_suffix(de->d_name, ext))
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? 2 * *cap : 256;
+			struct cfile *f = realloc(*files, c * sizeof(*f));
+
+			if (!f) {
+				ret = -ENOMEM;
+				break;
+			}
+			*files = f;
+			*cap = c;
+		}
+		(*files)[*n].path = strdup(path);
+		if (!(*files)[*n].path) {
+			ret = -ENOMEM;
+			break;
+		}
+		(*files)[*n].mtime = sb.st_mtim;
+		(*files)[*n].size = (uint64_t)sb.st_size;
+		*total += (uint64_t)sb.st_size;
+		(*n)++;
+	}
+	closedir(d);
+	return ret;
+}
+
+int gs_filecache_prune(const char *dir, const char *sub, const char *ext, uint64_t limit)
+{
+	char top[PATH_MAX];
+	struct cfile *files = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0;
+	time_t now = time(NULL);
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	if (snprintf(top, sizeof(top), "%s/%s", dir, sub) >= (int)sizeof(top))
+		return -ENAMETOOLONG;
+	d = opendir(top);
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d))) {
+		char bucket[PATH_MAX];
+
+		/* buckets are the key's first two hex digits (gs_filecache_paths) */
+		if (strlen(de->d_name) != 2 || de->d_name[0] == '.' ||
+		    snprintf(bucket, sizeof(bucket), "%s/%s", top, de->d_name) >= (int)sizeof(bucket))
+			continue;
+		ret = scan_bucket(bucket, ext, now, &files, &n, &cap, &total);
+	}
+	closedir(d);
+	if (!ret && total > limit) {
+		uint64_t target = limit - limit / 4;
+
+		qsort(files, n, sizeof(*files), cfile_cmp);
+		for (size_t i = 0; i < n && total > target; i++) {
+			if (unlink(files[i].path))
+				continue;	/* another run pruned it first */
+			total -= files[i].size;
+			ret++;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(files[i].path);
+	free(files);
+	return ret;
+}
+
+int gs_filecache_parse_limit(const char *s, uint64_t *bytes)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || !v)
+		return -EINVAL;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	default: break;
+	}
+	if (*end || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*bytes = (uint64_t)v << shift;
+	return 0;
 }

@@ -7,10 +7,16 @@
  * Writes go to a temporary name then rename(2), so concurrent runs never see half a
  * file. Users: the compiled-object cache (codegen_cache.c) and the plan cache
  * (plancache.c).
+ *
+ * Both grow by a file per distinct script (and per process for plans of -p on a
+ * PIE), so each is pruned to a byte limit, least recently used first: a hit marks
+ * its file used by its mtime (at most once an hour, so that a hot file costs no
+ * metadata write per run), and the tracer prunes when it exits after storing.
  */
 #ifndef GS_TRACER_FILECACHE_H
 #define GS_TRACER_FILECACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +36,22 @@ void *gs_filecache_read(const char *path, const char magic[8], const uint8_t key
 /* Stores @data as @path in directory @d (made, with <dir>/<sub>, if absent); 0 or -errno. */
 int gs_filecache_write(const char *dir, const char *sub, const char *d, const char *path,
 		       const char magic[8], const uint8_t key[16], const void *data, size_t len);
+/* Whether this process stored a file with gs_filecache_write (so pruning may be due). */
+bool gs_filecache_stored(void);
+
+enum { GS_FILECACHE_DEFAULT_LIMIT = 64 << 20 };	/* bytes per cache (bpf/, plan/) */
+/*
+ * Prunes <dir>/<sub>: when its files named *@ext hold more than @limit bytes, removes
+ * the least recently used (oldest mtime) until they hold at most 3/4 of it, so that
+ * the next runs do not prune again at once. Temporary files of writers that died
+ * (older than an hour) go too. Returns the number of files removed, or -errno when
+ * <dir>/<sub> cannot be read (-ENOENT: no such cache yet).
+ */
+int gs_filecache_prune(const char *dir, const char *sub, const char *ext, uint64_t limit);
+/*
+ * Parses a byte count with an optional K, M or G suffix (powers of 1024) into
+ * *@bytes; 0 or -EINVAL (empty, not a number, zero, an unknown suffix, overflow).
+ */
+int gs_filecache_parse_limit(const char *s, uint64_t *bytes);
 
 #endif /* GS_TRACER_FILECACHE_H */

@@ -22,6 +22,7 @@
 #include "shared/index.h"
 #include "tracer/codegen.h"
 #include "tracer/decode.h"
+#include "tracer/filecache.h"
 #include "tracer/kcache.h"
 #include "tracer/loader.h"
 #include "tracer/output.h"
@@ -124,6 +125,9 @@ static void usage(FILE *f)
 "  -v, --verbose             more status on stderr\n"
 "  -h, --help                this help\n"
 "      --version             print the version\n"
+"\n"
+"Environment: GHOSTSCOPE_CACHE_LIMIT=BYTES (such as 64M, the default) bounds each of\n"
+"the index directory's bpf/ and plan/ caches; the least recently used files go.\n"
 "\n"
 "Exit status: 0 success (also on --timeout, --max-events, Ctrl-C), 1 runtime\n"
 "failure (loading, attaching, no usable probe), 2 bad options or script.\n"
@@ -285,6 +289,23 @@ static char *read_file(const char *path, size_t *len_ret)
 	fclose(f);
 	*len_ret = len;
 	return buf;
+}
+
+/*
+ * After a run that stored a plan or an object: keeps <dir>/bpf/ and <dir>/plan/ each
+ * under the limit (filecache.h). At exit, off the path to "ready".
+ */
+static void prune_caches(const char *dir, uint64_t limit, bool verbose)
+{
+	static const char *const subs[][2] = { { "bpf", ".o" }, { "plan", ".plan" } };
+
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		int n = gs_filecache_prune(dir, subs[i][0], subs[i][1], limit);
+
+		if (verbose && n > 0)
+			fprintf(stderr, "ghostscope: cache: removed %d least recently used files from %s/%s/\n",
+				n, dir, subs[i][0]);
+	}
 }
 
 static double now_s(void)
@@ -704,7 +725,9 @@ int main(int argc, char **argv)
 	const struct gs_ir_prog **progs = NULL;
 	struct gs_attach_point *pts = NULL;
 	uint32_t *prog_of = NULL, *insns = NULL;
-	char dir[PATH_MAX], err[1024];
+	char dir[PATH_MAX] = "", err[1024];
+	uint64_t cache_limit = GS_FILECACHE_DEFAULT_LIMIT;
+	const char *env;
 	struct gs_codegen_opts co;
 	size_t nprogs = 0, nir = 0, srclen = 0, npts = 0, nbad = 0;
 	uint32_t *variant_of = NULL, *ir_of = NULL;
@@ -728,6 +751,12 @@ int main(int argc, char **argv)
 	phase_start();
 	if (parse_options(argc, argv, &o))
 		return EXIT_USAGE;
+	env = getenv("GHOSTSCOPE_CACHE_LIMIT");
+	if (env && gs_filecache_parse_limit(env, &cache_limit)) {
+		fprintf(stderr, "ghostscope: GHOSTSCOPE_CACHE_LIMIT '%s' is not a byte count (such as 500K, 64M or 1G)\n",
+			env);
+		return EXIT_USAGE;
+	}
 	/*
 	 * The ring buffer map takes milliseconds to create: start it now, beside parsing
 	 * and planning (a script error or a missing privilege just ends the thread).
@@ -1063,6 +1092,8 @@ retry:
 	}
 out:
 	gs_loader_close(loader);
+	if (*dir && gs_filecache_stored())
+		prune_caches(dir, cache_limit, o.verbose);
 	if (target.child && target.gate_fd < 0)	/* launched and still running */
 		stop_child(target.child);
 	for (size_t i = 0; mods && i < target.nmodules; i++)

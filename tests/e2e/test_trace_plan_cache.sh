@@ -75,4 +75,28 @@ case "$ERR" in *"plan: cache"*) fail "--no-plan-cache still used the cache: $ERR
 assert_eq "$first" "$OUT" "output without the plan cache"
 OUT=$("$GS" -p "$PID" --dry-run -s "$S")
 assert_contains "$OUT" "    o: reg rdi" "--dry-run plans (it lists the reads)"
+
+# Bounded: a run that stored a plan or an object prunes plan/ and bpf/ to
+# GHOSTSCOPE_CACHE_LIMIT at exit, least recently used first (objects are ~10 KB).
+bytes() { find "$GHOSTSCOPE_INDEX_DIR/$1" -type f -name "*$2" -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+export GHOSTSCOPE_CACHE_LIMIT=25K
+pruned=0
+for i in 1 2 3 4 5; do
+	gs_run -v -p "$PID" --script-output plain --max-events 1 -s "trace checkout { if qty == 3 { print \"v$i {}\", qty + $i; } }"
+	assert_contains "$ERR" "BPF object: cache miss" "script $i compiles"
+	assert_eq "v$i $((3 + i))" "$OUT" "script $i output"
+	case "$ERR" in *"cache: removed "*" least recently used files from $GHOSTSCOPE_INDEX_DIR/bpf/"*) pruned=1 ;; esac
+	[ "$(bytes bpf .o)" -le 25600 ] || fail "bpf/ holds $(bytes bpf .o) bytes over a 25K limit"
+	[ "$(bytes plan .plan)" -le 25600 ] || fail "plan/ holds $(bytes plan .plan) bytes"
+done
+[ "$pruned" = 1 ] || fail "nothing was pruned"
+gs_run -v -p "$PID" --script-output plain --max-events 1 -s 'trace checkout { if qty == 3 { print "v5 {}", qty + 5; } }'
+assert_contains "$ERR" "BPF object: cache hit" "the latest object is kept"
+assert_contains "$ERR" "plan: cache hit" "the latest plan is kept"
+gs_run -v -p "$PID" --script-output plain --max-events 1 -s 'trace checkout { if qty == 3 { print "v1 {}", qty + 1; } }'
+assert_contains "$ERR" "BPF object: cache miss" "the oldest object is gone"
+GHOSTSCOPE_CACHE_LIMIT=12x "$GS" -p "$PID" -s "$S" 2>"$T/lim.err" && fail "a bad limit was accepted"
+assert_eq "ghostscope: GHOSTSCOPE_CACHE_LIMIT '12x' is not a byte count (such as 500K, 64M or 1G)" \
+	"$(cat "$T/lim.err")" "a bad limit"
+unset GHOSTSCOPE_CACHE_LIMIT
 echo ok
