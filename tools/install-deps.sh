@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config make gcc g++ gdb binutils elfutils
 	libelf-dev libdw-dev libdebuginfod-dev liblmdb-dev lmdb-utils libxxhash-dev
-	libbpf-dev llvm-16-dev clang-16 libzstd-dev zlib1g-dev liblzma-dev libbz2-dev
+	libbpf-dev llvm-16-dev clang-16 libzstd-dev zlib1g-dev liblzma-dev libbz2-dev libncurses-dev
 	libclang-rt-16-dev python3 python3.11-dbg
 )
 
