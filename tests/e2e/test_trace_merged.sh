@@ -66,4 +66,37 @@ shared=$("$GS" -t "$T/merged" --dry-run -s "$script" | sed -n 's/.*program 0: \(
 trace_new -t "$T/merged" --max-events 36 --script-output plain -s "$script" -- "$T/merged"
 want=$(for r in 1 2 3; do for i in $(seq 0 11); do echo "s $((r * 1000 + (i % 3) * 100 + i))"; done; done)
 assert_eq "$want" "$OUT" "each variant of a shared body reads its own register"
+
+# Merged bodies that fail to compile together (a limit they meet only together, such
+# as the BPF stack) are compiled apart: a code generator that refuses every request
+# with merging on makes the tracer ask again without it, one program per body.
+cat >"$T/refuse_merged" <<PY
+#!/usr/bin/env python3
+import os, struct, sys
+req = sys.stdin.buffer.read()
+# GSCGRQ1, ring u32, pid filter u8, tgid u32, pidns dev u64 and ino u64, max trace id
+# u32, uprobe_multi u8, wakeup u32, version (u32 length, bytes, NUL), merge_max u32
+off = 8 + 4 + 1 + 4 + 8 + 8 + 4 + 1 + 4
+vlen = struct.unpack_from("<I", req, off)[0]
+merge_max = struct.unpack_from("<I", req, off + 4 + vlen + 1)[0]
+if merge_max > 1:
+    msg = b"BPF stack limit exceeded (refused by the test)"
+    sys.stdout.buffer.write(b"GSCGRS1\n" + struct.pack("<iI", -7, len(msg)) + msg + b"\0" +
+                            struct.pack("<Q", 0))
+    sys.exit(0)
+r, w = os.pipe()
+if os.fork() == 0:
+    os.close(r)
+    os.write(w, req)
+    os._exit(0)
+os.close(w)
+os.dup2(r, 0)
+os.execv("$GS_BUILD/ghostscope-codegen", ["ghostscope-codegen"])
+PY
+chmod +x "$T/refuse_merged"
+GHOSTSCOPE_CODEGEN="$T/refuse_merged" trace_new --no-bpf-cache -t "$T/merged" --max-events 36 \
+	--script-output plain -s "$script" -- "$T/merged"
+assert_contains "$(cat "$T/gs.err")" "ghostscope: merged programs failed to compile (BPF stack limit exceeded (refused by the test)); compiling them apart"
+assert_contains "$(cat "$T/gs.err")" "3 programs (3 probe bodies)" "one program per distinct body (merged: 1 program)"
+assert_eq "$want" "$OUT" "compiled apart, each body reads its own register"
 echo ok
