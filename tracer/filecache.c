@@ -152,18 +152,25 @@ bool gs_filecache_stored(void)
 struct cfile {
 	struct timespec mtime;
 	uint64_t size;
-	char *path;
+	char bucket[3];		/* the key's first two hex digits: <dir>/<sub>/<bucket>/ */
+	char *name;
 };
+
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
 
 static int cfile_cmp(const void *a, const void *b)
 {
 	const struct cfile *x = a, *y = b;
+	int c = ts_cmp(&x->mtime, &y->mtime);
 
-	if (x->mtime.tv_sec != y->mtime.tv_sec)
-		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-	return strcmp(x->path, y->path);
+	return c ? c : strcmp(x->name, y->name);
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -173,27 +180,36 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n > m && !strcmp(s + n - m, suffix);
 }
 
-/* Adds the files of one <dir>/<sub>/<xx> directory to *@files; 0 or -ENOMEM. */
-static int scan_bucket(const char *bucket, const char *ext, time_t now, struct cfile **files,
-		       size_t *n, size_t *cap, uint64_t *total)
+/*
+ * Opens directory @name under @dirfd without following a symlink: whoever can write
+ * the cache must not make a root run list or remove files elsewhere.
+ */
+static int open_dir_at(int dirfd, const char *name)
 {
-	DIR *d = opendir(bucket);
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Adds the files of bucket @bucket (open as @bfd, which this closes) to *@files. */
+static int scan_bucket(int bfd, const char *bucket, const char *ext, time_t now,
+		       struct cfile **files, size_t *n, size_t *cap, uint64_t *total)
+{
+	DIR *d = fdopendir(bfd);
 	struct dirent *de;
 	int ret = 0;
 
-	if (!d)
-		return 0;	/* gone meanwhile, or not a directory */
+	if (!d) {
+		close(bfd);
+		return 0;
+	}
 	while (!ret && (de = readdir(d))) {
-		char path[PATH_MAX];
 		struct stat sb;
 
 		if (de->d_name[0] == '.' ||
-		    snprintf(path, sizeof(path), "%s/%s", bucket, de->d_name) >= (int)sizeof(path) ||
-		    stat(path, &sb) || !S_ISREG(sb.st_mode))
+		    fstatat(bfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISREG(sb.st_mode))
 			continue;
 		if (has_suffix(de->d_name, ".tmp")) {
 			if (sb.st_mtime < now - FILECACHE_STALE_S)
-				unlink(path);
+				unlinkat(bfd, de->d_name, 0);
 			continue;
 		}
 		if (!has_suffix(de->d_name, ext))
@@ -209,11 +225,12 @@ static int scan_bucket(const char *bucket, const char *ext, time_t now, struct c
 			*files = f;
 			*cap = c;
 		}
-		(*files)[*n].path = strdup(path);
-		if (!(*files)[*n].path) {
+		(*files)[*n].name = strdup(de->d_name);
+		if (!(*files)[*n].name) {
 			ret = -ENOMEM;
 			break;
 		}
+		memcpy((*files)[*n].bucket, bucket, 3);
 		(*files)[*n].mtime = sb.st_mtim;
 		(*files)[*n].size = (uint64_t)sb.st_size;
 		*total += (uint64_t)sb.st_size;
@@ -223,30 +240,55 @@ static int scan_bucket(const char *bucket, const char *ext, time_t now, struct c
 	return ret;
 }
 
-int gs_filecache_prune(const char *dir, const char *sub, const char *ext, uint64_t limit)
+/*
+ * Removes @f (in bucket f->bucket of @topfd): 0, or -errno. -ENOENT: another run
+ * removed it first.
+ */
+static int remove_file(int topfd, const struct cfile *f)
 {
-	char top[PATH_MAX];
+	int bfd = open_dir_at(topfd, f->bucket), ret = 0;
+
+	if (bfd < 0)
+		return -errno;
+	if (unlinkat(bfd, f->name, 0))
+		ret = -errno;
+	close(bfd);
+	return ret;
+}
+
+int gs_filecache_prune(const char *dir, const char *sub, const char *ext, uint64_t limit,
+		       const struct timespec *keep_since)
+{
 	struct cfile *files = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t total = 0;
 	time_t now = time(NULL);
 	struct dirent *de;
-	int ret = 0;
+	int ret = 0, topfd, dfd;
 	DIR *d;
 
-	if (snprintf(top, sizeof(top), "%s/%s", dir, sub) >= (int)sizeof(top))
-		return -ENAMETOOLONG;
-	d = opendir(top);
-	if (!d)
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return -errno;
+	topfd = open_dir_at(dfd, sub);
+	close(dfd);
+	if (topfd < 0)
+		return -errno;
+	d = fdopendir(dup(topfd));
+	if (!d) {
+		ret = -errno;
+		close(topfd);
+		return ret;
+	}
 	while (!ret && (de = readdir(d))) {
-		char bucket[PATH_MAX];
+		int bfd;
 
 		/* buckets are the key's first two hex digits (gs_filecache_paths) */
-		if (strlen(de->d_name) != 2 || de->d_name[0] == '.' ||
-		    snprintf(bucket, sizeof(bucket), "%s/%s", top, de->d_name) >= (int)sizeof(bucket))
+		if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
 			continue;
-		ret = scan_bucket(bucket, ext, now, &files, &n, &cap, &total);
+		bfd = open_dir_at(topfd, de->d_name);
+		if (bfd >= 0)
+			ret = scan_bucket(bfd, de->d_name, ext, now, &files, &n, &cap, &total);
 	}
 	closedir(d);
 	if (!ret && total > limit) {
@@ -254,14 +296,21 @@ int gs_filecache_prune(const char *dir, const char *sub, const char *ext, uint64
 
 		qsort(files, n, sizeof(*files), cfile_cmp);
 		for (size_t i = 0; i < n && total > target; i++) {
-			if (unlink(files[i].path))
-				continue;	/* another run pruned it first */
+			int e;
+
+			/* what this run (or one beside it) just stored stays, whatever its size */
+			if (ts_cmp(&files[i].mtime, keep_since) >= 0)
+				break;
+			e = remove_file(topfd, &files[i]);
+			if (e && e != -ENOENT)
+				break;	/* a read-only cache, say: the others would fail alike */
 			total -= files[i].size;
-			ret++;
+			ret += !e;
 		}
 	}
+	close(topfd);
 	for (size_t i = 0; i < n; i++)
-		free(files[i].path);
+		free(files[i].name);
 	free(files);
 	return ret;
 }

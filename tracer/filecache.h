@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <xxhash.h>
 
@@ -43,11 +44,15 @@ enum { GS_FILECACHE_DEFAULT_LIMIT = 64 << 20 };	/* bytes per cache (bpf/, plan/)
 /*
  * Prunes <dir>/<sub>: when its files named *@ext hold more than @limit bytes, removes
  * the least recently used (oldest mtime) until they hold at most 3/4 of it, so that
- * the next runs do not prune again at once. Temporary files of writers that died
- * (older than an hour) go too. Returns the number of files removed, or -errno when
- * <dir>/<sub> cannot be read (-ENOENT: no such cache yet).
+ * the next runs do not prune again at once; files used at or after @keep_since (the
+ * caller's start by CLOCK_REALTIME_COARSE, the clock of file times: what it just
+ * stored or used) stay, even over the limit. Temporary
+ * files of writers that died (older than an hour) go too. Symlinks are never
+ * followed. Returns the number of files removed, or -errno when <dir>/<sub> cannot
+ * be read (-ENOENT: no such cache yet).
  */
-int gs_filecache_prune(const char *dir, const char *sub, const char *ext, uint64_t limit);
+int gs_filecache_prune(const char *dir, const char *sub, const char *ext, uint64_t limit,
+		       const struct timespec *keep_since);
 /*
  * Parses a byte count with an optional K, M or G suffix (powers of 1024) into
  * *@bytes; 0 or -EINVAL (empty, not a number, zero, an unknown suffix, overflow).

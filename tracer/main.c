@@ -295,12 +295,13 @@ static char *read_file(const char *path, size_t *len_ret)
  * After a run that stored a plan or an object: keeps <dir>/bpf/ and <dir>/plan/ each
  * under the limit (filecache.h). At exit, off the path to "ready".
  */
-static void prune_caches(const char *dir, uint64_t limit, bool verbose)
+static void prune_caches(const char *dir, uint64_t limit, const struct timespec *started,
+			 bool verbose)
 {
 	static const char *const subs[][2] = { { "bpf", ".o" }, { "plan", ".plan" } };
 
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		int n = gs_filecache_prune(dir, subs[i][0], subs[i][1], limit);
+		int n = gs_filecache_prune(dir, subs[i][0], subs[i][1], limit, started);
 
 		if (verbose && n > 0)
 			fprintf(stderr, "ghostscope: cache: removed %d least recently used files from %s/%s/\n",
@@ -727,6 +728,7 @@ int main(int argc, char **argv)
 	uint32_t *prog_of = NULL, *insns = NULL;
 	char dir[PATH_MAX] = "", err[1024];
 	uint64_t cache_limit = GS_FILECACHE_DEFAULT_LIMIT;
+	struct timespec started;
 	const char *env;
 	struct gs_codegen_opts co;
 	size_t nprogs = 0, nir = 0, srclen = 0, npts = 0, nbad = 0;
@@ -751,6 +753,8 @@ int main(int argc, char **argv)
 	phase_start();
 	if (parse_options(argc, argv, &o))
 		return EXIT_USAGE;
+	/* the clock of file times: what this run stores is not older (prune_caches) */
+	clock_gettime(CLOCK_REALTIME_COARSE, &started);
 	env = getenv("GHOSTSCOPE_CACHE_LIMIT");
 	if (env && gs_filecache_parse_limit(env, &cache_limit)) {
 		fprintf(stderr, "ghostscope: GHOSTSCOPE_CACHE_LIMIT '%s' is not a byte count (such as 500K, 64M or 1G)\n",
@@ -1092,10 +1096,10 @@ retry:
 	}
 out:
 	gs_loader_close(loader);
-	if (*dir && gs_filecache_stored())
-		prune_caches(dir, cache_limit, o.verbose);
 	if (target.child && target.gate_fd < 0)	/* launched and still running */
 		stop_child(target.child);
+	if (*dir && gs_filecache_stored())
+		prune_caches(dir, cache_limit, &started, o.verbose);
 	for (size_t i = 0; mods && i < target.nmodules; i++)
 		gs_index_close(mods[i].idx);
 	gs_target_deinit(&target);

@@ -55,6 +55,7 @@ static void rm_tree(const char *dir)
 bool test_filecache__prune_lru(void)
 {
 	char dir[] = "/tmp/gs-unit-fc.XXXXXX", p[6][512], tmp[600], other[600];
+	struct timespec start = { time(NULL), 0 }, later = { time(NULL) - 5, 0 };
 	bool ok = false;
 	int fd;
 
@@ -76,18 +77,40 @@ bool test_filecache__prune_lru(void)
 	}
 
 	/* under the limit: nothing goes but the dead writer's file */
-	ASSERT_GOTO(gs_filecache_prune(dir, "c", ".x", 6000) == 0, out);
+	ASSERT_GOTO(gs_filecache_prune(dir, "c", ".x", 6000, &start) == 0, out);
 	ASSERT_GOTO(!exists(tmp) && exists(other), out);
 	for (int i = 0; i < 6; i++)
 		ASSERT_GOTO(exists(p[i]), out);
 
 	/* 6000 bytes over a limit of 5000: down to 3750, the three oldest go */
-	ASSERT_GOTO(gs_filecache_prune(dir, "c", ".x", 5000) == 3, out);
+	ASSERT_GOTO(gs_filecache_prune(dir, "c", ".x", 5000, &start) == 3, out);
 	for (int i = 0; i < 6; i++)
 		ASSERT_GOTO(exists(p[i]) == (i >= 3), out);
 	ASSERT_GOTO(exists(other), out);
 
-	ASSERT_GOTO(gs_filecache_prune(dir, "none", ".x", 5000) == -ENOENT, out);
+	/* what the caller stored since it started stays, even over the limit */
+	ASSERT_GOTO(put(dir, 0xe0, 4952, 0, p[0], sizeof(p[0])), out);
+	ASSERT_GOTO(gs_filecache_prune(dir, "c", ".x", 4000, &later) == 3, out);
+	for (int i = 1; i < 6; i++)
+		ASSERT_GOTO(!exists(p[i]), out);
+	ASSERT_GOTO(exists(p[0]), out);
+
+	/* a symlinked bucket is not followed: the file behind it stays */
+	{
+		char elsewhere[600], link[600];
+
+		snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", dir);
+		snprintf(link, sizeof(link), "%s/c/ff", dir);
+		ASSERT_GOTO(!mkdir(elsewhere, 0755) && !symlink(elsewhere, link), out);
+		snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere/victim.x", dir);
+		fd = open(elsewhere, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		ASSERT_GOTO(fd >= 0 && write(fd, "0123456789", 10) == 10 && !close(fd), out);
+		ASSERT_GOTO(!utimensat(AT_FDCWD, elsewhere, (struct timespec[2]){ { 1, 0 }, { 1, 0 } }, 0), out);
+		ASSERT_GOTO(gs_filecache_prune(dir, "c", ".x", 100, &later) == 0, out);
+		ASSERT_GOTO(exists(elsewhere), out);
+	}
+
+	ASSERT_GOTO(gs_filecache_prune(dir, "none", ".x", 5000, &start) == -ENOENT, out);
 	ok = true;
 out:
 	rm_tree(dir);
@@ -98,6 +121,7 @@ out:
 bool test_filecache__hit_marks_used(void)
 {
 	char dir[] = "/tmp/gs-unit-fc.XXXXXX", old[512], newer[512];
+	struct timespec since = { time(NULL) - 30, 0 };
 	uint8_t key[16] = { 0x10 };
 	struct stat sb;
 	size_t len = 0;
@@ -113,7 +137,7 @@ bool test_filecache__hit_marks_used(void)
 	ASSERT_GOTO(data && len == 100, out);
 	ASSERT_GOTO(!stat(old, &sb) && sb.st_mtime >= time(NULL) - 60, out);
 	/* 296 bytes over 200: the file not used for 10 minutes goes, the one just read stays */
-	ASSERT_GOTO(gs_filecache_prune(dir, "c", ".x", 200) == 1, out);
+	ASSERT_GOTO(gs_filecache_prune(dir, "c", ".x", 200, &since) == 1, out);
 	ASSERT_GOTO(exists(old) && !exists(newer), out);
 	ok = true;
 out:
