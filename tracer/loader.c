@@ -656,16 +656,20 @@ static int loader_progs(struct gs_loader *l, size_t nprogs, char *err, size_t er
 
 /*
  * The call-scoped map: gs_save holds the calls in progress (a return deletes its
- * save), so it needs no LRU eviction, and an LRU hash is always
- * preallocated: 16384 elements made and linked at creation cost 12-16 ms of kernel
- * time here, most of a return probe's start. Since Linux 6.1 (bpf_mem_alloc) hashes
- * that allocate on insert are safe in tracing programs; before, the verifier called
- * them unsafe (and refused them under PREEMPT_RT), so there it stays LRU (as emitted).
- * Saves whose return the kernel never reports (recursion deeper than its 64 pending
- * return probes per thread, longjmp) stay until a call of the same thread and frame
- * replaces them; when they fill the map, new calls go unsaved (NOT_SAVED), never
- * paired with another call's values.
+ * save), and an LRU hash is always preallocated: 16384 elements made and linked at
+ * creation cost 12-16 ms of kernel time here, most of a return probe's start. Since
+ * Linux 6.1 (bpf_mem_alloc) hashes that allocate on insert are safe in tracing
+ * programs; before, the verifier called them unsafe (and refused them under
+ * PREEMPT_RT), so there it stays LRU (as emitted).
+ * A hash does not evict: saves whose return the kernel never reports (recursion
+ * deeper than its 64 pending return probes per thread, longjmp, a thread killed
+ * mid-call) stay until a call of the same thread and frame replaces them. So the
+ * dynamic map gets SAVE_DYNAMIC_ENTRIES, four times the LRU's: memory is taken per
+ * save, only its bucket array (16 bytes a bucket) up front. If stale saves ever fill
+ * it, new calls read NOT_SAVED, never another call's values.
  */
+#define SAVE_DYNAMIC_ENTRIES	65536
+
 static bool kernel_allows_dynamic_hash(void)
 {
 	static int allowed = -1;
@@ -707,7 +711,7 @@ static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_code
 	if (lmap_find(l, GS_CODEGEN_MAP_UW_ENTS, &m) && lmap_set_max(&m, l->uw_ents_cap))
 		return -EINVAL;
 	if (kernel_allows_dynamic_hash() && lmap_find(l, GS_CODEGEN_MAP_SAVE, &m) &&
-	    lmap_make_dynamic(&m)) {
+	    (lmap_make_dynamic(&m) || lmap_set_max(&m, SAVE_DYNAMIC_ENTRIES))) {
 		snprintf(err, errlen, "loader: cannot set up the save map");
 		return -EINVAL;
 	}

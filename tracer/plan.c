@@ -730,11 +730,12 @@ static void set_cfa(struct pctx *c, struct gs_ir_prog *ir, uint64_t pc)
  * after the prologue, where their locations hold (at -O0 they live in stack slots the
  * prologue fills). The hidden entry probe saves them there; a PIE's load bias is saved
  * too, because at the return the pc is the caller's. The save is keyed by the call's
- * CFA (ir.h GS_IR_S_SAVE), so the entry program needs a CFA rule: where the index has
- * none after the prologue, the save moves to the entry pc, where the call has just
+ * CFA (ir.h GS_IR_S_SAVE), so the entry program needs a register-based CFA rule:
+ * where the index has none after the prologue (no CFI, or a realigned stack, whose
+ * CFA is an expression), the save moves to the entry pc, where the call has just
  * pushed the return address and the CFA is rsp + 8 whatever the CFI says. Parameters
- * are not read there when the function has a prologue (save_param): at -O0 their
- * stack slots are filled by it, and DWARF would name the slots all the same.
+ * in registers read the same there; parameters in memory are refused (save_param):
+ * at -O0 the prologue fills their stack slots, and DWARF names the slots all the same.
  */
 static void begin_retprobe(struct pctx *c)
 {
@@ -750,7 +751,7 @@ static void begin_retprobe(struct pctx *c)
 	}
 	c->entry_ir = gs_ir_prog_new();
 	set_cfa(c, c->entry_ir, save_pc);
-	c->save_no_cfi = !c->entry_ir->cfa_valid && save_pc != c->pr->vaddr;
+	c->save_at_entry = !c->entry_ir->cfa_valid && save_pc != c->pr->vaddr;
 	if (!c->entry_ir->cfa_valid) {
 		save_pc = c->pr->vaddr;
 		c->entry_ir->cfa_valid = true;

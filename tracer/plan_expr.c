@@ -325,9 +325,6 @@ static int save_param(struct pctx *c, const struct gs_span *span, const struct g
 	if (i == c->nsaves) {
 		if (c->nsaves >= GS_IR_SAVE_MAX)
 			return plan_err(c, span, "a return probe can save at most %d values", GS_IR_SAVE_MAX);
-		if (c->save_no_cfi)
-			return plan_err(c, span, "cannot save '%s' for the return of %s: the index has no CFI after its prologue to tell its calls apart",
-				    var->name, c->func->name);
 		if (gs_dwexpr_lower(c->entry_ir, &var->loc, &c->entry_dw, &loc, err, sizeof(err)))
 			return plan_err(c, span, "cannot read '%s' at the entry of %s: %s", var->name,
 				    c->func->name, err);
@@ -336,6 +333,9 @@ static int save_param(struct pctx *c, const struct gs_span *span, const struct g
 			out->kind = TV_OPTOUT;
 			return 0;
 		}
+		if (loc.kind == GS_DWLOC_MEMORY && c->save_at_entry)
+			return plan_err(c, span, "cannot save '%s' for the return of %s: it is in memory its prologue may fill, and after the prologue the index has no register-based CFA rule (no CFI, or a realigned stack) to tell its calls apart",
+				    var->name, c->func->name);
 		if (loc.kind == GS_DWLOC_BYTES || loc.kind == GS_DWLOC_SYNPTR) {
 			out->kind = loc.kind == GS_DWLOC_BYTES ? TV_BYTES : TV_SYNPTR;
 			out->bytes = loc.bytes;

@@ -83,7 +83,7 @@ struct pctx {
 	struct gs_ir_prog *entry_ir;
 	struct gs_dwctx entry_dw;
 	uint64_t save_pc;		/* where entry_ir runs */
-	bool save_no_cfi;		/* no CFA rule after the prologue: save_pc is the entry */
+	bool save_at_entry;		/* no CFA rule after the prologue: save_pc is the entry */
 	struct gs_ir_expr *saves[GS_IR_SAVE_MAX];
 	const struct gs_var *saved_vars[GS_IR_SAVE_MAX];
 	size_t nsaves;

@@ -24,7 +24,7 @@ assert_contains "$(cat "$T/gs.out")" "3 -> 36" "return values"
 empty=0
 for _ in $(seq 20); do
 	census=$("$T/census" gs_save)
-	[ "$census" = "gs_save type=1 flags=1 max=16384 entries=0" ] && { empty=1; break; }
+	[ "$census" = "gs_save type=1 flags=1 max=65536 entries=0" ] && { empty=1; break; }
 	sleep 0.003
 done
 kernel=$(uname -r)
