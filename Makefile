@@ -71,15 +71,16 @@ LLVM_CFLAGS := -I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null)
 # relocations, a page fault for each page of its data they write), of ~110 ms per
 # compile; linked so, a compile takes ~35 ms and half the memory. libc stays shared
 # (LLVM's home-directory lookups would need glibc's NSS from a static libc).
-# Sanitizer builds link libLLVM-16.so: their runtimes are shared libraries.
+# Sanitizer builds, and an LLVM installed without its static libraries, link
+# libLLVM-16.so (the sanitizers' runtimes are shared libraries).
 LLVM_COMPONENTS := bpf core passes bitreader bitwriter linker ipo
-ifeq ($(SANITIZE),1)
+LLVM_STATIC := $(shell l=$$($(LLVM_CONFIG) --link-static --libs $(LLVM_COMPONENTS) 2>/dev/null) && echo "$$l")
+ifneq ($(SANITIZE)$(if $(LLVM_STATIC),,none),)
 CODEGEN_LINK :=
 LLVM_LIBS   := -L$(shell $(LLVM_CONFIG) --libdir 2>/dev/null) $(shell $(LLVM_CONFIG) --libs 2>/dev/null)
 else
 CODEGEN_LINK := -no-pie -static-libgcc
-LLVM_LIBS   := -L$(shell $(LLVM_CONFIG) --libdir 2>/dev/null) -Wl,-Bstatic \
-	$(shell $(LLVM_CONFIG) --link-static --libs $(LLVM_COMPONENTS) 2>/dev/null) \
+LLVM_LIBS   := -L$(shell $(LLVM_CONFIG) --libdir 2>/dev/null) -Wl,-Bstatic $(LLVM_STATIC) \
 	-lz -lzstd -ltinfo -lstdc++ -Wl,-Bdynamic -ldl -lm
 endif
 CFLAGS += $(PKG_CFLAGS)

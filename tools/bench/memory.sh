@@ -61,7 +61,7 @@ binary into an empty cache; ghostscope then attaches the probe of measure 1 with
 index and exits (\`--timeout 0\`): once compiling the program, once more with the compiled
 program from the cache. Compiling runs ghostscope-codegen, the program that links LLVM;
 \`time -v\` reports the largest of the processes, which there is the code generator
-(libLLVM is most of that figure). The cached run starts no other process.
+(LLVM, linked into it, is most of that figure). The cached run starts no other process.
 The peers do the job of measure 1.
 
 $(tbl_emit rss MiB)
