@@ -726,10 +726,15 @@ static void set_cfa(struct pctx *c, struct gs_ir_prog *ir, uint64_t pc)
 }
 
 /*
- * Return probes: the uretprobe sits at the function's entry, but parameters are read
- * after the prologue, where their locations hold (at -O0 they live in stack slots the
- * prologue fills). The hidden entry probe saves them there; a PIE's load bias is saved
- * too, because at the return the pc is the caller's. The save is keyed by the call's
+ * Return probes: the uretprobe sits at the function's entry, and so does the hidden
+ * probe that saves the parameters the return reads (and a PIE's load bias, because at
+ * the return the pc is the caller's): two consumers of one uprobe cost one trap, where
+ * a save after the prologue was a second one per call (about 5 us here). At the
+ * entry a parameter is in its argument register by the ABI (single-location
+ * parameters: -O0 keeps them in stack slots the prologue fills) or where its location
+ * list says. When one is not (a struct passed before it, a clone, nothing listed at
+ * the entry), c->ret_entry_reject has the probe planned again with the save after
+ * the prologue (c->ret_post), where the locations hold. The save is keyed by the call's
  * CFA (ir.h GS_IR_S_SAVE), so the entry program needs a register-based CFA rule:
  * where the index has none after the prologue (no CFI, or a realigned stack, whose
  * CFA is an expression), the save moves to the entry pc, where the call has just
@@ -745,12 +750,18 @@ static void begin_retprobe(struct pctx *c)
 	c->retprobe = true;
 	c->nsaves = 0;
 	c->func = NULL;
+	c->ret_entry_abi = false;
+	c->save_at_entry = false;
 	if (c->mod->idx && !gs_index_func_by_addr(c->mod->idx, c->pr->vaddr, &f)) {
 		c->func = f;
-		save_pc = f->post_prologue_pc;
+		if (c->ret_post || f->entry_pc != c->pr->vaddr || c->fn_clone)
+			save_pc = f->post_prologue_pc;
+		else
+			c->ret_entry_abi = true;
 	}
 	c->entry_ir = gs_ir_prog_new();
-	set_cfa(c, c->entry_ir, save_pc);
+	if (save_pc != c->pr->vaddr)
+		set_cfa(c, c->entry_ir, save_pc);
 	c->save_at_entry = !c->entry_ir->cfa_valid && save_pc != c->pr->vaddr;
 	if (!c->entry_ir->cfa_valid) {
 		save_pc = c->pr->vaddr;
@@ -1148,6 +1159,7 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 	c->nlets = 0;
 	c->nchain = 0;
 	c->retprobe = false;
+	c->ret_entry_reject = false;
 	c->entry_ir = NULL;
 	memset(&c->dw, 0, sizeof(c->dw));
 	c->dw.pc = pr->vaddr;
@@ -1399,6 +1411,15 @@ int gs_plan_build(const struct gs_script *script, struct gs_plan_module *mods, s
 				continue;
 			}
 			plan_probe(&c, tr, &pending[npending]);
+			if (c.ret_entry_reject) {
+				/* a saved parameter is not at hand at the entry: after the prologue */
+				gs_ir_prog_free(pending[npending].ir);
+				memset(&pending[npending], 0, sizeof(*pending));
+				probe_clear(pr);
+				c.ret_post = true;
+				plan_probe(&c, tr, &pending[npending]);
+				c.ret_post = false;
+			}
 			if (pr->ir)
 				choose_entry(&c, tr, &pending[npending]);
 			if (!pr->insn)

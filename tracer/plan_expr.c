@@ -325,11 +325,31 @@ static int save_param(struct pctx *c, const struct gs_span *span, const struct g
 	if (i == c->nsaves) {
 		if (c->nsaves >= GS_IR_SAVE_MAX)
 			return plan_err(c, span, "a return probe can save at most %d values", GS_IR_SAVE_MAX);
+		if (c->ret_entry_abi && var->loc.kind != GS_LOC_LIST) {
+			/* one location for the whole function: the ABI's register at the entry */
+			int reg = var->kind == GS_VAR_PARAM ? abi_entry_reg(c, var) : -1;
+
+			if (reg < 0) {
+				c->ret_entry_reject = true;
+				out->kind = TV_OPTOUT;	/* planned again after the prologue */
+				return 0;
+			}
+			x = gs_ir_reg(c->entry_ir, reg);
+			gs_strbuf_addf(&c->pr->reads, "    %s: saved at entry: reg %s (argument register)\n",
+				       var->name, gs_dwexpr_reg_name(reg));
+			c->saves[c->nsaves] = x;
+			c->saved_vars[c->nsaves++] = var;
+			out->kind = TV_VAL;
+			out->ir = gs_ir_saved(c->ir, c->nsaves - 1);
+			return 0;
+		}
 		if (gs_dwexpr_lower(c->entry_ir, &var->loc, &c->entry_dw, &loc, err, sizeof(err)))
 			return plan_err(c, span, "cannot read '%s' at the entry of %s: %s", var->name,
 				    c->func->name, err);
 		t = tstrip(c->mod->idx, var->type_id);
 		if (loc.kind == GS_DWLOC_OPTIMIZED_OUT) {
+			/* nothing listed at the entry: perhaps after the prologue */
+			c->ret_entry_reject |= c->ret_entry_abi;
 			out->kind = TV_OPTOUT;
 			return 0;
 		}

@@ -84,6 +84,9 @@ struct pctx {
 	struct gs_dwctx entry_dw;
 	uint64_t save_pc;		/* where entry_ir runs */
 	bool save_at_entry;		/* no CFA rule after the prologue: save_pc is the entry */
+	bool ret_entry_abi;		/* the save runs at the entry: parameters by the ABI */
+	bool ret_entry_reject;		/* ... and one of them is not at hand there */
+	bool ret_post;			/* plan the save after the prologue */
 	struct gs_ir_expr *saves[GS_IR_SAVE_MAX];
 	const struct gs_var *saved_vars[GS_IR_SAVE_MAX];
 	size_t nsaves;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * For test_trace_retprobe_recursion.sh: rec(n) recurses n deep and returns n; main
- * calls rec(argv[1]) once, then rec(3), then aligned(5, 7) (18). The empty asm keeps
- * the compiler from turning the recursion into a loop at -O2. aligned() realigns its
- * stack for a 64-byte aligned local beside an alloca: after its prologue the CFA is a
- * DWARF expression (gcc's DRAP), not a register plus an offset.
+ * calls rec(argv[1]) once, then rec(3), then aligned({3, 4}, 5) (18). The empty asm
+ * keeps the compiler from turning the recursion into a loop at -O2. aligned() realigns
+ * its stack for a 64-byte aligned local beside an alloca: after its prologue the CFA
+ * is a DWARF expression (gcc's DRAP), not a register plus an offset; and its struct
+ * passed first leaves n's argument register uncertain to the planner, so a return
+ * probe saves n after the prologue, not at the entry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +22,18 @@ __attribute__((noinline)) int rec(int n)
 	return r + 1;
 }
 
-__attribute__((noinline)) int aligned(int n, int m)
+struct pair {
+	long a, b;
+};
+
+__attribute__((noinline)) int aligned(struct pair q, int n)
 {
 	_Alignas(64) volatile char buf[64];
 	volatile char *p = __builtin_alloca((size_t)n);
 
 	p[0] = 1;
 	buf[n & 63] = (char)n;
-	return buf[n & 63] + n + m + p[0];
+	return buf[n & 63] + n + (int)(q.a + q.b) + p[0];
 }
 
 int main(int argc, char **argv)
@@ -36,6 +42,6 @@ int main(int argc, char **argv)
 
 	printf("%d\n", rec(deep));
 	printf("%d\n", rec(3));
-	printf("%d\n", aligned(5, 7));
+	printf("%d\n", aligned((struct pair){ 3, 4 }, 5));
 	return 0;
 }

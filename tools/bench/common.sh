@@ -365,6 +365,13 @@ gs_probe_pc() {
 	"$GS" -t "$1" -s "$2" --dry-run 2>>"$LOG" | sed -n 's/^ *pc \(0x[0-9a-f]*\),.*/\1/p' | head -1
 }
 
+# gs_save_pc BIN SCRIPT: the pc of the hidden entry save of a return probe in SCRIPT.
+gs_save_pc() {
+	gs_ok || return 0
+	"$GS" -t "$1" -s "$2" --dry-run 2>>"$LOG" | sed -n '/entry save/,$p' |
+		sed -n 's/^ *pc \(0x[0-9a-f]*\),.*/\1/p' | head -1
+}
+
 # ---- stopping a tool --------------------------------------------------------------------
 # bpftrace 0.17 sometimes ignores a SIGINT, even seconds after its BEGIN output.
 # sigint_begin PID: sends SIGINT and starts a watcher that repeats it every 2 s for as

@@ -98,6 +98,9 @@ for o in O2 O0 nop5; do
 
 	base=$(samples "$o.base"); g=$(samples "$o.gs"); b=$(samples "$o.bt"); p=$(samples "$o.perf")
 	g0=$(samples "$o.gs0"); b0=$(samples "$o.bt0")
+	gr=$(samples "$o.gsr"); br=$(samples "$o.btr")
+	gs_ret="trace hot:return { if x == $MAGIC { print \"{} {}\", x, \$retval; } }"
+	bt_ret="uprobe:$bin:hot { @x[tid] = arg0; } uretprobe:$bin:hot { if (@x[tid] == $MAGIC) { printf(\"%d %d\\n\", @x[tid], retval); } delete(@x[tid]); } BEGIN { printf(\"BENCH_READY\\n\"); }"
 	run_hot /dev/null "$bin"	# warm
 	for r in $(seq "$RUNS"); do
 		run_hot "$base" "$bin" || true
@@ -112,6 +115,11 @@ for o in O2 O0 nop5; do
 		fi
 		with_tool BENCH_READY "$b0" "$bin" bpftrace -B line \
 			-e "uprobe:$bin:hot { } BEGIN { printf(\"BENCH_READY\\n\"); }" || true
+		if gs_ok; then
+			with_tool BENCH_READY "$gr" "$bin" "$GS" -t "$bin" -s "$gs_ret" \
+				--ready-marker BENCH_READY || true
+		fi
+		with_tool BENCH_READY "$br" "$bin" bpftrace -B line -e "$bt_ret" || true
 		out=$(perf record -q -e gsbench:ev0 --filter "x == $MAGIC" -o "$WORK/perhit/perf.data" \
 			-- "$bin" "$CALLS" 2>>"$LOG") && echo "${out#ns_per_call }" >>"$p" ||
 			log "perf record failed"
@@ -120,7 +128,7 @@ for o in O2 O0 nop5; do
 
 	# Per hit = observed ns per call minus the unobserved median, in microseconds.
 	m=$(median "$base")
-	for f in "$g" "$b" "$p" "$g0" "$b0"; do
+	for f in "$g" "$b" "$p" "$g0" "$b0" "$gr" "$br"; do
 		awk -v m="$m" '{ printf "%.3f\n", ($1 - m) / 1000 }' "$f" >"$f.us"
 	done
 	awk '{ printf "%.4f\n", $1 / 1000 }' "$base" >"$base.us"
@@ -141,6 +149,9 @@ for o in O2 O0 nop5; do
 	tbl_add perhit "hot() $label" "ghostscope" "$g.us" "$gsd$(gs_ok || echo '; tracer not built')"
 	tbl_add perhit "hot() $label" "bpftrace" "$b.us" "$btd"
 	tbl_add perhit "hot() $label" "perf probe + perf record" "$p.us" "$pd"
+	tbl_add perhit "hot() $label, on return" "ghostscope \`trace hot:return\`" "$gr.us" \
+		"entry save at $(probe_insn "$bin" hot "$(gs_save_pc "$bin" "$gs_ret")")$(gs_ok || echo '; tracer not built')"
+	tbl_add perhit "hot() $label, on return" "bpftrace uprobe + uretprobe" "$br.us" "uprobe at $btd"
 done
 
 section_begin "Per-hit cost (measure 4)"
@@ -151,7 +162,11 @@ $MAGIC { print x; } }\`, bpftrace \`uprobe:BIN:hot /arg0 == $MAGIC/ { printf(...
 \`perf probe -x BIN 'hot x'\` + \`perf record --filter 'x == $MAGIC'\`. Figures are microseconds
 per hit over the unobserved median (the "unobserved" rows give the cost of one call with no
 tool); the "empty body (floor)" rows are the same probes with nothing in them, the kernel's
-cost per hit that the filter rows can only add to. The note gives the probed instruction:
+cost per hit that the filter rows can only add to. The "on return" rows read \`x\` when
+\`hot\` returns, with the same filter: ghostscope \`trace hot:return { if x == $MAGIC {
+print "{} {}", x, \$retval; } }\` (its hidden probe saves \`x\` at the entry), bpftrace an
+entry uprobe storing \`arg0\` in a map by thread and a uretprobe reading and deleting it;
+perf probe cannot read a parameter at a return. The note gives the probed instruction:
 the kernel emulates push/nop/jmp/call and single-steps anything else (an extra trap).
 A 5-byte nop at the probe (the nop5 build: gcc -pg -mfentry -mnop-mcount, as
 hot-patchable builds are compiled) is one Linux 6.18 rewrites, after the first hit, into a
