@@ -235,16 +235,20 @@ static const struct btf_type *skip_mods(const struct btf *btf, uint32_t id, uint
 	return t;
 }
 
-/* `int (*name)[N]` (libbpf's __uint): N. */
+/*
+ * `int (*name)[N]` (libbpf's __uint): N. A known attribute of another shape is
+ * malformed (-EINVAL), not a feature for libbpf: handing it such an object crashed
+ * libbpf 1.1 in the loader's corruption test.
+ */
 static int btf_uint_member(const struct btf *btf, const struct btf_member *m, uint32_t *val)
 {
 	const struct btf_type *t = skip_mods(btf, m->type, NULL);
 
 	if (!t || !btf_is_ptr(t))
-		return -EOPNOTSUPP;
+		return -EINVAL;
 	t = skip_mods(btf, t->type, NULL);
 	if (!t || !btf_is_array(t))
-		return -EOPNOTSUPP;
+		return -EINVAL;
 	*val = btf_array(t)->nelems;
 	return 0;
 }
@@ -256,10 +260,10 @@ static int btf_type_member(const struct btf *btf, const struct btf_member *m, ui
 	long long sz;
 
 	if (!t || !btf_is_ptr(t))
-		return -EOPNOTSUPP;
+		return -EINVAL;
 	sz = btf__resolve_size(btf, t->type);
 	if (sz <= 0 || sz > UINT32_MAX)
-		return -EOPNOTSUPP;
+		return -EINVAL;
 	*size = sz;
 	return 0;
 }
@@ -275,8 +279,9 @@ static int map_from_btf(struct gs_bpfobj *o, const struct btf_type *var, uint32_
 	uint64_t off = var_off;
 
 	if (!name || !*name || !def || !btf_is_struct(def)) {
+		/* malformed, not for libbpf (btf_uint_member) */
 		snprintf(err, errlen, "bpfobj: map '%s' has no definition struct", name ? name : "");
-		return -EOPNOTSUPP;
+		return -EINVAL;
 	}
 	/* The symbol is authoritative for the offset (BTF offsets may be left 0). */
 	for (size_t i = 1; i < o->nsyms; i++)
@@ -305,10 +310,13 @@ static int map_from_btf(struct gs_bpfobj *o, const struct btf_type *var, uint32_
 			ret = btf_type_member(o->btf, m, &map->key_size);
 		else if (!strcmp(mn, "value"))
 			ret = btf_type_member(o->btf, m, &map->value_size);
+		else if (!*mn)
+			ret = -EINVAL;
 		else
 			ret = -EOPNOTSUPP;	/* pinning, inner maps, numa_node...: libbpf */
 		if (ret) {
-			snprintf(err, errlen, "bpfobj: map '%s': unsupported attribute '%s'", name, mn);
+			snprintf(err, errlen, "bpfobj: map '%s': %s attribute '%s'", name,
+				 ret == -EOPNOTSUPP ? "unsupported" : "malformed", mn);
 			return ret;
 		}
 	}
