@@ -206,19 +206,24 @@ static void cg_cfg_global(struct cg *g)
 {
 	static const char *const names[CFG_NFIELDS] = {
 		"pidns_dev", "pidns_ino", "pid_filter", "filter_tgid", "wakeup_bytes", "fsbase_off",
+		"utask_off", "utask_depth_off", "reserved",
 	};
-	LLVMTypeRef fields[CFG_NFIELDS] = { g->i64, g->i64, g->i32, g->i32, g->i32, g->i32 };
+	LLVMTypeRef fields[CFG_NFIELDS] = { g->i64, g->i64, g->i32, g->i32, g->i32, g->i32,
+					    g->i32, g->i32, g->i32 };
 	LLVMValueRef init[CFG_NFIELDS] = {
 		c64(g, g->cfg0.pidns_dev), c64(g, g->cfg0.pidns_ino),
 		LLVMConstInt(g->i32, g->cfg0.pid_filter, false),
 		LLVMConstInt(g->i32, g->cfg0.filter_tgid, false),
 		LLVMConstInt(g->i32, g->cfg0.wakeup_bytes, false),
 		LLVMConstInt(g->i32, g->cfg0.fsbase_off, false),
+		LLVMConstInt(g->i32, g->cfg0.utask_off, false),
+		LLVMConstInt(g->i32, g->cfg0.utask_depth_off, false),
+		LLVMConstInt(g->i32, 0, false),
 	};
 	LLVMMetadataRef members[CFG_NFIELDS], u64, u32, st, cst, expr, gve;
 	unsigned off = 0;
 
-	_Static_assert(sizeof(struct gs_codegen_cfg) == 32, "gs_cfg layout");
+	_Static_assert(sizeof(struct gs_codegen_cfg) == 48, "gs_cfg layout");
 	g->cfg_ty = LLVMStructTypeInContext(g->ctx, fields, CFG_NFIELDS, false);
 	g->cfg = LLVMAddGlobal(g->mod, g->cfg_ty, GS_CODEGEN_CFG_VAR);
 	LLVMSetInitializer(g->cfg, LLVMConstNamedStruct(g->cfg_ty, init, CFG_NFIELDS));
@@ -638,11 +643,51 @@ static void cg_stmt_save_frame(struct cg *g, const struct gs_ir_stmt *s)
  * the thread read another call's save or none. A save whose return is never seen
  * (too deep, longjmp) stays until a call with the same frame replaces it.
  */
+/*
+ * GS_IR_SAVE_ARMED: branches to @skip when the kernel will not arm this call's return:
+ * current->utask->depth, the thread's pending return probes, has reached
+ * MAX_URETPROBE_DEPTH. Read before prepare_uretprobe() counts this call (the save is a
+ * consumer of the same uprobe, whose handlers run first). Offsets from gs_cfg: 0 when
+ * the kernel's BTF lacks them, and then no check.
+ */
+static void cg_save_armed_check(struct cg *g, LLVMBasicBlockRef skip)
+{
+	LLVMBasicBlockRef rd = gs_cg_block(g, "armed.rd"), ut = gs_cg_block(g, "armed.ut");
+	LLVMBasicBlockRef go = gs_cg_block(g, "armed.go");
+	LLVMValueRef task, args[3], r, utask, depth;
+
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, gs_cg_cfg(g, CFG_UTASK), c64(g, 0), ""),
+			go, rd);
+	LLVMPositionBuilderAtEnd(g->b, rd);
+	task = gs_cg_helper(g, BPF_FUNC_get_current_task, NULL, 0);
+	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
+	args[0] = g->tmp;
+	args[1] = c64(g, 8);
+	args[2] = LLVMBuildAdd(g->b, task, gs_cg_cfg(g, CFG_UTASK), "");
+	gs_cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
+	utask = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
+	/* no uprobe_task yet: nothing pending */
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, utask, c64(g, 0), ""), go, ut);
+	LLVMPositionBuilderAtEnd(g->b, ut);
+	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
+	args[1] = c64(g, 4);
+	args[2] = LLVMBuildAdd(g->b, utask, gs_cg_cfg(g, CFG_UTASK_DEPTH), "");
+	r = gs_cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
+	depth = LLVMBuildAnd(g->b, LLVMBuildLoad2(g->b, g->i64, g->tmp, ""), c64(g, 0xffffffff), "");
+	LLVMBuildCondBr(g->b, LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, r, c64(g, 0), ""),
+					   LLVMBuildICmp(g->b, LLVMIntUGE, depth,
+							 c64(g, GS_IR_URETPROBE_DEPTH), ""), ""),
+			skip, go);
+	LLVMPositionBuilderAtEnd(g->b, go);
+}
+
 static void cg_stmt_save(struct cg *g, const struct gs_ir_stmt *s)
 {
 	LLVMBasicBlockRef have = gs_cg_block(g, "save"), done = gs_cg_block(g, "save.done");
 	LLVMValueRef scratch, cfa, args[4];
 
+	if (s->len == GS_IR_SAVE_ARMED)
+		cg_save_armed_check(g, done);
 	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, false), g->key);
 	scratch = gs_cg_map_lookup(g, g->map_scratch, g->key);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, scratch, ""), done, have);
@@ -932,6 +977,7 @@ enum {
 	F_BT		= 1u << 4,	/* S_BACKTRACE */
 	F_TP		= 1u << 5,	/* GS_IR_SP_TP, GS_IR_TLS_BLOCK */
 	F_MODBIAS	= 1u << 6,	/* GS_IR_MOD_BIAS */
+	F_SAVE_ARMED	= 1u << 7,	/* S_SAVE with len GS_IR_SAVE_ARMED */
 };
 
 static unsigned expr_features(const struct gs_ir_expr *e)
@@ -961,6 +1007,8 @@ static unsigned body_features(const struct gs_ir_stmt *s)
 	for (; s; s = s->next) {
 		if (s->kind == GS_IR_S_SAVE)
 			f |= s->frame ? F_SAVE_FRAME : F_SAVE_CALL;
+		if (s->kind == GS_IR_S_SAVE && !s->frame && s->len == GS_IR_SAVE_ARMED)
+			f |= F_SAVE_ARMED;
 		if (s->kind == GS_IR_S_BACKTRACE)
 			f |= F_BT;
 		f |= expr_features(s->expr) | expr_features(s->len_expr) | expr_features(s->frame);
@@ -1572,9 +1620,11 @@ int gs_codegen_llvm_emit(const struct gs_ir_prog *const *progs, size_t nprogs,
 		g.uses_fsave |= !!(f & (F_SAVE_FRAME | F_SAVED_FRAME));
 		g.uses_bt |= !!(f & F_BT);
 		g.uses_modbias |= !!(f & F_MODBIAS);
-		/* The loader replaces the marker with the running kernel's offset. */
+		/* The loader replaces the markers with the running kernel's offsets. */
 		if (f & F_TP)
 			g.cfg0.fsbase_off = GS_CODEGEN_FSBASE_UNSET;
+		if (f & F_SAVE_ARMED)
+			g.cfg0.utask_off = g.cfg0.utask_depth_off = GS_CODEGEN_FSBASE_UNSET;
 	}
 	if (g.uses_bt || g.uses_modbias)
 		ret = cg_link_helpers(&g);

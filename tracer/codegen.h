@@ -145,6 +145,14 @@ struct gs_codegen_cfg {
 	 * kernel.
 	 */
 	uint32_t fsbase_off;
+	/*
+	 * Byte offsets of task_struct.utask and uprobe_task.depth, for saves of return
+	 * probes that run at the uretprobe's pc (GS_IR_SAVE_ARMED): filled like
+	 * fsbase_off in objects that have one, 0 when this kernel's BTF lacks them (the
+	 * saves are then never skipped).
+	 */
+	uint32_t utask_off, utask_depth_off;
+	uint32_t reserved;
 };
 #define GS_CODEGEN_FSBASE_UNSET	0xffffffffu
 

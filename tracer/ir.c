@@ -515,6 +515,8 @@ static void dump_body(struct dbuf *b, const struct gs_ir_stmt *s, int depth)
 			break;
 		case GS_IR_S_SAVE:
 			db_put(b, "save key=%u", s->save_key);
+			if (s->len == GS_IR_SAVE_ARMED)
+				db_put(b, " armed");
 			if (s->frame) {
 				db_put(b, " frame=");
 				dump_expr(b, s->frame);

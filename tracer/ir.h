@@ -171,7 +171,10 @@ enum gs_ir_stmt_kind {
 	 * the trace id of the return probe; the return program, whose stack pointer is
 	 * that CFA once the call has returned, then reads them with GS_IR_SAVED (see
 	 * gs_ir_prog.save_key). A program whose top level holds only S_SAVE statements
-	 * emits no event at all.
+	 * emits no event at all. len = GS_IR_SAVE_ARMED: the save runs at the uretprobe's
+	 * own pc, before the kernel arms the call's return, and is skipped when the
+	 * kernel will not arm it (64 returns already pending for the thread), so that a
+	 * deep recursion leaves no save no return will take.
 	 *
 	 * With `frame` (not NULL) the same statement is a frame-keyed save, which no
 	 * return consumes: the values go to the frame save map under (host tid,
@@ -219,6 +222,8 @@ struct gs_ir_modval {
 };
 
 enum {
+	GS_IR_SAVE_ARMED	= 1,	/* S_SAVE len: see GS_IR_S_SAVE */
+	GS_IR_URETPROBE_DEPTH	= 64,	/* the kernel's MAX_URETPROBE_DEPTH */
 	GS_IR_SAVE_MAX		= 16,	/* values per S_SAVE */
 	GS_IR_BT_MAX		= 128,	/* frames per S_BACKTRACE */
 };

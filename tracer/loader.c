@@ -560,14 +560,49 @@ static int loader_map_fd(struct gs_loader *l, const char *name)
 
 
 /*
+ * task_struct.utask and uprobe_task.depth, for saves skipped when the kernel will not
+ * arm a return (GS_IR_SAVE_ARMED); both 0 when the BTF lacks them: the saves are
+ * then made for every call, which only leaves more of them to replace.
+ */
+static void utask_offsets(uint32_t *utask_ret, uint32_t *depth_ret)
+{
+	static int cached_ret = 1;
+	static uint32_t cached[2];
+	uint32_t bits[2] = { 0, 0 }, type = 0;
+	struct btf *btf;
+	int32_t task, ut;
+
+	if (cached_ret > 0 && !gs_kcache_get("utask", cached, sizeof(cached)))
+		cached_ret = 0;
+	if (cached_ret > 0) {
+		btf = kernel_btf_get();
+		cached_ret = libbpf_get_error(btf);
+		task = cached_ret ? -1 : btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
+		ut = cached_ret ? -1 : btf__find_by_name_kind(btf, "uprobe_task", BTF_KIND_STRUCT);
+		if (task < 0 || ut < 0 || btf_member_find(btf, task, "utask", &bits[0], &type) ||
+		    btf_member_find(btf, ut, "depth", &bits[1], &type) || bits[0] % 64 ||
+		    bits[1] % 32)
+			bits[0] = bits[1] = 0;
+		cached[0] = bits[0] / 8;
+		cached[1] = bits[1] / 8;
+		if (!cached_ret)
+			gs_kcache_put("utask", cached, sizeof(cached));
+		cached_ret = 0;
+	}
+	*utask_ret = cached[0];
+	*depth_ret = cached[1];
+}
+
+/*
  * Writes gs_cfg before the object is loaded: the per-run settings (when @run is
- * given) and, when the object reads the thread pointer, this kernel's fsbase offset.
+ * given) and, when the object reads the thread pointer or skips saves, this kernel's
+ * offsets.
  */
 static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, char *err,
 		      size_t errlen)
 {
 	struct gs_codegen_cfg cfg;
-	uint32_t ring = 0, fsbase;
+	uint32_t ring = 0, fsbase, utask;
 	struct lmap m, mm;
 	const void *cur;
 	size_t cur_len = 0;
@@ -580,6 +615,7 @@ static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, ch
 	}
 	memcpy(&cfg, cur, sizeof(cfg));
 	fsbase = cfg.fsbase_off;
+	utask = cfg.utask_off;
 	if (run) {
 		ring = gs_codegen_cfg_fill(run, &cfg);
 		if (!ring) {
@@ -588,13 +624,17 @@ static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, ch
 			return -EINVAL;
 		}
 	}
+	/* the kernel's offsets are the object's markers, not per-run settings */
 	cfg.fsbase_off = fsbase;
+	cfg.utask_off = cfg.utask_depth_off = utask;
 	if (fsbase == GS_CODEGEN_FSBASE_UNSET) {
 		ret = gs_loader_fsbase_offset(&cfg.fsbase_off, err, errlen);
 		if (ret)
 			return ret;
 	}
-	if (!run && fsbase != GS_CODEGEN_FSBASE_UNSET)
+	if (cfg.utask_off == GS_CODEGEN_FSBASE_UNSET)
+		utask_offsets(&cfg.utask_off, &cfg.utask_depth_off);
+	else if (!run && fsbase != GS_CODEGEN_FSBASE_UNSET)
 		return 0;
 	if (m.fm)
 		memcpy(m.fm->data, &cfg, sizeof(cfg));
@@ -661,9 +701,9 @@ static int loader_progs(struct gs_loader *l, size_t nprogs, char *err, size_t er
  * Linux 6.1 (bpf_mem_alloc) hashes that allocate on insert are safe in tracing
  * programs; before, the verifier called them unsafe (and refused them under
  * PREEMPT_RT), so there it stays LRU (as emitted).
- * A hash does not evict: saves whose return the kernel never reports (recursion
- * deeper than its 64 pending return probes per thread, longjmp, a thread killed
- * mid-call) stay until a call of the same thread and frame replaces them. So the
+ * A hash does not evict: saves whose return never comes (longjmp, a thread killed
+ * mid-call; calls deeper than the kernel's 64 pending returns are not saved, see
+ * GS_IR_SAVE_ARMED) stay until a call of the same thread and frame replaces them. So the
  * dynamic map gets SAVE_DYNAMIC_ENTRIES, four times the LRU's: memory is taken per
  * save, only its bucket array (16 bytes a bucket) up front. If stale saves ever fill
  * it, new calls read NOT_SAVED, never another call's values.

@@ -1202,6 +1202,9 @@ static void plan_probe(struct pctx *c, const struct gs_trace *tr, struct pending
 	 */
 	if (c->entry_ir && c->ir && c->nsaves && gs_ir_reads_saved(c->ir)) {
 		c->entry_ir->body = gs_ir_save(c->entry_ir, pr->trace_id, c->saves, c->nsaves);
+		/* at the uretprobe's own pc: skipped for calls the kernel will not report */
+		if (c->save_pc == pr->vaddr)
+			c->entry_ir->body->len = GS_IR_SAVE_ARMED;
 		pending->mod = c->mod;
 		pending->vaddr = c->save_pc;
 		pending->save_key = pr->trace_id;

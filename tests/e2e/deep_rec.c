@@ -6,10 +6,13 @@
  * its stack for a 64-byte aligned local beside an alloca: after its prologue the CFA
  * is a DWARF expression (gcc's DRAP), not a register plus an offset; and its struct
  * passed first leaves n's argument register uncertain to the planner, so a return
- * probe saves n after the prologue, not at the entry.
+ * probe saves n after the prologue, not at the entry. With "loop" as its second
+ * argument it does all that every 50 ms until killed.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 __attribute__((noinline)) int rec(int n)
 {
@@ -39,9 +42,15 @@ __attribute__((noinline)) int aligned(struct pair q, int n)
 int main(int argc, char **argv)
 {
 	int deep = argc > 1 ? atoi(argv[1]) : 100;
+	int loop = argc > 2 && !strcmp(argv[2], "loop");
 
-	printf("%d\n", rec(deep));
-	printf("%d\n", rec(3));
-	printf("%d\n", aligned((struct pair){ 3, 4 }, 5));
+	do {
+		printf("%d\n", rec(deep));
+		printf("%d\n", rec(3));
+		printf("%d\n", aligned((struct pair){ 3, 4 }, 5));
+		fflush(stdout);
+		if (loop)
+			usleep(50000);
+	} while (loop);
 	return 0;
 }

@@ -6,7 +6,8 @@
 # own n, and the thread's later calls still see theirs. (Keyed by a per-thread call
 # depth, the 36 unreported returns left the count at 36 for good: every later call of
 # the thread printed "entry value not saved".)
-# The save runs at the function's entry, beside the uretprobe (one trap), with the
+# The save runs at the function's entry, beside the uretprobe (one trap), and not for
+# calls the kernel will not report (the save map stays empty), with the
 # parameters in their ABI argument registers; -O0 and -O2 are checked, and a build
 # without CFI. A parameter whose register is uncertain (after a struct passed by
 # value) is saved after the prologue; where the CFA there is no register plus offset
@@ -40,6 +41,30 @@ $A" && n=69
 	assert_contains "$OUT" "n: saved at entry: reg rdi" "-$opt: n in rdi at the entry"
 	assert_eq "$(sym "$T/rec_$opt" rec)" "$(save_pc "$OUT")" "-$opt: rec's save at its entry pc"
 done
+# A save is skipped for the calls whose return the kernel will not report (it has 64
+# pending for the thread): between rounds of the looping program the save map is
+# empty, where the 36 calls below the 64 would leave 36 saves behind.
+cc -O1 -o "$T/census" "$GS_TOP/tests/e2e/map_census.c" -lbpf
+"$T/rec_O2" 100 loop >/dev/null &
+loop_pid=$!
+GS_CLEANUP="kill $loop_pid 2>/dev/null || true"
+"$GS" -v -p "$loop_pid" --timeout 30 --script-output plain -s "$R" >"$T/gs.out" 2>"$T/gs.err" &
+gs=$!
+GS_CLEANUP="kill $loop_pid $gs 2>/dev/null || true"
+gs_wait_ready $gs
+for _ in $(seq 100); do [ "$(wc -l <"$T/gs.out")" -ge 136 ] && break; sleep 0.05; done
+assert_eq "$want"$'\n'"$want" "$(head -n 136 "$T/gs.out")" "two rounds of the looping program"
+empty=0
+for _ in $(seq 40); do
+	census=$("$T/census" gs_save)
+	[[ $census == *" entries=0" ]] && { empty=1; break; }
+	sleep 0.007
+done
+[ "$empty" = 1 ] || fail "saves left behind between rounds: $census"
+kill -INT $gs
+wait $gs || fail "ghostscope exited $?"
+kill $loop_pid
+
 # aligned(): n's register is uncertain, the CFA after the prologue an expression
 OUT=$("$GS" -t "$T/rec_O2" --dry-run -s "$A")
 assert_eq "$(sym "$T/rec_O2" aligned)" "$(save_pc "$OUT")" "-O2 aligned: saved at its entry pc"

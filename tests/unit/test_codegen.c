@@ -173,6 +173,23 @@ out:
 	return ok;
 }
 
+/* gs_cfg's utask_off in object @obj, or 1 when it has none. */
+static uint32_t cfg_utask(const void *obj, size_t len)
+{
+	struct bpf_object *bo = bpf_object__open_mem(obj, len, NULL);
+	const struct gs_codegen_cfg *cfg;
+	size_t cfg_len = 0;
+	uint32_t v = 1;
+
+	if (!bo)
+		return 1;
+	cfg = bpf_map__initial_value(bpf_object__find_map_by_name(bo, GS_CODEGEN_CFG_SEC), &cfg_len);
+	if (cfg && cfg_len == sizeof(*cfg))
+		v = cfg->utask_off;
+	bpf_object__close(bo);
+	return v;
+}
+
 /* An entry program that only saves (no event) and a return program reading saves. */
 bool test_codegen__save_and_saved(void)
 {
@@ -201,6 +218,16 @@ bool test_codegen__save_and_saved(void)
 	ASSERT_GOTO(!gs_codegen_emit(progs, 2, &o, &obj, &len, err, sizeof(err)), out);
 	ASSERT_GOTO(!gs_codegen_insn_counts(obj, len, cnt, 2), out);
 	ASSERT_GOTO(cnt[0] > 50 && cnt[1] > 30, out);
+	ASSERT_GOTO(cfg_utask(obj, len) == 0, out);
+	/* at the uretprobe's pc: skipped when the kernel will not arm the return */
+	a->body->len = GS_IR_SAVE_ARMED;
+	free(obj);
+	obj = NULL;
+	ASSERT_GOTO(!gs_codegen_emit(progs, 2, &o, &obj, &len, err, sizeof(err)), out);
+	ASSERT_GOTO(!gs_codegen_insn_counts(obj, len, cnt, 2), out);
+	ASSERT_GOTO(cnt[0] > 60, out);
+	/* the loader fills in the kernel's offsets where the object says so */
+	ASSERT_GOTO(cfg_utask(obj, len) == GS_CODEGEN_FSBASE_UNSET, out);
 	ok = true;
 out:
 	if (!ok)
