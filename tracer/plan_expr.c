@@ -176,20 +176,46 @@ static void type_name(const struct tval *v, struct gs_strbuf *sb)
 /* ---- names ------------------------------------------------------------------------ */
 
 /*
+ * How many argument registers a function's return value takes before its parameters:
+ * a struct, union or class over 16 bytes is returned in memory the caller passes in
+ * rdi (1). One of 16 bytes or less may be too (C++ types that are not trivially
+ * copyable), which DWARF does not say here: -1, uncertain. Otherwise 0.
+ */
+static int abi_return_regs(struct pctx *c)
+{
+	const struct gs_func *f;
+	const struct gs_type *t;
+
+	if (!c->fn_entry || gs_index_func_by_addr(c->mod->idx, c->fn_entry, &f))
+		return -1;
+	if (!f->ret_type)
+		return 0;
+	t = tstrip(c->mod->idx, f->ret_type);
+	if (!t)
+		return -1;
+	if (t->kind != GS_TYPE_STRUCT && t->kind != GS_TYPE_CLASS && t->kind != GS_TYPE_UNION)
+		return 0;
+	return t->size > 16 ? 1 : -1;
+}
+
+/*
  * At a function's first instruction the System V ABI says where the arguments are:
  * the first six of class INTEGER (integers, enums, pointers up to 8 bytes) in rdi,
- * rsi, rdx, rcx, r8, r9, in order. Returns the register for parameter @var, or -1
- * when an earlier or this parameter has another class (struct, float), which would
- * make the count uncertain.
+ * rsi, rdx, rcx, r8, r9, in order, after the hidden pointer of a return value passed
+ * in memory. Returns the register for parameter @var, or -1 when an earlier or this
+ * parameter has another class (struct, float), or the return value may take a
+ * register, which would make the count uncertain.
  */
 static int abi_entry_reg(struct pctx *c, const struct gs_var *var)
 {
 	static const unsigned int regs[] = { 5, 4, 1, 2, 8, 9 };	/* DWARF numbers */
 	const struct gs_scope *fn = c->nchain ? c->chain[c->nchain - 1] : NULL;
-	unsigned int n = 0;
+	int ret_regs = abi_return_regs(c);
+	unsigned int n;
 
-	if (!fn || fn->kind != GS_SCOPE_FUNC)
+	if (!fn || fn->kind != GS_SCOPE_FUNC || ret_regs < 0)
 		return -1;
+	n = (unsigned int)ret_regs;
 	for (uint32_t i = 0; i < fn->nvars; i++) {
 		const struct gs_var *p = &fn->vars[i];
 		const struct gs_type *t;

@@ -37,4 +37,28 @@ assert_contains "$OUT" "at checkout+0x"
 assert_contains "$OUT" "(single-stepped)"
 OUT=$("$GS" -t "$D/shop" --dry-run --after-prologue -s 'trace checkout { print qty; }')
 assert_contains "$OUT" "at checkout+0x"
+
+# A struct over 16 bytes is returned in memory the caller passes in rdi: the arguments
+# start at rsi (entry and return probes alike). A 16-byte one may be returned in
+# registers or not (C++ types that are not trivially copyable): after the prologue.
+cat >"$T/sret.c" <<'C'
+#include <stdio.h>
+struct big { long a, b, c; };
+struct pair { long a, b; };
+__attribute__((noinline)) struct big mk(long x, long y) { struct big r = { x, y, x + y }; return r; }
+__attribute__((noinline)) struct pair mk2(long x, long y) { struct pair r = { x, y }; return r; }
+int main(void) { long c = mk(40, 2).c; printf("%ld %ld\n", c, mk2(5, 6).b); return 0; }
+C
+gcc -g -O0 -o "$T/sret" "$T/sret.c"
+"$GSI" "$T/sret" >/dev/null
+S='trace mk { print "entry {} {}", x, y; }
+trace mk:return { print "return {} {}", x, y; }
+trace mk2 { print "entry2 {} {}", x, y; }
+trace mk2:return { print "return2 {} {}", x, y; }'
+OUT=$("$GS" -t "$T/sret" --dry-run -s "$S")
+assert_contains "$OUT" "x: reg rsi (argument register at entry)" "sret: x after the hidden pointer"
+assert_contains "$OUT" "x: saved at entry: reg rsi (argument register)" "sret: the return probe's save"
+assert_contains "$OUT" "at mk2+0x" "16-byte return: after the prologue"
+trace_new -t "$T/sret" --script-output plain --max-events 4 -s "$S" -- "$T/sret"
+assert_eq "$(printf 'entry 40 2\nreturn 40 2\nentry2 5 6\nreturn2 5 6')" "$OUT" "sret values"
 echo ok
