@@ -116,7 +116,8 @@ struct gs_probe {
 	uint32_t trace_id;	/* >= 1 */
 	/*
 	 * A return probe (`f:return`) is a uretprobe at the function's entry; its hidden
-	 * companion, a uprobe after the prologue, saves the parameters the script reads.
+	 * companion, a uprobe at the same pc (or after the prologue where a parameter is
+	 * not to be had at the entry), saves the parameters the script reads.
 	 * Hidden probes have trace ids after every visible one and emit no events.
 	 */
 	bool retprobe;

@@ -175,11 +175,20 @@ static void type_name(const struct tval *v, struct gs_strbuf *sb)
 
 /* ---- names ------------------------------------------------------------------------ */
 
+/* Base types of the ABI's INTEGER class (not float, complex, decimal float...). */
+static bool abi_integer(unsigned int encoding)
+{
+	return encoding == DW_ATE_signed || encoding == DW_ATE_unsigned ||
+	       encoding == DW_ATE_signed_char || encoding == DW_ATE_unsigned_char ||
+	       encoding == DW_ATE_boolean || encoding == DW_ATE_UTF;
+}
+
 /*
  * How many argument registers a function's return value takes before its parameters:
  * a struct, union or class over 16 bytes is returned in memory the caller passes in
  * rdi (1). One of 16 bytes or less may be too (C++ types that are not trivially
- * copyable), which DWARF does not say here: -1, uncertain. Otherwise 0.
+ * copyable), which DWARF does not say here: -1, uncertain, as for vectors and base
+ * types over 16 bytes. Otherwise 0.
  */
 static int abi_return_regs(struct pctx *c)
 {
@@ -191,11 +200,12 @@ static int abi_return_regs(struct pctx *c)
 	if (!f->ret_type)
 		return 0;
 	t = tstrip(c->mod->idx, f->ret_type);
-	if (!t)
+	if (!t || t->kind == GS_TYPE_ARRAY)	/* a vector type: in memory or in ymm */
 		return -1;
-	if (t->kind != GS_TYPE_STRUCT && t->kind != GS_TYPE_CLASS && t->kind != GS_TYPE_UNION)
-		return 0;
-	return t->size > 16 ? 1 : -1;
+	if (t->kind == GS_TYPE_STRUCT || t->kind == GS_TYPE_CLASS || t->kind == GS_TYPE_UNION)
+		return t->size > 16 ? 1 : -1;
+	/* _Complex long double is in st0/st1, _Complex _Float128 in memory: both 32 bytes */
+	return t->size > 16 ? -1 : 0;
 }
 
 /*
@@ -225,13 +235,37 @@ static int abi_entry_reg(struct pctx *c, const struct gs_var *var)
 		t = tstrip(c->mod->idx, p->type_id);
 		if (!t || t->size == 0 || t->size > 8 ||
 		    !(t->kind == GS_TYPE_POINTER || t->kind == GS_TYPE_REFERENCE ||
-		      t->kind == GS_TYPE_ENUM ||
-		      (t->kind == GS_TYPE_BASE && t->encoding != DW_ATE_float)))
+		      t->kind == GS_TYPE_ENUM || (t->kind == GS_TYPE_BASE && abi_integer(t->encoding))))
 			return -1;
 		if (p == var)
 			return n < 6 ? (int)regs[n] : -1;
 		n++;
 	}
+	return -1;
+}
+
+/*
+ * At a function's first instruction, where variable @var is, given @loc, its location
+ * lowered there. Returns the DWARF number of its argument register when its one
+ * location is a stack slot (-O0: the prologue fills it; abi_entry_reg), -2 when @loc
+ * holds there (a location list's entry; one register or constant location, which
+ * holds for the whole function: the compiler may have dropped or moved arguments of
+ * a function it sees every caller of, so that the ABI's count would be wrong), -1
+ * when it cannot be had at the entry (a local, or an uncertain register).
+ */
+static int entry_var_where(struct pctx *c, const struct gs_var *var, const struct gs_dwloc *loc)
+{
+	if (loc->kind == GS_DWLOC_OPTIMIZED_OUT)
+		return -1;
+	if (var->loc.kind == GS_LOC_LIST)
+		return -2;
+	if (var->kind != GS_VAR_PARAM || var->loc.kind != GS_LOC_EXPR || c->fn_clone)
+		return -1;
+	if (loc->kind == GS_DWLOC_MEMORY)
+		return abi_entry_reg(c, var);
+	if (loc->kind == GS_DWLOC_BYTES ||
+	    (loc->kind == GS_DWLOC_VALUE && loc->ir && loc->ir->kind == GS_IR_REG))
+		return -2;
 	return -1;
 }
 
@@ -268,38 +302,33 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 		dw.entry_reg = NULL;
 		plan_tls(c, owner, &dw);
 	}
-	/*
-	 * Probing a function's entry (-O0 keeps parameters in stack slots the prologue
-	 * has not filled yet, under one location for the whole function): the argument
-	 * registers hold them. Clones may have changed their convention: not for them.
-	 */
-	if (c->entry_check && owner == c->mod && var->kind == GS_VAR_PARAM &&
-	    var->loc.kind == GS_LOC_EXPR && c->dw.pc == c->fn_entry && !c->fn_clone) {
-		int reg = abi_entry_reg(c, var);
-
-		if (reg >= 0) {
-			out->kind = TV_VAL;
-			out->ir = gs_ir_reg(c->ir, reg);
-			gs_strbuf_addf(&c->pr->reads, "    %s: reg %s (argument register at entry)\n",
-				       var->name, gs_dwexpr_reg_name(reg));
-			return 0;
-		}
-	}
 	ret = gs_dwexpr_lower(c->ir, &var->loc, &dw, &loc, err, sizeof(err));
 	if (ret)
 		return plan_err(c, span, "cannot read '%s' at 0x%" PRIx64 ": %s", var->name, c->dw.pc, err);
+	/*
+	 * Probing a function's entry: only what holds there will do (entry_var_where);
+	 * a parameter in a -O0 stack slot is read from its argument register.
+	 */
+	if (c->entry_check && (var->kind == GS_VAR_PARAM || var->kind == GS_VAR_LOCAL)) {
+		int where = owner == c->mod && c->dw.pc == c->fn_entry ?
+			    entry_var_where(c, var, &loc) :
+			    (var->loc.kind == GS_LOC_LIST && loc.kind != GS_DWLOC_OPTIMIZED_OUT ? -2 : -1);
+
+		if (where >= 0) {
+			out->kind = TV_VAL;
+			out->ir = gs_ir_reg(c->ir, (unsigned int)where);
+			gs_strbuf_addf(&c->pr->reads, "    %s: reg %s (argument register at entry)\n",
+				       var->name, gs_dwexpr_reg_name((unsigned int)where));
+			return 0;
+		}
+		if (where == -1)
+			c->entry_reject = true;
+	}
 	if (owner != c->mod && dw.bias_expr)
 		gs_strbuf_addf(&c->pr->reads, "    %s: %s(in '%s', based at its link_map entry)\n",
 			       var->name, loc.how, owner->path);
 	else
 		gs_strbuf_addf(&c->pr->reads, "    %s: %s\n", var->name, loc.how);
-	/*
-	 * At a function's entry only what a location list places there (registers) or a
-	 * global is already right: a single stack-slot location is filled by the prologue.
-	 */
-	if (c->entry_check && (var->kind == GS_VAR_PARAM || var->kind == GS_VAR_LOCAL) &&
-	    (var->loc.kind != GS_LOC_LIST || loc.kind == GS_DWLOC_OPTIMIZED_OUT))
-		c->entry_reject = true;
 	switch (loc.kind) {
 	case GS_DWLOC_OPTIMIZED_OUT:
 		out->kind = TV_OPTOUT;
@@ -329,8 +358,9 @@ static int var_to_tval(struct pctx *c, const struct gs_span *span, const struct 
 }
 
 /*
- * A parameter in a return probe: its value as it was after the prologue, saved by the
- * hidden entry probe (value i of its S_SAVE), read here with GS_IR_SAVED.
+ * A parameter in a return probe: its value as it was when the call began, saved by
+ * the hidden entry probe (value i of its S_SAVE; at the function's entry, or after
+ * its prologue when c->ret_post: plan.c, begin_retprobe), read here with GS_IR_SAVED.
  */
 static int save_param(struct pctx *c, const struct gs_span *span, const struct gs_var *var,
 		      struct tval *out)
@@ -339,6 +369,7 @@ static int save_param(struct pctx *c, const struct gs_span *span, const struct g
 	struct gs_dwloc loc;
 	struct gs_ir_expr *x;
 	char err[256];
+	int ret, where;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -351,31 +382,30 @@ static int save_param(struct pctx *c, const struct gs_span *span, const struct g
 	if (i == c->nsaves) {
 		if (c->nsaves >= GS_IR_SAVE_MAX)
 			return plan_err(c, span, "a return probe can save at most %d values", GS_IR_SAVE_MAX);
-		if (c->ret_entry_abi && var->loc.kind != GS_LOC_LIST) {
-			/* one location for the whole function: the ABI's register at the entry */
-			int reg = var->kind == GS_VAR_PARAM ? abi_entry_reg(c, var) : -1;
-
-			if (reg < 0) {
-				c->ret_entry_reject = true;
-				out->kind = TV_OPTOUT;	/* planned again after the prologue */
-				return 0;
-			}
-			x = gs_ir_reg(c->entry_ir, reg);
+		ret = gs_dwexpr_lower(c->entry_ir, &var->loc, &c->entry_dw, &loc, err, sizeof(err));
+		where = c->ret_entry_abi && !ret ? entry_var_where(c, var, &loc) : -2;
+		if (c->ret_entry_abi && (ret || where == -1)) {
+			/* not to be had at the entry: planned again, saved after the prologue */
+			c->ret_entry_reject = true;
+			out->kind = TV_OPTOUT;
+			return 0;
+		}
+		if (ret)
+			return plan_err(c, span, "cannot read '%s' at the entry of %s: %s", var->name,
+				    c->func->name, err);
+		if (where >= 0) {
+			/* a -O0 stack slot, filled by the prologue: the argument register */
+			x = gs_ir_reg(c->entry_ir, (unsigned int)where);
 			gs_strbuf_addf(&c->pr->reads, "    %s: saved at entry: reg %s (argument register)\n",
-				       var->name, gs_dwexpr_reg_name(reg));
+				       var->name, gs_dwexpr_reg_name((unsigned int)where));
 			c->saves[c->nsaves] = x;
 			c->saved_vars[c->nsaves++] = var;
 			out->kind = TV_VAL;
 			out->ir = gs_ir_saved(c->ir, c->nsaves - 1);
 			return 0;
 		}
-		if (gs_dwexpr_lower(c->entry_ir, &var->loc, &c->entry_dw, &loc, err, sizeof(err)))
-			return plan_err(c, span, "cannot read '%s' at the entry of %s: %s", var->name,
-				    c->func->name, err);
 		t = tstrip(c->mod->idx, var->type_id);
 		if (loc.kind == GS_DWLOC_OPTIMIZED_OUT) {
-			/* nothing listed at the entry: perhaps after the prologue */
-			c->ret_entry_reject |= c->ret_entry_abi;
 			out->kind = TV_OPTOUT;
 			return 0;
 		}

@@ -61,4 +61,19 @@ assert_contains "$OUT" "x: saved at entry: reg rsi (argument register)" "sret: t
 assert_contains "$OUT" "at mk2+0x" "16-byte return: after the prologue"
 trace_new -t "$T/sret" --script-output plain --max-events 4 -s "$S" -- "$T/sret"
 assert_eq "$(printf 'entry 40 2\nreturn 40 2\nentry2 5 6\nreturn2 5 6')" "$OUT" "sret values"
+
+# A static function whose unused first argument clang dropped: b arrives in rdi, where
+# its DWARF location says, not in rsi, where the ABI's count of the declaration would.
+cat >"$T/dae.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+static __attribute__((noinline)) int f(int unused, int b) { return b * 2; }
+int main(int argc, char **argv) { printf("%d\n", f(argc, atoi(argv[1]))); return 0; }
+C
+clang-16 -g -O2 -o "$T/dae" "$T/dae.c"
+"$GSI" "$T/dae" >/dev/null
+S='trace f:return { print "{} -> {}", b, $retval; }'
+assert_contains "$("$GS" -t "$T/dae" --dry-run -s "$S")" "b: saved at entry: reg rdi" "dropped argument"
+trace_new -t "$T/dae" --script-output plain --max-events 1 -s "$S" -- "$T/dae" 21
+assert_eq "21 -> 42" "$OUT" "dropped argument: b's own register"
 echo ok
