@@ -322,7 +322,7 @@ static int map_from_btf(struct gs_bpfobj *o, const struct btf_type *var, uint32_
 	}
 	if (!map->type) {
 		snprintf(err, errlen, "bpfobj: map '%s' has no type", name);
-		return -EOPNOTSUPP;
+		return -EINVAL;
 	}
 	return 0;
 }

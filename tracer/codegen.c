@@ -206,10 +206,10 @@ static void cg_cfg_global(struct cg *g)
 {
 	static const char *const names[CFG_NFIELDS] = {
 		"pidns_dev", "pidns_ino", "pid_filter", "filter_tgid", "wakeup_bytes", "fsbase_off",
-		"utask_off", "utask_depth_off", "reserved",
+		"utask_off", "utask_depth_off",
 	};
 	LLVMTypeRef fields[CFG_NFIELDS] = { g->i64, g->i64, g->i32, g->i32, g->i32, g->i32,
-					    g->i32, g->i32, g->i32 };
+					    g->i32, g->i32 };
 	LLVMValueRef init[CFG_NFIELDS] = {
 		c64(g, g->cfg0.pidns_dev), c64(g, g->cfg0.pidns_ino),
 		LLVMConstInt(g->i32, g->cfg0.pid_filter, false),
@@ -218,12 +218,12 @@ static void cg_cfg_global(struct cg *g)
 		LLVMConstInt(g->i32, g->cfg0.fsbase_off, false),
 		LLVMConstInt(g->i32, g->cfg0.utask_off, false),
 		LLVMConstInt(g->i32, g->cfg0.utask_depth_off, false),
-		LLVMConstInt(g->i32, 0, false),
 	};
 	LLVMMetadataRef members[CFG_NFIELDS], u64, u32, st, cst, expr, gve;
 	unsigned off = 0;
 
-	_Static_assert(sizeof(struct gs_codegen_cfg) == 48, "gs_cfg layout");
+	/* no padding: the BTF below describes the same bytes, member by member */
+	_Static_assert(sizeof(struct gs_codegen_cfg) == 40, "gs_cfg layout");
 	g->cfg_ty = LLVMStructTypeInContext(g->ctx, fields, CFG_NFIELDS, false);
 	g->cfg = LLVMAddGlobal(g->mod, g->cfg_ty, GS_CODEGEN_CFG_VAR);
 	LLVMSetInitializer(g->cfg, LLVMConstNamedStruct(g->cfg_ty, init, CFG_NFIELDS));

@@ -152,7 +152,6 @@ struct gs_codegen_cfg {
 	 * saves are then never skipped).
 	 */
 	uint32_t utask_off, utask_depth_off;
-	uint32_t reserved;
 };
 #define GS_CODEGEN_FSBASE_UNSET	0xffffffffu
 

@@ -81,7 +81,7 @@ struct cg {
 
 /* Field numbers of struct gs_codegen_cfg in the LLVM struct type. */
 enum { CFG_DEV, CFG_INO, CFG_PID_FILTER, CFG_TGID, CFG_WAKEUP, CFG_FSBASE, CFG_UTASK,
-       CFG_UTASK_DEPTH, CFG_RESERVED, CFG_NFIELDS };
+       CFG_UTASK_DEPTH, CFG_NFIELDS };
 
 /*
  * The error state's flag says what failed (ERR_*); the status of a record for it is

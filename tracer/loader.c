@@ -569,6 +569,7 @@ static void utask_offsets(uint32_t *utask_ret, uint32_t *depth_ret)
 	static int cached_ret = 1;
 	static uint32_t cached[2];
 	uint32_t bits[2] = { 0, 0 }, type = 0;
+	const struct btf_type *t;
 	struct btf *btf;
 	int32_t task, ut;
 
@@ -580,8 +581,9 @@ static void utask_offsets(uint32_t *utask_ret, uint32_t *depth_ret)
 		task = cached_ret ? -1 : btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
 		ut = cached_ret ? -1 : btf__find_by_name_kind(btf, "uprobe_task", BTF_KIND_STRUCT);
 		if (task < 0 || ut < 0 || btf_member_find(btf, task, "utask", &bits[0], &type) ||
-		    btf_member_find(btf, ut, "depth", &bits[1], &type) || bits[0] % 64 ||
-		    bits[1] % 32)
+		    !(t = btf__type_by_id(btf, btf__resolve_type(btf, type))) || !btf_is_ptr(t) ||
+		    btf_member_find(btf, ut, "depth", &bits[1], &type) ||
+		    btf__resolve_size(btf, type) != 4 || bits[0] % 64 || bits[1] % 32)
 			bits[0] = bits[1] = 0;
 		cached[0] = bits[0] / 8;
 		cached[1] = bits[1] / 8;
