@@ -31,6 +31,7 @@
 
 #include "indexer/cfi.h"
 #include "shared/elf.h"
+#include "shared/sort.h"
 
 #define REMEMBER_DEPTH	16	/* remember_state nesting; compilers use 1-2 */
 
@@ -843,7 +844,7 @@ static size_t pieces_normalize(struct piece *pc, size_t n)
 
 	if (!n)
 		return 0;
-	qsort(pc, n, sizeof(*pc), piece_cmp);
+	gs_qsort(pc, n, sizeof(*pc), piece_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct piece p = pc[i];
 

@@ -27,6 +27,7 @@
 #include "shared/elf.h"
 #include "shared/errors.h"
 #include "shared/index.h"
+#include "shared/sort.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -475,7 +476,7 @@ static int merge_debug_symbols(struct gs_elf *dbg, struct gs_symbol **syms, size
 		if (!dup)
 			all[n++] = more[i];
 	}
-	qsort(all, n, sizeof(*all), cmp_sym);
+	gs_qsort(all, n, sizeof(*all), cmp_sym);
 	*syms = all;
 	*nsyms = n;
 out:
@@ -521,7 +522,7 @@ static int build(struct ix_model *m, struct gs_elf *elf, const char *elf_path,
 	if (ret)
 		goto out;
 	f.segs = segs;
-	qsort(syms, nsyms, sizeof(*syms), cmp_sym);
+	gs_qsort(syms, nsyms, sizeof(*syms), cmp_sym);
 	m->syms = syms;
 	m->nsyms = nsyms;
 	m->min_exec = UINT64_MAX;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "indexer/internal.h"
+#include "shared/sort.h"
 
 int ix_lines_cu(struct ix_model *m, Dwarf_Die *cu, const char *comp_dir)
 {
@@ -208,8 +209,8 @@ static int finish_buckets(struct ix_model *m)
 			e->hi = m->funcs[i].ranges[j].hi;
 			e->id = (uint32_t)(i + 1);
 		}
-	qsort(fr, nfr, sizeof(*fr), cmp_frange);
-	qsort(m->stmts, m->nstmts, sizeof(*m->stmts), cmp_stmt);
+	gs_qsort(fr, nfr, sizeof(*fr), cmp_frange);
+	gs_qsort(m->stmts, m->nstmts, sizeof(*m->stmts), cmp_stmt);
 	gs_enc_init(&v);
 	gs_enc_init(&body);
 	/* One key per (file, line / GS_LINE_BUCKET): a few lines share a record. */
@@ -279,7 +280,7 @@ static int finish_rows(struct ix_model *m)
 	int ret = 0;
 
 	if (!lines_sorted(m))	/* CUs usually come in address order already */
-		qsort(m->lines, m->nlines, sizeof(*m->lines), cmp_line);
+		gs_qsort(m->lines, m->nlines, sizeof(*m->lines), cmp_line);
 	gs_enc_init(&body);
 	gs_enc_init(&v);
 	for (size_t i = 0; i < m->nlines && !ret;) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "indexer/internal.h"
+#include "shared/sort.h"
 
 int ix_grow(void **arr, size_t *cap, size_t cnt, size_t elem)
 {
@@ -254,7 +255,7 @@ int ix_table_seal(struct ix_table *t, enum ix_table_kind kind)
 		return 0;
 	t->sealed = true;
 	/* drop exact duplicates (a name that is both the name and the symbol) */
-	qsort(t->ents, t->nents, sizeof(*t->ents), cmp_key_ent);
+	gs_qsort(t->ents, t->nents, sizeof(*t->ents), cmp_key_ent);
 	for (size_t i = 0; i < t->nents; i++)
 		if (!n || cmp_key_ent(&t->ents[n - 1], &t->ents[i]))
 			t->ents[n++] = t->ents[i];

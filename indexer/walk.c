@@ -28,6 +28,7 @@
 
 #include "indexer/internal.h"
 #include "shared/errors.h"
+#include "shared/sort.h"
 
 /*
  * A scope record's variable templates (schema.h "scope record"): name, type and
@@ -807,7 +808,7 @@ static int order_params(struct gs_enc *out, size_t start, struct param_span *p, 
 		sorted = p[i - 1].origin <= p[i].origin;
 	if (sorted)
 		return 0;
-	qsort(p, n, sizeof(*p), cmp_param_span);
+	gs_qsort(p, n, sizeof(*p), cmp_param_span);
 	tmp = malloc(out->len - start);
 	if (!tmp)
 		return -ENOMEM;
@@ -1208,7 +1209,7 @@ static int add_symbol_funcs(struct ix_model *m)
 			r[n * 3 + 2] = i + 1;
 			n++;
 		}
-	qsort(r, n, 3 * sizeof(*r), cmp_triple);
+	gs_qsort(r, n, 3 * sizeof(*r), cmp_triple);
 	ix_map_init(&seen);
 	for (size_t i = 0; i < m->nsyms && !ret; i++) {
 		const struct gs_symbol *s = &m->syms[i];
@@ -1455,7 +1456,7 @@ int ix_funcs_finish(struct ix_model *m, bool have_dwarf)
 	uint64_t *callers = NULL;
 	int ret;
 
-	qsort(m->cs, m->ncs, sizeof(*m->cs), cmp_callsite);
+	gs_qsort(m->cs, m->ncs, sizeof(*m->cs), cmp_callsite);
 	for (size_t i = 0; i < m->ntail; i++) {
 		uint64_t id;
 

@@ -29,6 +29,7 @@
 #include "shared/index.h"
 #include "shared/index_internal.h"
 #include "shared/schema.h"
+#include "shared/sort.h"
 
 /* ---- arena ------------------------------------------------------------------------- */
 
@@ -898,7 +899,7 @@ int gs_index_funcs_by_name(struct gs_index *idx, const char *name,
 		if (!dup && func_matches(fr, name))
 			out[cnt++] = &fr->f;
 	}
-	qsort(out, cnt, sizeof(*out), cmp_func_entry);
+	gs_qsort(out, cnt, sizeof(*out), cmp_func_entry);
 	if (cnt) {	/* outputs are untouched on failure */
 		*funcs_ret = out;
 		*cnt_ret = cnt;

@@ -18,6 +18,7 @@
 #include "shared/index.h"
 #include "shared/index_internal.h"
 #include "shared/schema.h"
+#include "shared/sort.h"
 
 /* ---- function names ---------------------------------------------------------------- */
 
@@ -149,7 +150,7 @@ int gs_index_func_glob(struct gs_index *idx, const char *glob, const char ***nam
 		ret = glob_scan(idx, GS_DB_SYM, glob, &g);
 	if (ret || !g.n)
 		goto out;
-	qsort(g.v, g.n, sizeof(*g.v), cmp_str);
+	gs_qsort(g.v, g.n, sizeof(*g.v), cmp_str);
 	out = gs_idx_alloc(idx, g.n * sizeof(*out));
 	if (!out) {
 		ret = -ENOMEM;

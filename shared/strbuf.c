@@ -53,7 +53,8 @@ static void grow(struct gs_strbuf *sb, size_t extra)
 void gs_strbuf_add(struct gs_strbuf *sb, const void *data, size_t len)
 {
 	grow(sb, len);
-	memcpy(sb->buf + sb->len, data, len);
+	if (len)	/* memcpy from NULL is undefined even for 0 bytes (UBSan says so) */
+		memcpy(sb->buf + sb->len, data, len);
 	sb->len += len;
 	sb->buf[sb->len] = '\0';
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "shared/sort.h"
 #include "tracer/fdio.h"
 #include "tracer/filecache.h"
 
@@ -294,7 +295,7 @@ int gs_filecache_prune(const char *dir, const char *sub, const char *ext, uint64
 	if (!ret && total > limit) {
 		uint64_t target = limit - limit / 4;
 
-		qsort(files, n, sizeof(*files), cfile_cmp);
+		gs_qsort(files, n, sizeof(*files), cfile_cmp);
 		for (size_t i = 0; i < n && total > target; i++) {
 			int e;
 
