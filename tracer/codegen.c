@@ -654,26 +654,19 @@ static void cg_save_armed_check(struct cg *g, LLVMBasicBlockRef skip)
 {
 	LLVMBasicBlockRef rd = gs_cg_block(g, "armed.rd"), ut = gs_cg_block(g, "armed.ut");
 	LLVMBasicBlockRef go = gs_cg_block(g, "armed.go");
-	LLVMValueRef task, args[3], r, utask, depth;
+	LLVMValueRef task, r, utask, depth;
 
 	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, gs_cg_cfg(g, CFG_UTASK), c64(g, 0), ""),
 			go, rd);
 	LLVMPositionBuilderAtEnd(g->b, rd);
 	task = gs_cg_helper(g, BPF_FUNC_get_current_task, NULL, 0);
-	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
-	args[0] = g->tmp;
-	args[1] = c64(g, 8);
-	args[2] = LLVMBuildAdd(g->b, task, gs_cg_cfg(g, CFG_UTASK), "");
-	gs_cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
-	utask = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
-	/* no uprobe_task yet: nothing pending */
+	utask = gs_cg_read_kernel(g, LLVMBuildAdd(g->b, task, gs_cg_cfg(g, CFG_UTASK), ""), 8, NULL);
+	/* no uprobe_task yet (or the read failed): nothing pending */
 	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, utask, c64(g, 0), ""), go, ut);
 	LLVMPositionBuilderAtEnd(g->b, ut);
-	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
-	args[1] = c64(g, 4);
-	args[2] = LLVMBuildAdd(g->b, utask, gs_cg_cfg(g, CFG_UTASK_DEPTH), "");
-	r = gs_cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
-	depth = LLVMBuildAnd(g->b, LLVMBuildLoad2(g->b, g->i64, g->tmp, ""), c64(g, 0xffffffff), "");
+	depth = gs_cg_read_kernel(g, LLVMBuildAdd(g->b, utask, gs_cg_cfg(g, CFG_UTASK_DEPTH), ""), 4,
+				  &r);
+	depth = LLVMBuildAnd(g->b, depth, c64(g, 0xffffffff), "");
 	LLVMBuildCondBr(g->b, LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, r, c64(g, 0), ""),
 					   LLVMBuildICmp(g->b, LLVMIntUGE, depth,
 							 c64(g, GS_IR_URETPROBE_DEPTH), ""), ""),

@@ -322,18 +322,25 @@ static LLVMValueRef cg_value_or_raise(struct cg *g, LLVMValueRef fail, LLVMValue
  * fsbase_off (frozen at load, so the verifier sees a constant). A failed read raises
  * the error state at the kernel address and yields 0.
  */
+LLVMValueRef gs_cg_read_kernel(struct cg *g, LLVMValueRef addr, unsigned int size,
+			       LLVMValueRef *ret)
+{
+	LLVMValueRef args[3] = { g->tmp, c64(g, size), addr }, r;
+
+	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
+	r = gs_cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
+	if (ret)
+		*ret = r;
+	return LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
+}
+
 static LLVMValueRef cg_thread_pointer(struct cg *g)
 {
-	LLVMValueRef task, addr, args[3], r, v;
+	LLVMValueRef task, addr, r, v;
 
 	task = gs_cg_helper(g, BPF_FUNC_get_current_task, NULL, 0);
 	addr = LLVMBuildAdd(g->b, task, gs_cg_cfg(g, CFG_FSBASE), "");
-	LLVMBuildStore(g->b, c64(g, 0), g->tmp);
-	args[0] = g->tmp;
-	args[1] = c64(g, 8);
-	args[2] = addr;
-	r = gs_cg_helper(g, BPF_FUNC_probe_read_kernel, args, 3);
-	v = LLVMBuildLoad2(g->b, g->i64, g->tmp, "");
+	v = gs_cg_read_kernel(g, addr, 8, &r);
 	return cg_value_or_raise(g, LLVMBuildICmp(g->b, LLVMIntSLT, r, c64(g, 0), ""), addr, v, "tp");
 }
 

@@ -136,6 +136,12 @@ LLVMValueRef gs_cg_expr(struct cg *g, const struct gs_ir_expr *e);
  * the key of gs_save and gs_fsave.
  */
 void gs_cg_save_key(struct cg *g, LLVMValueRef dst, LLVMValueRef key, LLVMValueRef frame);
+/*
+ * bpf_probe_read_kernel of @size (<= 8) bytes at @addr, zero-extended through g->tmp
+ * (0 when the read fails); the helper's result in *@ret when @ret is not NULL.
+ */
+LLVMValueRef gs_cg_read_kernel(struct cg *g, LLVMValueRef addr, unsigned int size,
+			       LLVMValueRef *ret);
 /* The canonical frame address by the program's CFA rule; fails codegen without one. */
 LLVMValueRef gs_cg_cfa(struct cg *g);
 
