@@ -7,7 +7,10 @@
 #  - one print of three integers per hit, output to a file: events/s delivered (lines
 #    written over wall time, from the program's start until the tool has written
 #    everything and exited), events lost (the tool's own count) and the cost per call;
-#  - the same with 2 emitting threads;
+#  - the same with 2 emitting threads, against the floor of 2 threads (empty bodies) and
+#    the bound 2 / that floor;
+#  - the BPF program's own time per hit (the kernel's bpf_stats, in a separate shorter
+#    pass, since the statistics add their own clock reads to every hit);
 #  - the reader's capacity: events delivered per second of the tool's own CPU time
 #    (perf stat task-clock from armed to exit);
 #  - an overwhelmed run (2 threads, a 64 KiB ring): delivered + lost must equal hits.
@@ -79,8 +82,9 @@ EOF
 }
 
 # The samples of one case KEY: KEY.rate (events/s), KEY.lost ("delivered lost" per run),
-# KEY.cost (us per call), KEY.cpu (events per second of the tool's CPU time).
-new_case() { local k; for k in rate lost cost cpu; do samples "$1.$k" >/dev/null; done; }
+# KEY.cost (us per call), KEY.cpu (events per second of the tool's CPU time), KEY.bpfns
+# (the BPF programs' run time per run, ns, in the bpf_stats pass).
+new_case() { local k; for k in rate lost cost cpu bpfns; do samples "$1.$k" >/dev/null; done; }
 sfile() { echo "$WORK/samples/$MEASURE/$1.$2"; }
 
 # stream KEY THREADS MARK CMD...: starts CMD (stdout to a file) and waits for MARK on its
@@ -106,7 +110,14 @@ stream() {
 		sleep 0.3	# perf stat attaches
 	fi
 	t0=${EPOCHREALTIME/./}
-	[ $ok = 1 ] && prog=$("$PROG" "$HITS" "$threads")
+	[ $ok = 1 ] && prog=$("$PROG" "${HITS_NOW:-$HITS}" "$threads")
+	# bpf_stats pass: the run time and run count of the tool's programs, from the
+	# fdinfo of its program fds, before it detaches.
+	if [ -n "${STATS_PASS:-}" ] && [ $ok = 1 ]; then
+		cat /proc/"$pid"/fdinfo/* 2>/dev/null | awk '$1 == "run_time_ns:" { t += $2 }
+			$1 == "run_cnt:" { c += $2 } END { if (c) printf "%.0f\n", t / c }' \
+			>>"$(sfile "$key" bpfns)"
+	fi
 	sigint_begin "$pid"
 	cat <&"$fd" >>"$err"
 	exec {fd}<&-
@@ -118,6 +129,7 @@ stream() {
 	t1=$((t1 - (SIG_LAST - SIG_FIRST)))
 	{ echo "== $key: $*"; cat "$err"; } >>"$LOG"
 	[ $ok = 1 ] || { log "no '$mark' from: $*"; return 1; }
+	[ -n "${STATS_PASS:-}" ] && { rm -f "$out"; return 0; }
 	n=$(grep -cE '^-?[0-9]+ -?[0-9]+ -?[0-9]+$' "$out" || true)
 	# ghostscope: "ghostscope: N events, M lost"; bpftrace: "Lost N events".
 	lost=$(sed -n -e 's/^ghostscope: [0-9]* events, \([0-9]*\) lost.*/\1/p' \
@@ -153,10 +165,12 @@ GS_PRINT='trace emit { print "{} {} {}", a, b, c; }'
 # bpftrace's ready marker goes to stderr through system(), which needs --unsafe.
 BT_READY='BEGIN { system("echo BENCH_READY >&2"); }'
 # Cases on the plain build, then (suffix n) on the nop5 build.
-CASES=(gs.empty bt.empty gs.1 bt.1 gs.2 bt.2 gs.over gs.emptyn bt.emptyn gs.1n bt.1n gs.2n bt.2n)
+CASES=(gs.empty bt.empty gs.empty2 bt.empty2 gs.1 bt.1 gs.2 bt.2 gs.over
+	gs.emptyn bt.emptyn gs.empty2n bt.empty2n gs.1n bt.1n gs.2n bt.2n)
 for c in "${CASES[@]}"; do new_case "$c"; done
 base=$(samples base); base5=$(samples base5)
 bound=$(samples bound); bound5=$(samples bound5)
+bound2=$(samples bound2); bound25=$(samples bound25)
 
 run_case() {
 	local c=${1%n} th
@@ -164,9 +178,9 @@ run_case() {
 	[ "$c" != "$1" ] && PROG=$BIN5
 	th=${c#*.}
 	case $c in
-	gs.empty) gs_ok && stream "$1" 1 BENCH_READY "$GS" -t "$PROG" --script-output plain \
-		-s 'trace emit { }' --ready-marker BENCH_READY ;;
-	bt.empty) stream "$1" 1 BENCH_READY bpftrace --unsafe -B full \
+	gs.empty|gs.empty2) th=${c#gs.empty}; gs_ok && stream "$1" "${th:-1}" BENCH_READY "$GS" -t "$PROG" \
+		--script-output plain -s 'trace emit { }' --ready-marker BENCH_READY ;;
+	bt.empty|bt.empty2) th=${c#bt.empty}; stream "$1" "${th:-1}" BENCH_READY bpftrace --unsafe -B full \
 		-e "uprobe:$PROG:emit { } $BT_READY" ;;
 	gs.1|gs.2) gs_ok && stream "$1" "$th" BENCH_READY "$GS" -t "$PROG" --script-output plain \
 		-s "$GS_PRINT" --ready-marker BENCH_READY ;;
@@ -189,18 +203,36 @@ for r in $(seq "$RUNS"); do
 	unobserved "$base" "$BIN"
 	unobserved "$base5" "$BIN5"
 	for c in "${CASES[@]}"; do run_case "$c" || true; done
-	# This run's floor: the cheaper of the two empty probes; the bound is 1 / floor.
+	# This run's floors: the cheaper of the two empty probes, with 1 and with 2
+	# threads; the bounds are 1 / floor and 2 / floor of 2 threads.
 	for sfx in "" n; do
-		fl=$(for c in gs.empty$sfx bt.empty$sfx; do tail -n 1 "$(sfile "$c" cost)" 2>/dev/null; done | sort -g | head -1)
-		bf=$bound; [ -n "$sfx" ] && bf=$bound5
-		[ -n "$fl" ] && awk -v f="$fl" 'BEGIN { if (f > 0) printf "%.0f\n", 1e6 / f }' >>"$bf"
+		for th in 1 2; do
+			k=""; [ $th = 2 ] && k=2
+			fl=$(for c in gs.empty$k$sfx bt.empty$k$sfx; do tail -n 1 "$(sfile "$c" cost)" 2>/dev/null; done |
+				sort -g | head -1)
+			case $th$sfx in 1) bf=$bound ;; 1n) bf=$bound5 ;; 2) bf=$bound2 ;; 2n) bf=$bound25 ;; esac
+			[ -n "$fl" ] && awk -v f="$fl" -v t=$th 'BEGIN { if (f > 0) printf "%.0f\n", t * 1e6 / f }' >>"$bf"
+		done
 	done
 done
+# The bpf_stats pass: the programs' own time per hit, on the trapped build, 3 runs of
+# a tenth of the hits. kernel.bpf_stats_enabled is restored afterwards.
+STATS_CASES=(gs.empty bt.empty gs.1 bt.1 gs.empty2 bt.empty2 gs.2 bt.2)
+stats_old=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+if sysctl -q -w kernel.bpf_stats_enabled=1 2>>"$LOG"; then
+	for r in 1 2 3; do
+		for c in "${STATS_CASES[@]}"; do
+			STATS_PASS=1 HITS_NOW=$((HITS / 10)) run_case "$c" || true
+		done
+	done
+	sysctl -q -w kernel.bpf_stats_enabled="$stats_old" 2>>"$LOG" || true
+fi
 
 gsnote=""; gs_ok || gsnote="tracer not built"
 tbl_new cost
 tbl_new rate
 tbl_new cpu
+tbl_new bpfns
 for sfx in "" n; do
 	bin=$BIN; bl=$base; bd=$bound; lbl=""
 	if [ -n "$sfx" ]; then bin=$BIN5; bl=$base5; bd=$bound5; lbl="nop5 build: "; fi
@@ -209,11 +241,19 @@ for sfx in "" n; do
 		"${gsnote:-$(probe_insn "$bin" emit "$(gs_probe_pc "$bin" 'trace emit { }')")}"
 	tbl_add cost "${lbl}empty probe body (the floor)" "bpftrace \`{ }\`" "$(sfile bt.empty$sfx cost)" \
 		"$(probe_insn "$bin" emit "$(sym_addr "$bin" emit)")"
+	tbl_add cost "${lbl}empty probe body, 2 threads (their floor)" "ghostscope \`trace emit { }\`" \
+		"$(sfile gs.empty2$sfx cost)" "$gsnote"
+	tbl_add cost "${lbl}empty probe body, 2 threads (their floor)" "bpftrace \`{ }\`" "$(sfile bt.empty2$sfx cost)" ""
 	for th in 1 2; do
 		w="thread"; [ $th = 2 ] && w="threads"
 		tbl_add cost "${lbl}print a, b, c; $th $w" "ghostscope" "$(sfile gs.$th$sfx cost)" "$gsnote"
 		tbl_add cost "${lbl}print a, b, c; $th $w" "bpftrace" "$(sfile bt.$th$sfx cost)" ""
 		[ $th = 1 ] && tbl_add rate "${lbl}1 thread" "bound: 1 / floor" "$bd" "the most hits one thread produces"
+		if [ $th = 2 ]; then
+			b2=$bound2; [ -n "$sfx" ] && b2=$bound25
+			tbl_add rate "${lbl}2 threads" "bound: 2 / floor of 2 threads" "$b2" \
+				"the most hits two threads produce under empty probes"
+		fi
 		tbl_add rate "${lbl}$th $w" "ghostscope" "$(sfile gs.$th$sfx rate)" "${gsnote:-$(lostnote gs.$th$sfx)}"
 		tbl_add rate "${lbl}$th $w" "bpftrace" "$(sfile bt.$th$sfx rate)" "$(lostnote bt.$th$sfx)"
 		tbl_add cpu "${lbl}$th $w" "ghostscope" "$(sfile gs.$th$sfx cpu)" "$gsnote"
@@ -223,6 +263,12 @@ done
 tbl_add rate "2 threads, $SMALL_RING-byte ring (overwhelmed)" "ghostscope" "$(sfile gs.over rate)" \
 	"${gsnote:-$(lostnote gs.over)}"
 tbl_add cpu "2 threads, $SMALL_RING-byte ring (overwhelmed)" "ghostscope" "$(sfile gs.over cpu)" "$gsnote"
+for c in empty 1 empty2 2; do
+	case $c in empty) g="empty body, 1 thread" ;; empty2) g="empty body, 2 threads" ;;
+	1) g="print a, b, c; 1 thread" ;; 2) g="print a, b, c; 2 threads" ;; esac
+	tbl_add bpfns "$g" "ghostscope" "$(sfile gs.$c bpfns)" "$gsnote"
+	tbl_add bpfns "$g" "bpftrace" "$(sfile bt.$c bpfns)" ""
+done
 
 # The per-probe loss lines of the last overwhelmed run, as the tool printed them.
 overlines=$(grep -E '^ghostscope: (probe [0-9]+ .*events lost|[0-9]+ events, [0-9]+ lost)' \
@@ -258,6 +304,17 @@ The tool's CPU time (user + system, perf stat task-clock) from armed until it ex
 decoding, formatting, writing, its wakeups and its detach.
 
 $(tbl_emit cpu "events/CPU-s" higher)
+
+### The BPF program's own time per hit (ns, trapped build)
+
+The kernel's bpf_stats (\`kernel.bpf_stats_enabled\`: run time and count of each program,
+read from the tool's program fds before it detaches), in a separate pass of $((HITS / 10)) hits
+and 3 runs, since the statistics add two clock reads to every hit. This is the part of a
+hit the tracer's program decides; the rest is the kernel's trap and uprobe path. With two
+threads, the two CPUs share one ring buffer: its lock, its producer position and the
+headers of each other's records pass between them on every event.
+
+$(tbl_emit bpfns "ns/hit")
 
 Loss report of the last overwhelmed run (stderr):
 
