@@ -25,8 +25,9 @@
  * waits overlap instead of adding up.
  *
  * Objects that read the thread pointer (GS_IR_SP_TP) get the offset of
- * task_struct.thread.fsbase in gs_cfg at load time, from the running kernel's BTF,
- * so the compiled object does not depend on the kernel it was compiled under.
+ * task_struct.thread.fsbase in gs_cfg at load time, from the running kernel's BTF
+ * (kbtf.h, as the other kernel offsets), so the compiled object does not depend on
+ * the kernel it was compiled under.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,10 +43,10 @@
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "tracer/codegen.h"
+#include "tracer/kbtf.h"
 #include "tracer/kcache.h"
 #include "tracer/loader.h"
 #include "tracer/loader_internal.h"
@@ -262,101 +263,23 @@ bool gs_loader_has_uprobe_multi(void)
 
 /* ---- kernel facts ------------------------------------------------------------------------ */
 
-/*
- * Bit offset and type of member @name in the struct or union @type_id, looking into
- * anonymous struct/union members too; 0 or -ENOENT.
- */
-static int btf_member_find(const struct btf *btf, uint32_t type_id, const char *name,
-			   uint32_t *bits_ret, uint32_t *type_ret)
-{
-	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, type_id));
-	const struct btf_member *m;
-
-	if (!t || !btf_is_composite(t))
-		return -ENOENT;
-	m = btf_members(t);
-	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-		const char *mname = btf__name_by_offset(btf, m->name_off);
-		uint32_t inner;
-
-		if (mname && !strcmp(mname, name)) {
-			*bits_ret = btf_member_bit_offset(t, i);
-			*type_ret = m->type;
-			return 0;
-		}
-		if ((!mname || !*mname) &&
-		    !btf_member_find(btf, m->type, name, &inner, type_ret)) {
-			*bits_ret = btf_member_bit_offset(t, i) + inner;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-/*
- * The running kernel's BTF, parsed at most once per gs_loader_open (about 170 ms on
- * the test machine): the thread pointer's and the module bias lookup's offsets both
- * come from it. kernel_btf_put() frees it once the object is loaded.
- */
-static struct btf *kernel_btf;
-
-static struct btf *kernel_btf_get(void)
-{
-	if (!kernel_btf) {
-		struct btf *b = btf__load_vmlinux_btf();
-
-		if (libbpf_get_error(b))
-			return b;
-		kernel_btf = b;
-	}
-	return kernel_btf;
-}
-
-static void kernel_btf_put(void)
-{
-	btf__free(kernel_btf);
-	kernel_btf = NULL;
-}
-
 int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen)
 {
-	/* Parsing the kernel's BTF takes tens of milliseconds: once per process. */
-	static int cached_ret = 1;
-	static uint32_t cached_off;
-	uint32_t thread_bits = 0, fsbase_bits = 0, type = 0;
-	struct btf *btf;
-	int32_t task;
-	int ret;
+	static const struct gs_kbtf_field f = { "task_struct.thread.fsbase", 8, false };
+	uint32_t off;
+	int ret = gs_kbtf_offsets("fsbase", &f, 1, &off);
 
-	if (cached_ret > 0 && !gs_kcache_get("fsbase", &cached_off, sizeof(cached_off)))
-		cached_ret = 0;		/* an earlier run on this kernel parsed it */
-	if (cached_ret <= 0)
-		goto out;
-	btf = kernel_btf_get();
-	ret = libbpf_get_error(btf);
-	if (ret) {
-		snprintf(err, errlen, "loader: cannot read the kernel BTF "
-			 "('/sys/kernel/btf/vmlinux') for the thread pointer: %s", strerror(-ret));
-		return ret;	/* not cached: the file may appear later (module load) */
-	}
-	task = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
-	ret = task < 0 ? -ENOENT : btf_member_find(btf, task, "thread", &thread_bits, &type);
-	if (!ret)
-		ret = btf_member_find(btf, type, "fsbase", &fsbase_bits, &type);
-	if (!ret && ((thread_bits + fsbase_bits) % 8 ||
-		     (thread_bits + fsbase_bits) / 8 >= GS_CODEGEN_FSBASE_UNSET))
+	if (!ret && off >= GS_CODEGEN_FSBASE_UNSET)
 		ret = -ERANGE;
-	cached_ret = ret;
-	cached_off = (thread_bits + fsbase_bits) / 8;
-	if (!ret)
-		gs_kcache_put("fsbase", &cached_off, sizeof(cached_off));
-out:
-	if (cached_ret)
+	if (ret == -ENOENT || ret == -ERANGE)
 		snprintf(err, errlen, "loader: no task_struct.thread.fsbase in the kernel BTF, "
 			 "cannot read the thread pointer");
+	else if (ret)
+		snprintf(err, errlen, "loader: cannot read the kernel BTF "
+			 "('/sys/kernel/btf/vmlinux') for the thread pointer: %s", strerror(-ret));
 	else
-		*off_ret = cached_off;
-	return cached_ret;
+		*off_ret = off;
+	return ret;
 }
 
 /* ---- ring buffer warm-up ---------------------------------------------------------------- */
@@ -566,33 +489,16 @@ static int loader_map_fd(struct gs_loader *l, const char *name)
  */
 static void utask_offsets(uint32_t *utask_ret, uint32_t *depth_ret)
 {
-	static int cached_ret = 1;
-	static uint32_t cached[2];
-	uint32_t bits[2] = { 0, 0 }, type = 0;
-	const struct btf_type *t;
-	struct btf *btf;
-	int32_t task, ut;
+	static const struct gs_kbtf_field f[] = {
+		{ "task_struct.utask", 8, true },
+		{ "uprobe_task.depth", 4, false },
+	};
+	uint32_t offs[2];
 
-	if (cached_ret > 0 && !gs_kcache_get("utask", cached, sizeof(cached)))
-		cached_ret = 0;
-	if (cached_ret > 0) {
-		btf = kernel_btf_get();
-		cached_ret = libbpf_get_error(btf);
-		task = cached_ret ? -1 : btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
-		ut = cached_ret ? -1 : btf__find_by_name_kind(btf, "uprobe_task", BTF_KIND_STRUCT);
-		if (task < 0 || ut < 0 || btf_member_find(btf, task, "utask", &bits[0], &type) ||
-		    !(t = btf__type_by_id(btf, btf__resolve_type(btf, type))) || !btf_is_ptr(t) ||
-		    btf_member_find(btf, ut, "depth", &bits[1], &type) ||
-		    btf__resolve_size(btf, type) != 4 || bits[0] % 64 || bits[1] % 32)
-			bits[0] = bits[1] = 0;
-		cached[0] = bits[0] / 8;
-		cached[1] = bits[1] / 8;
-		if (!cached_ret)
-			gs_kcache_put("utask", cached, sizeof(cached));
-		cached_ret = 0;
-	}
-	*utask_ret = cached[0];
-	*depth_ret = cached[1];
+	if (gs_kbtf_offsets("utask", f, 2, offs) || offs[0] % 8 || offs[1] % 4)
+		offs[0] = offs[1] = 0;
+	*utask_ret = offs[0];
+	*depth_ret = offs[1];
 }
 
 /*
@@ -862,44 +768,30 @@ static int loader_parse(struct gs_loader *l, const void *obj, size_t len,
  */
 static int loader_modcfg(struct gs_loader *l, char *err, size_t errlen)
 {
-	static int cached_ret = 1;
-	static struct gs_ir_modcfg cached;
+	static const struct gs_kbtf_field f[] = {
+		{ "task_struct.mm", 8, true },
+		{ "mm_struct.saved_auxv", 0, false },
+		{ "task_struct.group_leader", 8, true },
+		{ "task_struct.start_time", 8, false },
+	};
 	int fd = loader_map_fd(l, GS_IR_MAP_MODCFG);
-	uint32_t bits[4] = { 0 }, type = 0, zero = 0;
-	struct btf *btf;
-	int32_t task, mm;
+	uint32_t offs[4], zero = 0;
+	struct gs_ir_modcfg cached;
+	int ret;
 
 	if (fd < 0)
 		return 0;
-	if (cached_ret > 0 && !gs_kcache_get("modcfg", &cached, sizeof(cached)))
-		cached_ret = 0;		/* an earlier run on this kernel parsed it */
-	if (cached_ret > 0) {
-		btf = kernel_btf_get();
-		cached_ret = libbpf_get_error(btf);
-		if (cached_ret) {
-			snprintf(err, errlen, "loader: cannot read the kernel BTF ('/sys/kernel/btf/vmlinux') for module load addresses: %s",
-				 strerror(-cached_ret));
-			return cached_ret;
-		}
-		task = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
-		mm = btf__find_by_name_kind(btf, "mm_struct", BTF_KIND_STRUCT);
-		cached_ret = task < 0 || mm < 0 ? -ENOENT : 0;
-		if (!cached_ret)
-			cached_ret = btf_member_find(btf, task, "mm", &bits[0], &type);
-		if (!cached_ret)
-			cached_ret = btf_member_find(btf, mm, "saved_auxv", &bits[1], &type);
-		if (!cached_ret)
-			cached_ret = btf_member_find(btf, task, "group_leader", &bits[2], &type);
-		if (!cached_ret)
-			cached_ret = btf_member_find(btf, task, "start_time", &bits[3], &type);
-		cached = (struct gs_ir_modcfg){ bits[0] / 8, bits[1] / 8, bits[2] / 8, bits[3] / 8 };
-		if (!cached_ret)
-			gs_kcache_put("modcfg", &cached, sizeof(cached));
-	}
-	if (cached_ret) {
+	ret = gs_kbtf_offsets("modcfg", f, 4, offs);
+	if (ret == -ENOENT) {
 		snprintf(err, errlen, "loader: no task_struct.mm, mm_struct.saved_auxv, task_struct.group_leader or start_time in the kernel BTF, cannot find module load addresses");
-		return cached_ret;
+		return ret;
 	}
+	if (ret) {
+		snprintf(err, errlen, "loader: cannot read the kernel BTF ('/sys/kernel/btf/vmlinux') for module load addresses: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	cached = (struct gs_ir_modcfg){ offs[0], offs[1], offs[2], offs[3] };
 	if (bpf_map_update_elem(fd, &zero, &cached, BPF_ANY)) {
 		snprintf(err, errlen, "loader: cannot write '%s': %s", GS_IR_MAP_MODCFG, strerror(errno));
 		return -errno;
@@ -973,7 +865,7 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 	l->uw_rows_fd = loader_map_fd(l, GS_CODEGEN_MAP_UW_ROWS);
 	l->uw_ents_fd = loader_map_fd(l, GS_CODEGEN_MAP_UW_ENTS);
 	rc = loader_modcfg(l, err, errlen);
-	kernel_btf_put();
+	gs_kbtf_release();
 	if (rc)
 		goto err_free;
 	/* A warmed-up ring buffer is mapped by the time of the first poll. */
@@ -988,7 +880,7 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 	*ret = l;
 	return 0;
 err_free:
-	kernel_btf_put();
+	gs_kbtf_release();
 	gs_loader_close(l);
 	return rc;
 }

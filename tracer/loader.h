@@ -164,8 +164,8 @@ int gs_loader_set_unwind(struct gs_loader *l, const struct gs_unwind_module *mod
 
 /*
  * Offset in bytes of task_struct.thread.fsbase in the running kernel, from
- * /sys/kernel/btf/vmlinux (parsed once per process; a success or a missing member is
- * cached). gs_loader_open() puts it in gs_cfg of objects that read the thread pointer
+ * /sys/kernel/btf/vmlinux (kbtf.h: found or not, the answer is kept for the kernel
+ * build). gs_loader_open() puts it in gs_cfg of objects that read the thread pointer
  * (GS_IR_SP_TP). Returns 0, -ENOENT/-ERANGE when the kernel's BTF lacks the member, or
  * the error reading the BTF, with @err set.
  */
