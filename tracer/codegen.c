@@ -292,17 +292,54 @@ static void cg_module_globals(struct cg *g)
 
 /* ---- small IR helpers --------------------------------------------------------------- */
 
-/* Calls BPF helper @id: a call through inttoptr(id), how the backend spells helpers. */
+/*
+ * Helpers whose answer cannot change during one run of a program and that touch no
+ * memory we can see: the attach cookie, the current task and its ids, the CPU (the
+ * program runs with migration disabled).
+ */
+static bool helper_is_pure(enum bpf_func_id id)
+{
+	switch (id) {
+	case BPF_FUNC_get_attach_cookie:
+	case BPF_FUNC_get_current_pid_tgid:
+	case BPF_FUNC_get_current_task:
+	case BPF_FUNC_get_smp_processor_id:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Calls BPF helper @id: a call through inttoptr(id), how the backend spells helpers.
+ * A pure helper's call is marked as one (memory(none), nounwind, willreturn), so that
+ * LLVM merges repeated calls (the entry of merged bodies and the inlined body both ask
+ * for the cookie) and drops unused ones (a body that reports nothing needs no pid).
+ */
 LLVMValueRef gs_cg_helper_t(struct cg *g, LLVMTypeRef ret, enum bpf_func_id id,
 			    LLVMValueRef *args, unsigned nargs)
 {
+	static const char *const pure_attrs[] = { "memory", "nounwind", "willreturn" };
 	LLVMTypeRef params[5];
 	LLVMTypeRef fty;
+	LLVMValueRef call;
 
 	for (unsigned i = 0; i < nargs; i++)
 		params[i] = LLVMTypeOf(args[i]);
 	fty = LLVMFunctionType(ret, params, nargs, false);
-	return LLVMBuildCall2(g->b, fty, LLVMConstIntToPtr(c64(g, id), g->ptr), args, nargs, "");
+	call = LLVMBuildCall2(g->b, fty, LLVMConstIntToPtr(c64(g, id), g->ptr), args, nargs, "");
+	if (helper_is_pure(id)) {
+		for (size_t i = 0; i < sizeof(pure_attrs) / sizeof(pure_attrs[0]); i++) {
+			unsigned kind = LLVMGetEnumAttributeKindForName(pure_attrs[i],
+									strlen(pure_attrs[i]));
+
+			/* memory's value 0 is memory(none): no access to any location */
+			if (kind)
+				LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+							 LLVMCreateEnumAttribute(g->ctx, kind, 0));
+		}
+	}
+	return call;
 }
 
 LLVMValueRef gs_cg_helper(struct cg *g, enum bpf_func_id id, LLVMValueRef *args,

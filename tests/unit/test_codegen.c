@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <linux/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "tests/unit/test.h"
@@ -23,6 +24,7 @@ extern bool test_codegen__frame_saves_and_tp(void);
 extern bool test_codegen__rejects_bad_saved_frame(void);
 extern bool test_codegen__same_shape(void);
 extern bool test_codegen__caller_grouping(void);
+extern bool test_codegen__pure_helpers(void);
 
 bool test_codegen__layout_preorder(void)
 {
@@ -544,5 +546,62 @@ out:
 	free(obj);
 	for (int i = 0; i < 3; i++)
 		gs_ir_prog_free(p[i]);
+	return ok;
+}
+
+/* Calls of helper @id in the one program of @obj (opened with libbpf, not loaded). */
+static int helper_calls(const void *obj, size_t len, int id)
+{
+	struct bpf_object *o = bpf_object__open_mem(obj, len, NULL);
+	const struct bpf_insn *in;
+	struct bpf_program *prog;
+	int n = 0;
+
+	if (libbpf_get_error(o))
+		return -1;
+	prog = bpf_object__next_program(o, NULL);
+	if (!prog) {
+		bpf_object__close(o);
+		return -1;
+	}
+	in = bpf_program__insns(prog);
+	for (size_t i = 0; i < bpf_program__insn_cnt(prog); i++)
+		n += in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 && in[i].imm == id;
+	bpf_object__close(o);
+	return n;
+}
+
+/*
+ * The cookie, pid and CPU helpers are marked pure: the entry of merged bodies and the
+ * inlined body share one cookie call, and a body that reports nothing asks for no pid.
+ */
+bool test_codegen__pure_helpers(void)
+{
+	struct gs_ir_prog *mark = gs_ir_prog_new(), *empty = gs_ir_prog_new();
+	const struct gs_ir_prog *progs[1] = { mark };
+	struct gs_codegen_opts o = { .max_trace_id = 4, .uprobe_multi = true };
+	char err[256] = "";
+	void *obj = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	gs_ir_append(&mark->body, gs_ir_stmt_new(mark, GS_IR_S_MARK, 1, NULL, 0));
+	ASSERT_GOTO(!gs_codegen_emit(progs, 1, &o, &obj, &len, err, sizeof(err)), out);
+	ASSERT_GOTO(helper_calls(obj, len, BPF_FUNC_get_attach_cookie) == 1, out);
+	ASSERT_GOTO(helper_calls(obj, len, BPF_FUNC_get_current_pid_tgid) == 1, out);
+	ASSERT_GOTO(helper_calls(obj, len, BPF_FUNC_ringbuf_reserve) == 1, out);
+	free(obj);
+	obj = NULL;
+	progs[0] = empty;
+	ASSERT_GOTO(!gs_codegen_emit(progs, 1, &o, &obj, &len, err, sizeof(err)), out);
+	ASSERT_GOTO(helper_calls(obj, len, BPF_FUNC_get_current_pid_tgid) == 0, out);
+	ASSERT_GOTO(helper_calls(obj, len, BPF_FUNC_ringbuf_reserve) == 0, out);
+	ok = true;
+out:
+	if (!ok)
+		fprintf(stderr, "    %s\n", err);
+	free(obj);
+	gs_ir_prog_free(mark);
+	gs_ir_prog_free(empty);
 	return ok;
 }
