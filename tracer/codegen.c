@@ -678,7 +678,8 @@ static void cg_stmt_save_frame(struct cg *g, const struct gs_ir_stmt *s)
  * depth was the key; the kernel does not arm returns deeper than 64 pending calls,
  * so after deeper recursion that count never came back to 0 and every later call of
  * the thread read another call's save or none. A save whose return is never seen
- * (too deep, longjmp) stays until a call with the same frame replaces it.
+ * (too deep, longjmp) stays until a call with the same frame replaces it, or its
+ * thread has ended and the tracer's sweep removes it (gs_loader_sweep_saves).
  */
 /*
  * GS_IR_SAVE_ARMED: branches to @skip when the kernel will not arm this call's return:

@@ -479,6 +479,69 @@ static int loader_map_fd(struct gs_loader *l, const char *name)
 	return bpf_object__find_map_fd_by_name(l->obj, name);
 }
 
+/* ---- stale saves ------------------------------------------------------------------------ */
+
+int gs_loader_sweep_saves(struct gs_loader *l, bool (*alive)(uint32_t tid, void *ctx),
+			  void *ctx, size_t *seen_ret)
+{
+	/* gs_save's key: host tid | save key << 32, then the call's CFA (codegen_expr.c) */
+	struct save_key {
+		uint64_t tid_key;
+		uint64_t cfa;
+	} *dead = NULL, cur, next;
+	size_t ndead = 0, cap = 0, seen = 0, limit;
+	struct bpf_map_info info;
+	uint32_t info_len = sizeof(info);
+	uint32_t last_tid = 0;
+	bool last_alive = true, first = true;
+	int fd = loader_map_fd(l, GS_CODEGEN_MAP_SAVE), removed = 0;
+
+	*seen_ret = 0;
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -errno;
+	if (info.key_size != sizeof(cur))
+		return -EINVAL;
+	/*
+	 * Deleting while walking may restart the walk (a deleted key has no next), so
+	 * the dead keys are collected first; the bound stops a walk that the programs'
+	 * inserts keep restarting.
+	 */
+	limit = 2 * (size_t)info.max_entries;
+	while (seen < limit && !bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
+		uint32_t tid = (uint32_t)next.tid_key;
+
+		first = false;
+		cur = next;
+		seen++;
+		if (tid != last_tid) {
+			last_tid = tid;
+			last_alive = alive(tid, ctx);
+		}
+		if (last_alive)
+			continue;
+		if (ndead == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			struct save_key *d = realloc(dead, ncap * sizeof(*d));
+
+			if (!d) {
+				free(dead);
+				return -ENOMEM;
+			}
+			dead = d;
+			cap = ncap;
+		}
+		dead[ndead++] = cur;
+	}
+	for (size_t i = 0; i < ndead; i++)
+		removed += !bpf_map_delete_elem(fd, &dead[i]);
+	free(dead);
+	*seen_ret = seen;
+	return removed;
+}
+
 /* ---- open / close ---------------------------------------------------------------------- */
 
 
@@ -609,9 +672,10 @@ static int loader_progs(struct gs_loader *l, size_t nprogs, char *err, size_t er
  * Linux 6.1 (bpf_mem_alloc) hashes that allocate on insert are safe in tracing
  * programs; before, the verifier called them unsafe (and refused them under
  * PREEMPT_RT), so there it stays LRU (as emitted).
- * A hash does not evict: saves whose return never comes (longjmp, a thread killed
- * mid-call; calls deeper than the kernel's 64 pending returns are not saved, see
- * GS_IR_SAVE_ARMED) stay until a call of the same thread and frame replaces them. So the
+ * A hash does not evict: saves whose return never comes (longjmp; a thread ended
+ * mid-call until gs_loader_sweep_saves removes it; calls deeper than the kernel's 64
+ * pending returns are not saved, see GS_IR_SAVE_ARMED) stay until a call of the same
+ * thread and frame replaces them. So the
  * dynamic map gets SAVE_DYNAMIC_ENTRIES, four times the LRU's: memory is taken per
  * save, only its bucket array (16 bytes a bucket) up front. If stale saves ever fill
  * it, new calls read NOT_SAVED, never another call's values.

@@ -171,6 +171,16 @@ int gs_loader_set_unwind(struct gs_loader *l, const struct gs_unwind_module *mod
  */
 int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen);
 
+/*
+ * Removes the return probes' saves (gs_save) of threads that have ended: a thread or
+ * process that ends inside a traced call (exit() in it, a kill) never returns through
+ * it, and the map does not evict. @alive says whether a host thread id still exists.
+ * Sets @seen_ret to the saves looked at. Returns the number removed (0 without a
+ * save map) or -errno. Saves left by longjmp in a live thread stay (see loader.c).
+ */
+int gs_loader_sweep_saves(struct gs_loader *l, bool (*alive)(uint32_t tid, void *ctx),
+			  void *ctx, size_t *seen_ret);
+
 /* Events of @trace_id dropped because the ring was full, summed over CPUs. */
 int gs_loader_lost(struct gs_loader *l, uint32_t trace_id, uint64_t *lost_ret);
 

@@ -82,6 +82,49 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/*
+ * Return probes save entry values per call; a thread that ends inside a traced call
+ * leaves its save behind (gs_loader_sweep_saves). The event loop removes those every
+ * SWEEP_SECONDS, or every SWEEP_SECONDS_BUSY after a walk saw more than SWEEP_BUSY.
+ */
+enum { SWEEP_SECONDS = 1, SWEEP_SECONDS_BUSY = 10, SWEEP_BUSY = 4096 };
+
+/* Whether host thread @tid exists: kill(2) finds any thread id, not only a process's. */
+static bool tid_alive(uint32_t tid, void *ctx)
+{
+	(void)ctx;
+	return kill((pid_t)tid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Saves are keyed by host thread ids: they can be checked only from the initial pid
+ * namespace, where /proc/self/status's NSpid has one id. Elsewhere (or unreadable) no
+ * sweep, rather than removing a live thread's save.
+ */
+static bool sweep_wanted(const struct gs_plan *plan)
+{
+	char line[256];
+	bool ret = false, retprobe = false;
+	FILE *f;
+
+	for (size_t i = 0; i < plan->nprobes; i++)
+		retprobe |= plan->probes[i].retprobe;
+	if (!retprobe)
+		return false;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "NSpid:", 6)) {
+			ret = !strchr(line + 6 + strspn(line + 6, " \t"), '\t') &&
+			      !strchr(line + 6 + strspn(line + 6, " \t"), ' ');
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -723,6 +766,7 @@ int main(int argc, char **argv)
 	struct gs_loader *loader = NULL;
 	struct gs_diag diag;
 	struct session sess = { 0 };
+	size_t swept = 0;
 	const struct gs_ir_prog **progs = NULL;
 	struct gs_attach_point *pts = NULL;
 	uint32_t *prog_of = NULL, *insns = NULL;
@@ -1045,9 +1089,21 @@ retry:
 	/* Stream events. */
 	{
 		double deadline = o.timeout >= 0 ? now_s() + o.timeout : 0;
+		double next_sweep = now_s() + SWEEP_SECONDS;
+		bool sweep = sweep_wanted(plan);
 
 		while (!stop_signal && !sess.stop) {
 			int wait_ms = 100;
+
+			if (sweep && now_s() >= next_sweep) {
+				size_t seen = 0;
+				int n = gs_loader_sweep_saves(loader, tid_alive, NULL, &seen);
+
+				if (n > 0)
+					swept += (size_t)n;
+				/* a walk of a full map is ~65,000 syscalls: then seldom */
+				next_sweep = now_s() + (seen > SWEEP_BUSY ? SWEEP_SECONDS_BUSY : SWEEP_SECONDS);
+			}
 
 			if (o.timeout >= 0) {
 				double left = deadline - now_s();
@@ -1093,6 +1149,8 @@ retry:
 		}
 		if (stop_signal || o.verbose)
 			fprintf(stderr, "ghostscope: %ld events, %" PRIu64 " lost\n", sess.events, total_lost);
+		if (o.verbose && swept)
+			fprintf(stderr, "ghostscope: %zu return-probe saves of ended threads removed\n", swept);
 	}
 out:
 	gs_loader_close(loader);
