@@ -5,6 +5,8 @@
  * already in the kcache.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -14,7 +16,11 @@
 #include "tracer/kbtf.h"
 #include "tracer/kcache.h"
 
-enum { KBTF_MEMO = 8, KBTF_NAME_MAX = 64 };
+enum {
+	KBTF_MEMO = 16,
+	KBTF_NAME_MAX = 64,			/* @what, its NUL included */
+	KBTF_KEY_MAX = KBTF_NAME_MAX + 16,	/* "kbtf-" @what "-" 8 hex digits */
+};
 
 /* One answer, as the kcache file holds it: the status first, then n offsets. */
 struct kbtf_answer {
@@ -25,7 +31,7 @@ struct kbtf_answer {
 
 static struct btf *kbtf;		/* parsed on the first miss, until gs_kbtf_release */
 static struct {
-	char what[KBTF_NAME_MAX];
+	char key[KBTF_KEY_MAX];
 	struct kbtf_answer a;
 } memo[KBTF_MEMO];			/* this process's answers */
 static size_t nmemo;
@@ -100,19 +106,49 @@ static int field_offset(const struct btf *btf, const struct gs_kbtf_field *f, ui
 	return 0;
 }
 
+/*
+ * The kcache name of an answer: "kbtf-WHAT-HASH", HASH an FNV-1a of the fields asked
+ * (paths, sizes, kinds). Another question under the same @what, or a file of another
+ * format (older builds wrote bare offsets as "fsbase", "utask", "modcfg"), is then
+ * another file, never misread.
+ */
+static void disk_key(const char *what, const struct gs_kbtf_field *fields, size_t n,
+		     char *buf, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p = (const unsigned char *)fields[i].path;
+		uint8_t kind = fields[i].pointer;
+
+		do
+			h = (h ^ *p) * 16777619u;
+		while (*p++);
+		for (size_t b = 0; b < sizeof(fields[i].size); b++)
+			h = (h ^ (uint8_t)(fields[i].size >> (8 * b))) * 16777619u;
+		h = (h ^ kind) * 16777619u;
+	}
+	snprintf(buf, len, "kbtf-%s-%08" PRIx32, what, h);
+}
+
 static int answer_of(const char *what, const struct gs_kbtf_field *fields, size_t n,
 		     struct kbtf_answer *a)
 {
 	size_t len = offsetof(struct kbtf_answer, offs) + n * sizeof(a->offs[0]);
+	char key[KBTF_KEY_MAX];
 	int ret;
 
+	for (size_t i = 0; i < n; i++)
+		if (!fields[i].path)
+			return -EINVAL;
+	disk_key(what, fields, n, key, sizeof(key));
 	for (size_t i = 0; i < nmemo; i++) {
-		if (!strcmp(memo[i].what, what)) {
+		if (!strcmp(memo[i].key, key)) {
 			*a = memo[i].a;
 			return a->n == n ? 0 : -EINVAL;
 		}
 	}
-	if (gs_kcache_get(what, a, len) || a->n != n || (a->status && a->status != ENOENT)) {
+	if (gs_kcache_get(key, a, len) || a->n != n || (a->status && a->status != ENOENT)) {
 		/* a miss: parse the kernel's BTF once for this process */
 		if (!kbtf) {
 			struct btf *b = btf__load_vmlinux_btf();
@@ -132,10 +168,10 @@ static int answer_of(const char *what, const struct gs_kbtf_field *fields, size_
 		}
 		if (a->status)
 			memset(a->offs, 0, sizeof(a->offs));
-		gs_kcache_put(what, a, len);
+		gs_kcache_put(key, a, len);
 	}
 	if (nmemo < KBTF_MEMO) {
-		memcpy(memo[nmemo].what, what, strlen(what) + 1);
+		memcpy(memo[nmemo].key, key, sizeof(key));
 		memo[nmemo++].a = *a;
 	}
 	return 0;
@@ -147,7 +183,8 @@ int gs_kbtf_offsets(const char *what, const struct gs_kbtf_field *fields, size_t
 	struct kbtf_answer a;
 	int ret;
 
-	if (!what || !*what || strlen(what) >= KBTF_NAME_MAX || strchr(what, '/') ||
+	if (!what || !*what || strlen(what) >= KBTF_NAME_MAX ||
+	    what[strspn(what, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] ||
 	    !fields || !n || n > GS_KBTF_MAX_FIELDS)
 		return -EINVAL;
 	ret = answer_of(what, fields, n, &a);
@@ -163,4 +200,9 @@ void gs_kbtf_release(void)
 {
 	btf__free(kbtf);
 	kbtf = NULL;
+}
+
+void gs_kbtf_forget(void)
+{
+	nmemo = 0;
 }

@@ -8,9 +8,10 @@
  * They come from /sys/kernel/btf/vmlinux, which takes 60-170 ms to parse here, so each
  * answer, found or not, is kept for the process and on disk for this kernel build
  * (kcache.h): only a kernel's first run parses it. An unreadable BTF is not kept, since
- * it may be readable later (a module loaded, a file system mounted). A kcache file
- * holds a uint32_t status (0, or ENOENT for a missing member), the uint32_t count of
- * fields, then their uint32_t offsets; one of another count is a miss.
+ * it may be readable later (a module loaded, a file system mounted). The kcache file
+ * of an answer is named "kbtf-WHAT-HASH" (HASH: of the fields asked) and holds a
+ * uint32_t status (0, or ENOENT for a missing member), the uint32_t count of fields,
+ * then their uint32_t offsets; one of another count is a miss.
  */
 #ifndef GS_TRACER_KBTF_H
 #define GS_TRACER_KBTF_H
@@ -32,7 +33,7 @@ struct gs_kbtf_field {
 /*
  * Fills @offs[i] with the byte offset of @fields[i] from the start of the first
  * struct of its path, for @n (at most GS_KBTF_MAX_FIELDS) fields, under the cache key
- * @what (a file name: the same key must always ask for the same fields). Returns 0;
+ * @what (letters, digits, '-' or '_'; what is kept is per @what and fields). Returns 0;
  * -ENOENT when a member is missing, not on a byte boundary, or not of the asked size
  * or kind; -EINVAL for a bad request; or the error reading the BTF.
  */
@@ -41,5 +42,8 @@ int gs_kbtf_offsets(const char *what, const struct gs_kbtf_field *fields, size_t
 
 /* Frees the parsed BTF, if any (answers stay cached). */
 void gs_kbtf_release(void);
+
+/* Forgets this process's answers; the kcache files stay. For tests. */
+void gs_kbtf_forget(void);
 
 #endif /* GS_TRACER_KBTF_H */

@@ -75,7 +75,7 @@ assert_eq "$(printf '1 77\n2 77')" "$(printf '%s\n' "$OUT" | cut -d' ' -f2-)" "e
 
 # The kernel offsets this needs are parsed from the kernel's BTF once per kernel and kept
 # beside the indexes; a damaged file is a miss, never a wrong offset.
-kc=$(ls "$GHOSTSCOPE_INDEX_DIR"/kernel/modcfg-* 2>/dev/null | head -1)
+kc=$(ls "$GHOSTSCOPE_INDEX_DIR"/kernel/kbtf-modcfg-* 2>/dev/null | head -1)
 [ -n "$kc" ] || fail "no kernel offsets cached in $GHOSTSCOPE_INDEX_DIR/kernel"
 printf 'x' >"$kc"
 trace_new -t "$T/reexec" --script-output plain --max-events 2 \
