@@ -481,6 +481,8 @@ static int loader_map_fd(struct gs_loader *l, const char *name)
 
 /* ---- stale saves ------------------------------------------------------------------------ */
 
+enum { SWEEP_BATCH = 256 };	/* saves read per bpf(MAP_LOOKUP_BATCH) */
+
 int gs_loader_sweep_saves(struct gs_loader *l, bool (*alive)(uint32_t tid, void *ctx),
 			  void *ctx, size_t *seen_ret)
 {
@@ -488,13 +490,13 @@ int gs_loader_sweep_saves(struct gs_loader *l, bool (*alive)(uint32_t tid, void 
 	struct save_key {
 		uint64_t tid_key;
 		uint64_t cfa;
-	} *dead = NULL, cur, next;
-	size_t ndead = 0, cap = 0, seen = 0, limit;
+	} keys[SWEEP_BATCH];
+	uint64_t in[2], out[2];		/* the batch position (a bucket index for hashes) */
 	struct bpf_map_info info;
-	uint32_t info_len = sizeof(info);
-	uint32_t last_tid = 0;
-	bool last_alive = true, first = true;
-	int fd = loader_map_fd(l, GS_CODEGEN_MAP_SAVE), removed = 0;
+	uint32_t info_len = sizeof(info), count;
+	int fd = loader_map_fd(l, GS_CODEGEN_MAP_SAVE), removed = 0, ret = 0;
+	bool first = true;
+	void *vals;
 
 	*seen_ret = 0;
 	if (fd < 0)
@@ -502,44 +504,32 @@ int gs_loader_sweep_saves(struct gs_loader *l, bool (*alive)(uint32_t tid, void 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
-	if (info.key_size != sizeof(cur))
+	if (info.key_size != sizeof(keys[0]) || !info.value_size)
 		return -EINVAL;
+	vals = malloc((size_t)info.value_size * SWEEP_BATCH);
+	if (!vals)
+		return -ENOMEM;
 	/*
-	 * Deleting while walking may restart the walk (a deleted key has no next), so
-	 * the dead keys are collected first; the bound stops a walk that the programs'
-	 * inserts keep restarting.
+	 * Batches walk the hash bucket by bucket: inserts and deletes by the programs
+	 * meanwhile do not restart the walk, as GET_NEXT_KEY would after its key went.
+	 * A key is deleted only if its thread is still gone just before: a thread id
+	 * reused since is a live thread, whose save must stay.
 	 */
-	limit = 2 * (size_t)info.max_entries;
-	while (seen < limit && !bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
-		uint32_t tid = (uint32_t)next.tid_key;
-
+	do {
+		count = SWEEP_BATCH;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, vals, &count, NULL);
+		if (ret && ret != -ENOENT)
+			break;
+		for (uint32_t i = 0; i < count && i < SWEEP_BATCH; i++) {
+			if (!alive((uint32_t)keys[i].tid_key, ctx) && !bpf_map_delete_elem(fd, &keys[i]))
+				removed++;
+		}
+		*seen_ret += count;
+		memcpy(in, out, sizeof(in));
 		first = false;
-		cur = next;
-		seen++;
-		if (tid != last_tid) {
-			last_tid = tid;
-			last_alive = alive(tid, ctx);
-		}
-		if (last_alive)
-			continue;
-		if (ndead == cap) {
-			size_t ncap = cap ? 2 * cap : 64;
-			struct save_key *d = realloc(dead, ncap * sizeof(*d));
-
-			if (!d) {
-				free(dead);
-				return -ENOMEM;
-			}
-			dead = d;
-			cap = ncap;
-		}
-		dead[ndead++] = cur;
-	}
-	for (size_t i = 0; i < ndead; i++)
-		removed += !bpf_map_delete_elem(fd, &dead[i]);
-	free(dead);
-	*seen_ret = seen;
-	return removed;
+	} while (!ret);
+	free(vals);
+	return ret && ret != -ENOENT ? ret : removed;
 }
 
 /* ---- open / close ---------------------------------------------------------------------- */
@@ -828,7 +818,8 @@ static int loader_parse(struct gs_loader *l, const void *obj, size_t len,
 /*
  * GS_IR_MOD_BIAS's kernel offsets (ir.h, struct gs_ir_modcfg): the helper reads the
  * task's mm, its saved auxiliary vector and its group leader's start time. Written
- * into the object's gs_modcfg map when it has one; parsed once per process.
+ * into the object's gs_modcfg map when it has one; from the kernel's BTF once per
+ * kernel build (kbtf.h).
  */
 static int loader_modcfg(struct gs_loader *l, char *err, size_t errlen)
 {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,6 +89,7 @@ static void on_signal(int sig)
  * SWEEP_SECONDS, or every SWEEP_SECONDS_BUSY after a walk saw more than SWEEP_BUSY.
  */
 enum { SWEEP_SECONDS = 1, SWEEP_SECONDS_BUSY = 10, SWEEP_BUSY = 4096 };
+#define PROC_PID_INIT_INO	0xEFFFFFFCU	/* include/linux/proc_ns.h */
 
 /* Whether host thread @tid exists: kill(2) finds any thread id, not only a process's. */
 static bool tid_alive(uint32_t tid, void *ctx)
@@ -98,31 +100,18 @@ static bool tid_alive(uint32_t tid, void *ctx)
 
 /*
  * Saves are keyed by host thread ids: they can be checked only from the initial pid
- * namespace, where /proc/self/status's NSpid has one id. Elsewhere (or unreadable) no
- * sweep, rather than removing a live thread's save.
+ * namespace, whose inode is fixed (PROC_PID_INIT_INO). Anywhere else (a container's
+ * own namespace: kill() would not find host ids) no sweep, rather than removing a
+ * live thread's save.
  */
 static bool sweep_wanted(const struct gs_plan *plan)
 {
-	char line[256];
-	bool ret = false, retprobe = false;
-	FILE *f;
+	struct stat st;
+	bool retprobe = false;
 
 	for (size_t i = 0; i < plan->nprobes; i++)
 		retprobe |= plan->probes[i].retprobe;
-	if (!retprobe)
-		return false;
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "NSpid:", 6)) {
-			ret = !strchr(line + 6 + strspn(line + 6, " \t"), '\t') &&
-			      !strchr(line + 6 + strspn(line + 6, " \t"), ' ');
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
+	return retprobe && !stat("/proc/self/ns/pid", &st) && st.st_ino == PROC_PID_INIT_INO;
 }
 
 static void usage(FILE *f)
@@ -1101,6 +1090,12 @@ retry:
 
 				if (n > 0)
 					swept += (size_t)n;
+				if (n < 0) {	/* not again: it would fail each second */
+					sweep = false;
+					if (o.verbose)
+						fprintf(stderr, "ghostscope: cannot remove the saves of ended threads: %s\n",
+							strerror(-n));
+				}
 				/* a walk of a full map is ~65,000 syscalls: then seldom */
 				next_sweep = now_s() + (seen > SWEEP_BUSY ? SWEEP_SECONDS_BUSY : SWEEP_SECONDS);
 			}

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * For test_trace_retprobe_sweep.sh: leave(n) returns n, except that leave(1) ends
- * the process inside the call (_exit) and leave(2) sleeps 3 s in it first.
+ * the process inside the call (_exit) and leave(2) first waits in it for SIGUSR1.
  * "die K": K children call leave(1), one after another; then leave(0) in the parent.
- * "sleep": leave(2). Each prints what its returning calls returned.
+ * "wait": leave(2). Each prints what its returning calls returned.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +16,14 @@ __attribute__((noinline)) int leave(int n)
 {
 	if (n == 1)
 		_exit(0);
-	if (n == 2)
-		usleep(3000000);
+	if (n == 2) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigwait(&set, &sig);
+	}
 	__asm__ volatile("" : "+r"(n));
 	return n;
 }
@@ -35,10 +42,16 @@ int main(int argc, char **argv)
 		printf("%d\n", leave(0));
 		return 0;
 	}
-	if (argc > 1 && !strcmp(argv[1], "sleep")) {
+	if (argc > 1 && !strcmp(argv[1], "wait")) {
+		sigset_t set;
+
+		/* blocked from the start: a signal sent early waits for sigwait() */
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
 		printf("%d\n", leave(2));
 		return 0;
 	}
-	fprintf(stderr, "usage: die_in die K | sleep\n");
+	fprintf(stderr, "usage: die_in die K | wait\n");
 	return 2;
 }

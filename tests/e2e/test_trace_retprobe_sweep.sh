@@ -5,8 +5,8 @@
 # evict, until the map is full and new calls print "entry value not saved". ghostscope
 # removes the saves of ended threads about every second: 20 children that exit inside
 # leave() leave the map empty shortly after, while a call that is still running (a
-# process asleep inside leave() for 3 s, across several sweeps) keeps its save and
-# prints its own n on return.
+# process waiting inside leave() for a signal, across several sweeps) keeps its save
+# and prints its own n on return.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/trace_lib.sh"
 need_root_bpf
@@ -19,30 +19,31 @@ rm -f "$T/gs.out" "$T/gs.err"
 gs=$!
 GS_CLEANUP="kill $gs 2>/dev/null || true"
 gs_wait_ready $gs
-# the sleeper first: its save must outlive the sweeps that remove the others
-"$T/die_in" sleep >"$T/sleep.out" &
-sleeper=$!
-GS_CLEANUP="kill $gs $sleeper 2>/dev/null || true"
-sleep 0.2
+# entries=N of gs_save
+saves() { local c; c=$("$T/census" gs_save); [[ $c =~ entries=([0-9]+) ]] && echo "${BASH_REMATCH[1]}"; }
+# the waiter first: its call stays under way, across sweeps, until it gets SIGUSR1
+"$T/die_in" wait >"$T/wait.out" &
+waiter=$!
+GS_CLEANUP="kill $gs $waiter 2>/dev/null || true"
+for _ in $(seq 100); do [ "$(saves)" = 1 ] && break; sleep 0.05; done
+[ "$(saves)" = 1 ] || fail "the waiting call's save is not in gs_save: $("$T/census" gs_save)"
 "$T/die_in" die 20 >"$T/die.out" || fail "die_in die 20 failed"
 assert_eq 0 "$(cat "$T/die.out")" "the parent's own call"
-census=$("$T/census" gs_save)
-# 20 dead children's saves and the sleeper's, unless a sweep already ran
-[[ $census =~ entries=([0-9]+) ]] || fail "no gs_save map: $census"
-[ "${BASH_REMATCH[1]}" -ge 1 ] || fail "the sleeper's save is missing: $census"
 swept=0
-for _ in $(seq 50); do
-	census=$("$T/census" gs_save)
-	[[ $census == *" entries=1" ]] && { swept=1; break; }
+for _ in $(seq 100); do
+	[ "$(saves)" = 1 ] && { swept=1; break; }
 	sleep 0.1
 done
-[ "$swept" = 1 ] || fail "the ended children's saves were not removed: $census"
-wait $sleeper || fail "die_in sleep failed"
-assert_eq 2 "$(cat "$T/sleep.out")" "the sleeper's own output"
+[ "$swept" = 1 ] || fail "the ended children's saves were not removed: $("$T/census" gs_save)"
+sleep 1.5	# another sweep or more
+assert_eq 1 "$(saves)" "the waiting call's save kept across sweeps"
+kill -USR1 $waiter
+wait $waiter || fail "die_in wait failed"
+assert_eq 2 "$(cat "$T/wait.out")" "the waiter's own output"
 for _ in $(seq 100); do grep -q -- "2 -> 2" "$T/gs.out" && break; sleep 0.05; done
 kill -INT $gs
 wait $gs || fail "ghostscope exited $?"
-assert_eq "$(printf '0 -> 0\n2 -> 2')" "$(cat "$T/gs.out")" "returns with their own n; the sleeper's save kept"
+assert_eq "$(printf '0 -> 0\n2 -> 2')" "$(cat "$T/gs.out")" "returns with their own n; the waiter's save kept"
 assert_contains "$(cat "$T/gs.err")" "ghostscope: 20 return-probe saves of ended threads removed" "-v count"
 assert_eq "" "$("$T/census" gs_save | grep -v ' entries=0' || true)" "the map is gone or empty after detach"
 echo ok
