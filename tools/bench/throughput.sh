@@ -220,12 +220,15 @@ done
 STATS_CASES=(gs.empty bt.empty gs.1 bt.1 gs.empty2 bt.empty2 gs.2 bt.2)
 stats_old=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 if sysctl -q -w kernel.bpf_stats_enabled=1 2>>"$LOG"; then
+	# restored however the pass ends (an interrupt too): it costs every BPF program
+	trap 'sysctl -q -w kernel.bpf_stats_enabled="$stats_old" 2>/dev/null || true' EXIT
 	for r in 1 2 3; do
 		for c in "${STATS_CASES[@]}"; do
 			STATS_PASS=1 HITS_NOW=$((HITS / 10)) run_case "$c" || true
 		done
 	done
 	sysctl -q -w kernel.bpf_stats_enabled="$stats_old" 2>>"$LOG" || true
+	trap - EXIT
 fi
 
 gsnote=""; gs_ok || gsnote="tracer not built"
