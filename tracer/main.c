@@ -1096,7 +1096,7 @@ retry:
 						fprintf(stderr, "ghostscope: cannot remove the saves of ended threads: %s\n",
 							strerror(-n));
 				}
-				/* a walk of a full map is ~65,000 syscalls: then seldom */
+				/* a full map is 65,536 kill() checks a walk: then seldom */
 				next_sweep = now_s() + (seen > SWEEP_BUSY ? SWEEP_SECONDS_BUSY : SWEEP_SECONDS);
 			}
 
