@@ -89,7 +89,6 @@ static void on_signal(int sig)
  * SWEEP_SECONDS, or every SWEEP_SECONDS_BUSY after a walk saw more than SWEEP_BUSY.
  */
 enum { SWEEP_SECONDS = 1, SWEEP_SECONDS_BUSY = 10, SWEEP_BUSY = 4096 };
-#define PROC_PID_INIT_INO	0xEFFFFFFCU	/* include/linux/proc_ns.h */
 
 /* Whether host thread @tid exists: kill(2) finds any thread id, not only a process's. */
 static bool tid_alive(uint32_t tid, void *ctx)
@@ -100,7 +99,7 @@ static bool tid_alive(uint32_t tid, void *ctx)
 
 /*
  * Saves are keyed by host thread ids: they can be checked only from the initial pid
- * namespace, whose inode is fixed (PROC_PID_INIT_INO). Anywhere else (a container's
+ * namespace, whose inode is fixed (GS_PROC_PID_INIT_INO). Anywhere else (a container's
  * own namespace: kill() would not find host ids) no sweep, rather than removing a
  * live thread's save.
  */
@@ -111,7 +110,7 @@ static bool sweep_wanted(const struct gs_plan *plan)
 
 	for (size_t i = 0; i < plan->nprobes; i++)
 		retprobe |= plan->probes[i].retprobe;
-	return retprobe && !stat("/proc/self/ns/pid", &st) && st.st_ino == PROC_PID_INIT_INO;
+	return retprobe && !stat("/proc/self/ns/pid", &st) && st.st_ino == GS_PROC_PID_INIT_INO;
 }
 
 static void usage(FILE *f)

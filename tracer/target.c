@@ -44,13 +44,18 @@ int gs_target_add_module(struct gs_target *t, const char *path, bool is_main)
 	return 0;
 }
 
+/*
+ * The target's pid namespace, for events to show its pids as it sees them. The initial
+ * namespace is left unset (0): there the view is the host's, and an unset namespace
+ * spares every hit a bpf_get_ns_current_pid_tgid() call (the verifier drops it).
+ */
 static void read_pidns(struct gs_target *t, pid_t pid)
 {
 	char path[64];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	if (stat(path, &st) == 0) {
+	if (stat(path, &st) == 0 && st.st_ino != GS_PROC_PID_INIT_INO) {
 		t->pidns_dev = st.st_dev;
 		t->pidns_ino = st.st_ino;
 	}

@@ -26,10 +26,14 @@ struct gs_target_module {
 	bool is_main;		/* the executable */
 };
 
+/* The inode of the initial pid namespace, fixed by the kernel (PROC_PID_INIT_INO). */
+#define GS_PROC_PID_INIT_INO	0xEFFFFFFCU
+
 struct gs_target {
 	pid_t pid;		/* -p / launched child; 0 with -t alone */
 	bool file_mode;		/* -t: every process mapping the file */
-	uint64_t pidns_dev, pidns_ino; /* the target's pid namespace, 0 if unknown */
+	/* the target's pid namespace; 0 if unknown or the initial one (its view is the host's) */
+	uint64_t pidns_dev, pidns_ino;
 	size_t nmodules;
 	struct gs_target_module *modules; /* main executable first */
 	/* launch mode */
