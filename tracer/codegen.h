@@ -88,7 +88,7 @@ struct gs_codegen_opts {
 	/*
 	 * Per run. dev/ino of the target's pid namespace (stat("/proc/PID/ns/pid")): hdr.pid/tid
 	 * and $pid/$tid then come from bpf_get_ns_current_pid_tgid; both 0 means use the
-	 * host ids. gs_codegen_pidns() fills them.
+	 * host ids (the target fills them, target.c, and leaves the initial namespace 0).
 	 */
 	uint64_t pidns_dev, pidns_ino;
 	/* Per run. Largest trace id used: sizes gs_lost and gs_vaddr (max_trace_id + 1 entries). */
@@ -236,10 +236,5 @@ int gs_codegen_layout(const struct gs_ir_prog *prog, struct gs_event_slot **slot
  */
 int gs_codegen_insn_counts(const void *obj, size_t len, uint32_t *cnt_ret, size_t nprogs);
 
-/*
- * Fills dev/ino of the pid namespace of @pid for gs_codegen_opts. Returns 0 or -errno
- * from stat (-ENOENT: no such process).
- */
-int gs_codegen_pidns(int pid, uint64_t *dev_ret, uint64_t *ino_ret);
 
 #endif /* GS_TRACER_CODEGEN_H */

@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <bpf/libbpf.h>
@@ -271,17 +270,4 @@ int gs_codegen_insn_counts(const void *obj, size_t len, uint32_t *cnt_ret, size_
 	}
 	bpf_object__close(bo);
 	return ret;
-}
-
-int gs_codegen_pidns(int pid, uint64_t *dev_ret, uint64_t *ino_ret)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
-	if (stat(path, &st))
-		return -errno;
-	*dev_ret = st.st_dev;
-	*ino_ret = st.st_ino;
-	return 0;
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "tracer/codegen.h"
 #include "tracer/event.h"
@@ -277,6 +278,23 @@ static struct gs_ir_prog *values_prog(uint64_t vaddr)
 	return p;
 }
 
+/*
+ * dev/ino of @pid's pid namespace, set even for the initial one (where ghostscope
+ * leaves them 0): the programs then take the bpf_get_ns_current_pid_tgid() path.
+ */
+static int pidns_of(int pid, uint64_t *dev_ret, uint64_t *ino_ret)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	if (stat(path, &st))
+		return -errno;
+	*dev_ret = st.st_dev;
+	*ino_ret = st.st_ino;
+	return 0;
+}
+
 static int run_values(const char *target, int pid)
 {
 	struct gs_codegen_opts o = { .max_trace_id = 8, .uprobe_multi = true };
@@ -301,7 +319,7 @@ static int run_values(const char *target, int pid)
 	free(dump);
 	progs[0] = p;
 	o.uprobe_multi = gs_loader_has_uprobe_multi();
-	ret = gs_codegen_pidns(pid, &o.pidns_dev, &o.pidns_ino);
+	ret = pidns_of(pid, &o.pidns_dev, &o.pidns_ino);
 	if (!ret)
 		ret = gs_codegen_emit(progs, 1, &o, &obj, &len, err, sizeof(err));
 	if (!ret)
