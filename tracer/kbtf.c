@@ -77,7 +77,7 @@ static int field_offset(const struct btf *btf, const struct gs_kbtf_field *f, ui
 	uint32_t type, mbits;
 	int32_t id;
 
-	if (!f->path || strlen(f->path) >= sizeof(buf))
+	if (strlen(f->path) >= sizeof(buf))	/* answer_of() refused NULL paths */
 		return -EINVAL;
 	strcpy(buf, f->path);
 	name = strtok_r(buf, ".", &save);

@@ -665,10 +665,10 @@ static int loader_progs(struct gs_loader *l, size_t nprogs, char *err, size_t er
  * A hash does not evict: saves whose return never comes (longjmp; a thread ended
  * mid-call until gs_loader_sweep_saves removes it; calls deeper than the kernel's 64
  * pending returns are not saved, see GS_IR_SAVE_ARMED) stay until a call of the same
- * thread and frame replaces them. So the
- * dynamic map gets SAVE_DYNAMIC_ENTRIES, four times the LRU's: memory is taken per
- * save, only its bucket array (16 bytes a bucket) up front. If stale saves ever fill
- * it, new calls read NOT_SAVED, never another call's values.
+ * thread and frame replaces them. So the dynamic map gets SAVE_DYNAMIC_ENTRIES, four
+ * times the LRU's: memory is taken per save, only its bucket array (16 bytes a
+ * bucket) up front. If stale saves ever fill it, new calls read NOT_SAVED, never
+ * another call's values.
  */
 #define SAVE_DYNAMIC_ENTRIES	65536
 
@@ -831,7 +831,7 @@ static int loader_modcfg(struct gs_loader *l, char *err, size_t errlen)
 	};
 	int fd = loader_map_fd(l, GS_IR_MAP_MODCFG);
 	uint32_t offs[4], zero = 0;
-	struct gs_ir_modcfg cached;
+	struct gs_ir_modcfg cfg;
 	int ret;
 
 	if (fd < 0)
@@ -846,8 +846,8 @@ static int loader_modcfg(struct gs_loader *l, char *err, size_t errlen)
 			 strerror(-ret));
 		return ret;
 	}
-	cached = (struct gs_ir_modcfg){ offs[0], offs[1], offs[2], offs[3] };
-	if (bpf_map_update_elem(fd, &zero, &cached, BPF_ANY)) {
+	cfg = (struct gs_ir_modcfg){ offs[0], offs[1], offs[2], offs[3] };
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY)) {
 		snprintf(err, errlen, "loader: cannot write '%s': %s", GS_IR_MAP_MODCFG, strerror(errno));
 		return -errno;
 	}
