@@ -12,8 +12,9 @@
  *   cookie = bpf_get_attach_cookie(ctx)            the trace id (low 32 bits)
  *   [pid filter: return unless host tgid matches]
  *   [body is one `if` without else: return unless its condition holds or fails]
- *   ev = bpf_ringbuf_reserve(&gs_events, SIZE, 0)  SIZE constant, from the layout
- *   if (!ev) { gs_lost[trace id] += 1; return 0; }
+ *   ring = gs_events[this CPU]                     per-CPU rings (rings.h)
+ *   ev = bpf_ringbuf_reserve(ring, SIZE, 0)        SIZE constant, from the layout
+ *   if (!ring || !ev) { gs_lost[trace id] += 1; return 0; }
  *   header; every slot's record header = 0
  *   statements, each writing its slot at a constant offset
  *   bpf_ringbuf_submit(ev, unconsumed data crossed a multiple of wakeup_bytes ?
@@ -269,8 +270,8 @@ static void cg_module_globals(struct cg *g)
 	uint32_t entries = g->o->max_trace_id + 1;
 	LLVMValueRef lic;
 
-	g->map_events = cg_map(g, GS_CODEGEN_MAP_EVENTS, BPF_MAP_TYPE_RINGBUF, g->ringbuf_bytes, 0,
-			       0);
+	/* the rings (rings.h) are made and sized by the loader, which adopts this map */
+	g->map_events = cg_map(g, GS_CODEGEN_MAP_EVENTS, BPF_MAP_TYPE_ARRAY_OF_MAPS, 1, 4, 4);
 	g->map_lost = cg_map(g, GS_CODEGEN_MAP_LOST, BPF_MAP_TYPE_PERCPU_ARRAY, entries, 4, 8);
 	g->map_vaddr = cg_map(g, GS_CODEGEN_MAP_VADDR, BPF_MAP_TYPE_ARRAY, entries, 4, 8);
 	if (g->uses_save) {
@@ -984,7 +985,7 @@ static void cg_fn_submit(struct cg *g)
 	uint64_t rec = (g->lo.reserve + 8 + 7) & ~7ull;
 
 	LLVMPositionBuilderAtEnd(g->b, g->exit_bb);
-	args[0] = g->map_events;
+	args[0] = g->ring;
 	args[1] = c64(g, BPF_RB_AVAIL_DATA);
 	avail = gs_cg_helper(g, BPF_FUNC_ringbuf_query, args, 2);
 	before = LLVMBuildSub(g->b, avail, c64(g, rec), "");
@@ -1426,11 +1427,20 @@ static int cg_function(struct cg *g, size_t idx, const struct gs_ir_prog *prog, 
 		if (ret)
 			return ret;
 	}
+	/* this CPU's ring: the array-of-maps lookup is inlined by the verifier */
+	lost = gs_cg_block(g, "lost");
+	body = gs_cg_block(g, "reserve");
+	LLVMBuildStore(g->b, LLVMBuildTrunc(g->b, gs_cg_helper(g, BPF_FUNC_get_smp_processor_id,
+							       NULL, 0), g->i32, ""), g->key);
 	args[0] = g->map_events;
+	args[1] = g->key;
+	g->ring = gs_cg_helper_t(g, g->ptr, BPF_FUNC_map_lookup_elem, args, 2);
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, g->ring, ""), lost, body);
+	LLVMPositionBuilderAtEnd(g->b, body);
+	args[0] = g->ring;
 	args[1] = c64(g, g->lo.reserve);
 	args[2] = c64(g, 0);
 	g->ev = gs_cg_helper_t(g, g->ptr, BPF_FUNC_ringbuf_reserve, args, 3);
-	lost = gs_cg_block(g, "lost");
 	body = gs_cg_block(g, "fill");
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, g->ev, ""), lost, body);
 	cg_fn_lost(g, lost);

@@ -21,7 +21,7 @@
 #include "tracer/ir.h"
 
 /* Map and program names in the object; the loader finds them by these names. */
-#define GS_CODEGEN_MAP_EVENTS	"gs_events"	/* BPF_MAP_TYPE_RINGBUF */
+#define GS_CODEGEN_MAP_EVENTS	"gs_events"	/* ARRAY_OF_MAPS of RINGBUF, by CPU */
 #define GS_CODEGEN_MAP_LOST	"gs_lost"	/* PERCPU_ARRAY u32 trace id -> u64 lost events */
 #define GS_CODEGEN_MAP_VADDR	"gs_vaddr"	/* ARRAY u32 trace id -> u64 probe vaddr */
 #define GS_CODEGEN_PROG_FMT	"gs_p%zu"	/* BPF program i: IR program i, or group i when merged */
@@ -77,7 +77,10 @@ struct gs_codegen_uw_range {
  * ignores them, so one cached object serves every pid, namespace and ring size.
  */
 struct gs_codegen_opts {
-	/* Per run. Ring buffer size in bytes: a power of two >= 4096; 0 means 8 MiB. */
+	/*
+	 * Per run. Bytes of all the event rings together (one per CPU, rings.h): a power
+	 * of two >= 4096; 0 means 8 MiB.
+	 */
 	uint32_t ringbuf_bytes;
 	/*
 	 * Per run. Drop events early (before reserving) unless the host tgid (as
@@ -100,7 +103,8 @@ struct gs_codegen_opts {
 	bool uprobe_multi;	/* return programs: "uretprobe.multi" / "uretprobe" */
 	/*
 	 * Per run. Events are submitted with BPF_RB_NO_WAKEUP while less than this many bytes are
-	 * unconsumed, and with BPF_RB_FORCE_WAKEUP above it; 0 means ringbuf_bytes / 8.
+	 * unconsumed in its ring, and with BPF_RB_FORCE_WAKEUP above it; 0 means an eighth
+	 * of a ring (the loader knows their size; gs_codegen_cfg_fill assumes one ring).
 	 * The reader polls with a short timeout, so quiet streams still drain promptly.
 	 */
 	uint32_t wakeup_bytes;

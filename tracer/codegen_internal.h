@@ -40,6 +40,7 @@ struct cg {
 	LLVMMetadataRef di_file, di_cu, di_int, di_ctx_ptr;
 	LLVMTypeRef i1, i8, i16, i32, i64, ptr;
 	LLVMValueRef map_events, map_lost, map_vaddr;
+	LLVMValueRef ring;		/* this CPU's ring, from map_events */
 	LLVMValueRef map_save, map_scratch;	/* only when uses_save */
 	LLVMValueRef map_fsave;	/* only when uses_fsave; map_scratch too */
 	bool uses_save;		/* some program has a call-keyed S_SAVE or SAVED */

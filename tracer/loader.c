@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Loads generated BPF objects, attaches uprobes, polls the ring buffer.
+ * Loads generated BPF objects, attaches uprobes, polls the event rings (rings.h).
  *
  * Loading: objects go through our own minimal ELF loader (bpfobj.c: create the maps
  * the object declares, relocate, one BPF_PROG_LOAD per program), which skips
  * libbpf's object parsing and kernel feature probes; an object it does not
- * understand falls back to libbpf 1.1's bpf_object path. The ring buffer map, the
- * slowest object to create (the kernel allocates and maps all its pages), can be
- * created ahead, on a thread started by gs_loader_warm_up() while the caller parses
- * and plans.
+ * understand falls back to libbpf 1.1's bpf_object path. Either way the object's
+ * GS_CODEGEN_MAP_EVENTS is the rings' array of maps, made by us (an array of maps
+ * needs its inner map at creation). The rings, the slowest maps to create (the
+ * kernel allocates all their pages), can be created ahead, on a thread started by
+ * gs_loader_warm_up() while the caller parses and plans.
  *
  * uprobe_multi (kernel 6.6, attach type 48) is newer than libbpf 1.1 and Debian 12's
  * uapi headers, so the link is created with a raw bpf(BPF_LINK_CREATE) using our own
@@ -30,6 +31,7 @@
  * the kernel it was compiled under.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +52,7 @@
 #include "tracer/kcache.h"
 #include "tracer/loader.h"
 #include "tracer/loader_internal.h"
+#include "tracer/rings.h"
 
 enum {
 	GS_BPF_TRACE_UPROBE_MULTI = 48,
@@ -75,12 +78,6 @@ struct gs_link_create_umulti {
 };
 _Static_assert(sizeof(struct gs_link_create_umulti) == 64, "link_create layout");
 
-/* Where events go; its own allocation, as the ring buffer may be set up ahead. */
-struct rb_sink {
-	gs_event_fn cb;
-	void *ctx;
-};
-
 /* One attachment: a link fd, plus the perf event fd of a single uprobe (else -1). */
 struct gs_link {
 	int fd, pfd;
@@ -98,9 +95,8 @@ struct gs_loader {
 	int uw_ranges_fd, uw_rows_fd, uw_ents_fd;	/* -1 without a backtrace */
 	uint32_t uw_rows_cap, uw_ents_cap;
 	uint32_t lost_entries;
-	struct ring_buffer *rb;
-	struct rb_sink *sink;		/* the ring buffer callback's context */
-	bool warm_rb;			/* the warm-up thread is making rb */
+	struct gs_rings *rings;
+	bool warm_rings;		/* the warm-up thread may still be mapping them */
 	int ncpus;
 };
 
@@ -282,14 +278,14 @@ int gs_loader_fsbase_offset(uint32_t *off_ret, char *err, size_t errlen)
 	return ret;
 }
 
-/* ---- ring buffer warm-up ---------------------------------------------------------------- */
+/* ---- ring warm-up ----------------------------------------------------------------------- */
 
 /*
- * The warm-up thread creates the ring buffer map, publishes its fd, then maps it for
- * reading (libbpf's ring_buffer__new maps the data twice: two
- * times @bytes of page table entries, milliseconds again). gs_loader_open needs only
- * the fd, to load the programs; the reader is taken at the first poll, after the
- * probes are armed (what they write meanwhile waits in the ring).
+ * The warm-up thread creates the rings, publishes them, then maps them for reading
+ * (the data twice over: two times their size of page table entries, milliseconds).
+ * gs_loader_open needs only the array of maps, to load the programs; the mapping is
+ * waited for at the first poll, after the probes are armed (what they write
+ * meanwhile waits in the rings).
  *
  * The mapping waits until the probes are attached (warm_go): the kernel fills those
  * page tables holding the process's mmap lock for writing, which stalls every page
@@ -301,54 +297,31 @@ static struct {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool started, fd_ready, joined, go;
+	bool started, made, joined, go, cancel;
 	uint32_t bytes;
-	int fd;			/* the ring buffer map, or -errno */
-	struct ring_buffer *rb;
-	struct rb_sink *sink;
+	struct gs_rings *rings;	/* NULL when they could not be made */
 } warm = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
-
-static int rb_sample(void *ctx, void *data, size_t size)
-{
-	struct rb_sink *sink = ctx;
-
-	if (size < sizeof(struct gs_event_hdr))
-		return 0;
-	return sink->cb ? sink->cb(sink->ctx, data, size) : 0;
-}
-
-static int ringbuf_create(uint32_t bytes)
-{
-	union bpf_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_RINGBUF;
-	a.max_entries = bytes;
-	snprintf(a.map_name, sizeof(a.map_name), "%s", GS_CODEGEN_MAP_EVENTS);
-	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &a, sizeof(a));
-	return fd < 0 ? -errno : fd;
-}
 
 static void *warm_main(void *arg)
 {
-	int fd;
+	struct gs_rings *r;
+	bool cancel;
 
 	(void)arg;
-	/* The map first: it is on the critical path when planning is quick. */
-	fd = ringbuf_create(warm.bytes);
+	/* The rings first: they are on the critical path when planning is quick. */
+	if (gs_rings_new(warm.bytes, &r))
+		r = NULL;
 	pthread_mutex_lock(&warm.lock);
-	warm.fd = fd;
-	warm.fd_ready = true;
+	warm.rings = r;
+	warm.made = true;
 	pthread_cond_broadcast(&warm.cond);
-	/* uprobe_multi support is asked by the caller, once it has set the kernel cache. */
 	while (!warm.go)
 		pthread_cond_wait(&warm.cond, &warm.lock);
+	cancel = warm.cancel;
 	pthread_mutex_unlock(&warm.lock);
-	/* The fd may be in use by now: it stays open until the reader is taken. */
-	warm.sink = fd >= 0 ? calloc(1, sizeof(*warm.sink)) : NULL;
-	if (warm.sink)
-		warm.rb = ring_buffer__new(fd, rb_sample, warm.sink, NULL);
+	/* a failure is reported by the first poll, which maps them again */
+	if (r && !cancel)
+		gs_rings_map(r);
 	return NULL;
 }
 
@@ -363,13 +336,12 @@ int gs_loader_warm_up(uint32_t ring_bytes)
 	if (ring_bytes < 4096 || (ring_bytes & (ring_bytes - 1)))
 		return -EINVAL;
 	warm.bytes = ring_bytes;
-	warm.fd = -1;
 	ret = gs_loader_thread_start(&warm.thread, warm_main, NULL);
 	warm.started = !ret;
 	return ret;
 }
 
-/* Lets the warm-up thread map the ring: the probes are armed, or the map is wanted now. */
+/* Lets the warm-up thread map the rings: the probes are armed, or the rings are wanted now. */
 static void warm_go(void)
 {
 	if (!warm.started)
@@ -380,53 +352,52 @@ static void warm_go(void)
 	pthread_mutex_unlock(&warm.lock);
 }
 
-/*
- * Waits for the thread and takes its reader of the map (NULL, and its sink NULL too,
- * when it could not be made; the caller then makes one). Once.
- */
-static void warm_take_rb(struct ring_buffer **rb_ret, struct rb_sink **sink_ret)
+/* Waits for the thread to end: the rings it made are then the caller's alone. Once. */
+static void warm_join(void)
 {
-	*rb_ret = NULL;
-	*sink_ret = NULL;
 	if (!warm.started || warm.joined)
 		return;
 	warm_go();
 	pthread_join(warm.thread, NULL);
 	warm.joined = true;
-	*rb_ret = warm.rb;
-	*sink_ret = warm.rb ? warm.sink : NULL;
-	if (!warm.rb)
-		free(warm.sink);
-	warm.rb = NULL;
-	warm.sink = NULL;
 }
 
 /*
- * The warmed-up ring buffer map when it has @bytes and @use is set: waits only until
- * the map exists, and the caller then owns the fd and must call warm_take_rb() (at
- * the latest before closing it). Otherwise -1, and the thread's map is closed.
+ * Ends the thread without its mapping, for rings that will not be read: that mapping
+ * costs milliseconds holding the mmap lock for nothing.
  */
-static int warm_take_fd(uint32_t bytes, bool use)
+static void warm_cancel(void)
 {
-	struct ring_buffer *rb;
-	struct rb_sink *sink;
-	int fd;
+	if (!warm.started || warm.joined)
+		return;
+	pthread_mutex_lock(&warm.lock);
+	warm.cancel = true;
+	pthread_mutex_unlock(&warm.lock);
+	warm_join();
+}
+
+/*
+ * The warmed-up rings when they have @bytes in all: waits only until they exist; the
+ * caller then owns them and must call warm_join() before reading or freeing them.
+ * Otherwise NULL, and the thread's rings are freed.
+ */
+static struct gs_rings *warm_take(uint32_t bytes)
+{
+	struct gs_rings *r;
 
 	if (!warm.started || warm.joined)
-		return -1;
+		return NULL;
 	pthread_mutex_lock(&warm.lock);
-	while (!warm.fd_ready)
+	while (!warm.made)
 		pthread_cond_wait(&warm.cond, &warm.lock);
-	fd = warm.fd;
+	r = warm.rings;
+	warm.rings = NULL;
 	pthread_mutex_unlock(&warm.lock);
-	if (fd >= 0 && use && warm.bytes == bytes)
-		return fd;
-	warm_take_rb(&rb, &sink);
-	ring_buffer__free(rb);
-	free(sink);
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	if (r && warm.bytes == bytes)
+		return r;
+	warm_cancel();
+	gs_rings_free(r);
+	return NULL;
 }
 
 /* ---- the object, either kind ------------------------------------------------------------ */
@@ -563,7 +534,7 @@ static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, ch
 		      size_t errlen)
 {
 	struct gs_codegen_cfg cfg;
-	uint32_t ring = 0, fsbase, utask;
+	uint32_t fsbase, utask;
 	struct lmap m, mm;
 	const void *cur;
 	size_t cur_len = 0;
@@ -578,13 +549,14 @@ static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, ch
 	fsbase = cfg.fsbase_off;
 	utask = cfg.utask_off;
 	if (run) {
-		ring = gs_codegen_cfg_fill(run, &cfg);
-		if (!ring) {
+		if (!gs_codegen_cfg_fill(run, &cfg)) {
 			snprintf(err, errlen, "loader: ring buffer size %u is not a power of two "
 				 ">= 4096", run->ringbuf_bytes);
 			return -EINVAL;
 		}
 	}
+	if (!run || !run->wakeup_bytes)	/* each ring wakes the reader on its own */
+		cfg.wakeup_bytes = gs_rings_bytes(l->rings) / 8;
 	/* the kernel's offsets are the object's markers, not per-run settings */
 	cfg.fsbase_off = fsbase;
 	cfg.utask_off = cfg.utask_depth_off = utask;
@@ -595,27 +567,13 @@ static int loader_cfg(struct gs_loader *l, const struct gs_codegen_opts *run, ch
 	}
 	if (cfg.utask_off == GS_CODEGEN_FSBASE_UNSET)
 		utask_offsets(&cfg.utask_off, &cfg.utask_depth_off);
-	else if (!run && fsbase != GS_CODEGEN_FSBASE_UNSET)
-		return 0;
 	if (m.fm)
 		memcpy(m.fm->data, &cfg, sizeof(cfg));
 	else
 		ret = bpf_map__set_initial_value(m.bm, &cfg, sizeof(cfg));
 	if (ret || !run)
 		goto out;
-	lmap_find(l, GS_CODEGEN_MAP_EVENTS, &mm);
-	ret = lmap_set_max(&mm, ring);
-	if (!ret) {
-		/* libbpf creates its own */
-		bool use = mm.fm && mm.fm->type == BPF_MAP_TYPE_RINGBUF;
-		int fd = warm_take_fd(ring, use);
-
-		if (fd >= 0) {
-			gs_bpfobj_map_adopt(mm.fm, fd);
-			l->warm_rb = true;
-		}
-	}
-	if (!ret && lmap_find(l, GS_CODEGEN_MAP_LOST, &mm))
+	if (lmap_find(l, GS_CODEGEN_MAP_LOST, &mm))
 		ret = lmap_set_max(&mm, run->max_trace_id + 1);
 	if (!ret && lmap_find(l, GS_CODEGEN_MAP_VADDR, &mm))
 		ret = lmap_set_max(&mm, run->max_trace_id + 1);
@@ -699,6 +657,41 @@ static int lmap_make_dynamic(struct lmap *m)
 	       bpf_map__set_map_flags(m->bm, bpf_map__map_flags(m->bm) | BPF_F_NO_PREALLOC);
 }
 
+/*
+ * The rings (the warm-up thread's when they have the size asked, else new ones) and
+ * their array of maps as the object's GS_CODEGEN_MAP_EVENTS, for either loader.
+ */
+static int loader_events(struct gs_loader *l, struct lmap *ev, const struct gs_codegen_opts *run,
+			 char *err, size_t errlen)
+{
+	uint32_t bytes = run && run->ringbuf_bytes ? run->ringbuf_bytes : GS_CODEGEN_DEFAULT_RING;
+	int fd, ret;
+
+	if ((ev->fm ? ev->fm->type : bpf_map__type(ev->bm)) != BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+		snprintf(err, errlen, "loader: '%s' is not an array of maps", GS_CODEGEN_MAP_EVENTS);
+		return -EINVAL;
+	}
+	l->rings = warm_take(bytes);
+	l->warm_rings = l->rings;
+	if (!l->rings) {
+		ret = gs_rings_new(bytes, &l->rings);
+		if (ret) {
+			snprintf(err, errlen, "loader: cannot create the event rings (%u bytes): %s",
+				 bytes, strerror(-ret));
+			return ret;
+		}
+	}
+	if (ev->bm) {	/* libbpf duplicates the fd */
+		ret = bpf_map__reuse_fd(ev->bm, gs_rings_outer_fd(l->rings));
+	} else {
+		fd = fcntl(gs_rings_outer_fd(l->rings), F_DUPFD_CLOEXEC, 0);
+		ret = fd < 0 ? -errno : gs_bpfobj_map_adopt(ev->fm, fd);
+	}
+	if (ret)
+		snprintf(err, errlen, "loader: cannot use the event rings: %s", strerror(-ret));
+	return ret;
+}
+
 static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_codegen_opts *run,
 			char *err, size_t errlen)
 {
@@ -722,6 +715,9 @@ static int loader_setup(struct gs_loader *l, size_t nprogs, const struct gs_code
 		snprintf(err, errlen, "loader: object lacks the ghostscope maps");
 		return -EINVAL;
 	}
+	ret = loader_events(l, &ev, run, err, errlen);
+	if (ret)
+		return ret;
 	ret = loader_cfg(l, run, err, errlen);
 	if (ret)
 		return ret;
@@ -854,29 +850,19 @@ static int loader_modcfg(struct gs_loader *l, char *err, size_t errlen)
 	return 0;
 }
 
-/* Makes l->rb, the ring buffer's reader: the warm-up thread's, else a new one. */
+/* Maps the rings for reading, once the warm-up thread (which may be mapping them) is done. */
 static int loader_ring(struct gs_loader *l, char *err, size_t errlen)
 {
 	int rc;
 
-	if (l->warm_rb) {
-		warm_take_rb(&l->rb, &l->sink);
-		l->warm_rb = false;
+	if (l->warm_rings) {
+		warm_join();
+		l->warm_rings = false;
 	}
-	if (l->rb)
-		return 0;
-	free(l->sink);
-	l->sink = calloc(1, sizeof(*l->sink));
-	if (!l->sink)
-		return -ENOMEM;
-	l->rb = ring_buffer__new(loader_map_fd(l, GS_CODEGEN_MAP_EVENTS), rb_sample, l->sink,
-				 NULL);
-	if (!l->rb) {
-		rc = -errno;
-		snprintf(err, errlen, "loader: cannot map the ring buffer: %s", strerror(-rc));
-		return rc;
-	}
-	return 0;
+	rc = gs_rings_map(l->rings);
+	if (rc)
+		snprintf(err, errlen, "loader: cannot map the event rings: %s", strerror(-rc));
+	return rc;
 }
 
 int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_loader_opts *opts,
@@ -923,8 +909,8 @@ int gs_loader_open(const void *obj, size_t len, size_t nprogs, const struct gs_l
 	gs_kbtf_release();
 	if (rc)
 		goto err_free;
-	/* A warmed-up ring buffer is mapped by the time of the first poll. */
-	rc = l->warm_rb ? 0 : loader_ring(l, err, errlen);
+	/* Warmed-up rings are mapped by the time of the first poll. */
+	rc = l->warm_rings ? 0 : loader_ring(l, err, errlen);
 	if (rc)
 		goto err_free;
 	l->ncpus = libbpf_num_possible_cpus();
@@ -945,12 +931,11 @@ void gs_loader_close(struct gs_loader *l)
 	if (!l)
 		return;
 	gs_loader_detach(l);
-	if (l->warm_rb)		/* the thread must be done with the map before it closes */
-		warm_take_rb(&l->rb, &l->sink);
-	ring_buffer__free(l->rb);
-	free(l->sink);
 	gs_bpfobj_close(l->fobj);
 	bpf_object__close(l->obj);
+	if (l->warm_rings)	/* the thread must be done with the rings before they go */
+		warm_cancel();
+	gs_rings_free(l->rings);
 	free(l->links);
 	free(l->prog_fds);
 	free(l);
@@ -1140,7 +1125,7 @@ int gs_loader_attach(struct gs_loader *l, const struct gs_attach_point *pts, siz
 		}
 	}
 	free(done);
-	if (l->warm_rb)
+	if (l->warm_rings)
 		warm_go();
 	return ret;
 }
@@ -1277,29 +1262,40 @@ int gs_loader_set_unwind(struct gs_loader *l, const struct gs_unwind_module *mod
 
 /* ---- events ----------------------------------------------------------------------------- */
 
+struct poll_sink {
+	gs_event_fn cb;
+	void *ctx;
+};
+
+static int poll_sample(void *ctx, const void *data, size_t size)
+{
+	struct poll_sink *sink = ctx;
+
+	if (size < sizeof(struct gs_event_hdr))
+		return 0;
+	return sink->cb ? sink->cb(sink->ctx, data, size) : 0;
+}
+
 int gs_loader_poll(struct gs_loader *l, int timeout_ms, gs_event_fn cb, void *ctx)
 {
-	int n, m;
+	struct poll_sink sink = { cb, ctx };
+	int n;
 
-	if (!l->rb) {
+	if (l->warm_rings) {
 		char err[128];
 
 		n = loader_ring(l, err, sizeof(err));
 		if (n)
 			return n;
 	}
-	l->sink->cb = cb;
-	l->sink->ctx = ctx;
-	n = ring_buffer__poll(l->rb, timeout_ms);
-	if (n == -EINTR)
-		n = 0;
-	if (n < 0)
-		return n;
-	/* Submits mostly skip the wakeup: drain whatever arrived without one. */
-	m = ring_buffer__consume(l->rb);
-	if (m < 0)
-		return m == -EINTR ? n : m;
-	return n + m;
+	n = gs_rings_poll(l->rings, timeout_ms, poll_sample, &sink);
+	return n == -EINTR ? 0 : n;
+}
+
+size_t gs_loader_rings(const struct gs_loader *l, uint32_t *bytes_ret)
+{
+	*bytes_ret = gs_rings_bytes(l->rings);
+	return gs_rings_count(l->rings);
 }
 
 int gs_loader_lost(struct gs_loader *l, uint32_t trace_id, uint64_t *lost_ret)

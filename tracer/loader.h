@@ -82,11 +82,11 @@ bool gs_loader_has_uprobe_multi(void);
 
 /*
  * Starts, on a thread, what the next gs_loader_open() would otherwise wait for: the
- * ring buffer map of @ring_bytes (0: the 8 MiB default), the slowest object to create
- * (0.5-3 ms here), and its mapping for reading (1-4 ms).
- * Call it early, before parsing and planning. gs_loader_open() adopts the map when
- * the object's ring buffer has that size (and our loader loads it), else closes it;
- * it waits for the map only, and the first gs_loader_poll() for the mapping.
+ * event rings of @ring_bytes in all (0: the 8 MiB default; rings.h), the slowest maps
+ * to create (0.5-3 ms here), and their mapping for reading (1-4 ms).
+ * Call it early, before parsing and planning. gs_loader_open() adopts the rings when
+ * they have the size its run options ask, else frees them; it waits for their
+ * creation only, and the first gs_loader_poll() for the mapping.
  * Returns 0, -EINVAL for a bad size, -EALREADY when called twice, or the error of
  * pthread_create; a failure only means no head start.
  */
@@ -127,13 +127,16 @@ size_t gs_loader_link_count(const struct gs_loader *l);
 bool gs_loader_uses_multi(const struct gs_loader *l);
 
 /*
- * Waits up to @timeout_ms for a wakeup, then drains everything in the ring (events
- * are submitted without wakeups most of the time, so a wait that times out still
- * delivers what is there). Calls @cb for each event. Returns the number of events
- * delivered, or a negative errno (from epoll or from @cb, or from mapping the ring
- * on the first call when gs_loader_warm_up made it). -EINTR is returned as 0.
+ * Waits up to @timeout_ms for a wakeup, then delivers what the rings hold, in the
+ * order the events happened (rings.h; events are submitted without wakeups most of
+ * the time, so a wait that times out still delivers what is there), at most
+ * GS_RINGS_BATCH events a call. Calls @cb for each event. Returns the number of
+ * events delivered, or a negative errno (from epoll or from @cb, or from mapping the
+ * rings on the first call when gs_loader_warm_up made them). -EINTR is returned as 0.
  */
 int gs_loader_poll(struct gs_loader *l, int timeout_ms, gs_event_fn cb, void *ctx);
+/* How many event rings the programs write (one per CPU), and the bytes of each. */
+size_t gs_loader_rings(const struct gs_loader *l, uint32_t *bytes_ret);
 
 /* A module's code as mapped: runtime [start, end), bias = runtime - module vaddr. */
 struct gs_unwind_range {

@@ -144,7 +144,8 @@ static void usage(FILE *f)
 "      --debug-file FILE     debug info for the main module when auto-indexing\n"
 "      --no-auto-index       a module missing from the index is an error\n"
 "Other:\n"
-"      --ringbuf-size BYTES  ring buffer size (power of two, default 8 MiB)\n"
+"      --ringbuf-size BYTES  bytes of all event rings, one per CPU (power of two,\n"
+"                            default 8 MiB)\n"
 "      --single-uprobes      do not use uprobe_multi links\n"
 "      --no-bpf-cache        compile the BPF programs even when the index holds them\n"
 "      --no-plan-cache       plan the script even when the same plan is saved\n"
@@ -632,6 +633,13 @@ static int on_event(void *ctx, const struct gs_event_hdr *ev, size_t size)
 	return 0;
 }
 
+/* Delivers everything the rings hold (a poll delivers a batch at most), or until stopped. */
+static void drain_all(struct gs_loader *loader, struct session *s)
+{
+	while (!s->stop && gs_loader_poll(loader, 0, on_event, s) > 0)
+		fflush(stdout);
+}
+
 /* Groups probes whose IR is identical into one BPF program each. */
 static int group_programs(struct gs_plan *plan, const struct gs_ir_prog ***progs_ret,
 			  size_t *nprogs_ret, uint32_t *prog_of)
@@ -1065,6 +1073,13 @@ retry:
 		if (nop5)
 			fprintf(stderr, ", %zu of them 5-byte nops the kernel optimizes (no trap)", nop5);
 		fputc('\n', stderr);
+		{
+			uint32_t bytes;
+			size_t n = gs_loader_rings(loader, &bytes);
+
+			fprintf(stderr, "ghostscope: events: %zu ring%s of %u KiB (one per CPU)\n", n,
+				n == 1 ? "" : "s", bytes >> 10);
+		}
 	}
 	if (o.verbose)
 		phase_print();
@@ -1114,8 +1129,8 @@ retry:
 				break;
 			}
 			if (!target_alive(&target)) {
-				if (!sess.stop)	/* what is left, unless --max-events is reached */
-					gs_loader_poll(loader, 0, on_event, &sess);
+				/* what is left, unless --max-events is reached */
+				drain_all(loader, &sess);
 				if (o.verbose || target.child)
 					fprintf(stderr, "ghostscope: target exited\n");
 				target.child = 0;
@@ -1125,9 +1140,8 @@ retry:
 	}
 	ret = EXIT_OK;
 	gs_loader_detach(loader);
-	/* Detached: what is still in the ring is delivered, so delivered + lost = hits. */
-	if (!sess.stop)
-		gs_loader_poll(loader, 0, on_event, &sess);
+	/* Detached: what is still in the rings is delivered, so delivered + lost = hits. */
+	drain_all(loader, &sess);
 	fflush(stdout);
 	{
 		uint64_t total_lost = 0;

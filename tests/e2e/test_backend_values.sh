@@ -13,9 +13,10 @@ backend_driver "$B/driver.c" "$T/driver"
 cc -O0 -g "$B/target.c" -o "$T/target"
 
 out=$("$T/driver" dry)
-# A MARK-only program: header, submit, and the per-run settings' branches (pid filter,
-# pid namespace), which the verifier removes when the settings disable them.
-assert_eq "object=1 insns0>100=1 insns1<110=1" "$out" "dry run"
+# A MARK-only program: header, this CPU's ring, submit, and the per-run settings'
+# branches (pid filter, pid namespace), which the verifier removes when the settings
+# disable them.
+assert_eq "object=1 insns0>100=1 insns1<120=1" "$out" "dry run"
 
 "$T/target" & TP=$!
 GS_CLEANUP="kill $TP 2>/dev/null || true"

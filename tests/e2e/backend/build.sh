@@ -14,7 +14,7 @@ backend_driver() {
 		"$GS_TOP/tracer/ir_codec.c" "$GS_TOP/tracer/wire.c" "$GS_TOP/tracer/proc.c" \
 		"$GS_TOP/tracer/fdio.c" \
 		"$GS_TOP/shared/strbuf.c" "$GS_TOP/shared/elf.c" "$GS_TOP/shared/errors.c" \
-		"$GS_TOP/tracer/loader.c" "$GS_TOP/tracer/bpfobj.c" "$GS_TOP/tracer/kcache.c" "$GS_TOP/tracer/kbtf.c" \
+		"$GS_TOP/tracer/loader.c" "$GS_TOP/tracer/bpfobj.c" "$GS_TOP/tracer/kcache.c" "$GS_TOP/tracer/kbtf.c" "$GS_TOP/tracer/rings.c" \
 		"$GS_TOP/build/obj/bpf/helpers_bc.o" "$@" -o "$out" \
 		-L"$($LLVM_CONFIG --libdir)" $($LLVM_CONFIG --libs) -lbpf -lelf -lz -lstdc++ -lpthread
 }
