@@ -60,6 +60,7 @@ struct ring {
 	void *cons_page;	/* the consumer position, ours to write */
 	void *prod_map;		/* the producer position's page, then the data twice */
 	uint64_t cons;		/* our copy of the consumer position */
+	uint64_t published;	/* the consumer position as the kernel last saw it */
 	uint64_t prod;		/* read at the start of this pass */
 	struct {		/* earlier passes, newest first: position and the clock before it */
 		uint64_t prod, clock;
@@ -78,6 +79,7 @@ struct gs_rings {
 	uint32_t bytes;
 	size_t page;
 	int64_t timens_ns;	/* our CLOCK_MONOTONIC minus the kernel's (a time namespace) */
+	bool more;		/* the last poll stopped at a full batch */
 	struct ring *r;
 };
 
@@ -280,7 +282,12 @@ uint32_t gs_rings_bytes(const struct gs_rings *r)
 
 int gs_rings_map(struct gs_rings *r)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	/*
+	 * Edge-triggered: a wait ends at a program's wakeup only, not because events are
+	 * left in a ring (the newest wait for a later pass; level-triggered, every wait
+	 * would end at once and the reader would spin while events keep coming).
+	 */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	int err;
 
 	if (r->epfd >= 0)
@@ -304,7 +311,8 @@ int gs_rings_map(struct gs_rings *r)
 			return err;
 		}
 		g->prod_map = p;
-		g->cons = __atomic_load_n((uint64_t *)g->cons_page, __ATOMIC_ACQUIRE);
+		g->cons = g->published = __atomic_load_n((uint64_t *)g->cons_page,
+							 __ATOMIC_ACQUIRE);
 	}
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0)
@@ -419,18 +427,26 @@ static void pass_limits(struct gs_rings *r, uint64_t c)
 	} while (lowered);
 }
 
+/* Stores the positions that moved: every reserve reads that cache line. */
 static void publish(struct gs_rings *r)
 {
-	for (size_t i = 0; i < r->n; i++)
-		__atomic_store_n((uint64_t *)r->r[i].cons_page, r->r[i].cons, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < r->n; i++) {
+		struct ring *g = &r->r[i];
+
+		if (g->published == g->cons)
+			continue;
+		__atomic_store_n((uint64_t *)g->cons_page, g->cons, __ATOMIC_RELEASE);
+		g->published = g->cons;
+	}
 }
 
 /*
- * One pass: delivers up to @room events. *@held_ret says whether submitted events were
- * left for a later pass (stamped too recently, or behind such a record or a busy one:
- * a pass a few microseconds later usually delivers them).
+ * One pass: delivers up to @room events. *@held_ret says whether events stamped before
+ * @since were left for a later pass (stamped too recently, or behind such a record or
+ * a busy one: a pass a few microseconds later usually delivers them).
  */
-static int drain_pass(struct gs_rings *r, int room, gs_rings_fn cb, void *ctx, bool *held_ret)
+static int drain_pass(struct gs_rings *r, int room, uint64_t since, gs_rings_fn cb, void *ctx,
+		      bool *held_ret)
 {
 	uint64_t clock = now_ns(r);
 	const uint8_t *data;
@@ -454,7 +470,7 @@ static int drain_pass(struct gs_rings *r, int room, gs_rings_fn cb, void *ctx, b
 	pass_limits(r, less_skew(clock));
 	*held_ret = false;
 	for (size_t i = 0; i < r->n; i++)
-		*held_ret |= r->r[i].lim < r->r[i].nrecs;
+		*held_ret |= r->r[i].lim < r->r[i].nrecs && r->r[i].recs[r->r[i].lim].smin < since;
 	while (n < room) {
 		struct ring *best = NULL;
 		struct rec *e;
@@ -493,23 +509,30 @@ static int drain_pass(struct gs_rings *r, int room, gs_rings_fn cb, void *ctx, b
 }
 
 /*
- * Passes until one delivers nothing and leaves nothing behind, or the batch is full,
- * or what is left has not moved for a millisecond past the slack (a program preempted
- * before its submit: the events go in a later call, and none overtakes them).
+ * Passes until the events stamped before the drain began are delivered (those stamped
+ * later wait for the next wakeup or poll timeout: chasing them would keep the reader
+ * spinning while events keep coming), or the batch is full, or what is left has not
+ * moved for a millisecond past the slack (a program preempted before its submit: the
+ * events go in a later call, and none overtakes them).
  */
 static int drain(struct gs_rings *r, gs_rings_fn cb, void *ctx)
 {
-	uint64_t moved = now_ns(r);
+	uint64_t since = now_ns(r), moved = since;
 	int total = 0;
 
+	r->more = false;
 	for (;;) {
 		bool held;
-		int n = drain_pass(r, GS_RINGS_BATCH - total, cb, ctx, &held);
+		int n = drain_pass(r, GS_RINGS_BATCH - total, since, cb, ctx, &held);
 
 		if (n < 0)
 			return n;
 		total += n;
-		if (total >= GS_RINGS_BATCH || (!n && !held))
+		if (total >= GS_RINGS_BATCH) {
+			r->more = true;
+			return total;
+		}
+		if (!held)
 			return total;
 		if (n)
 			moved = now_ns(r);
@@ -528,8 +551,12 @@ int gs_rings_poll(struct gs_rings *r, int timeout_ms, gs_rings_fn cb, void *ctx)
 		if (err)
 			return err;
 	}
-	/* Submits mostly skip the wakeup (codegen.c): whatever is there is read anyway. */
-	if (timeout_ms && epoll_wait(r->epfd, evs, 8, timeout_ms) < 0 && errno != EINTR)
+	/*
+	 * Submits mostly skip the wakeup (codegen.c): whatever is there is read anyway,
+	 * and at once after a full batch.
+	 */
+	if (timeout_ms && !r->more && epoll_wait(r->epfd, evs, 8, timeout_ms) < 0 &&
+	    errno != EINTR)
 		return -errno;
 	return drain(r, cb, ctx);
 }
