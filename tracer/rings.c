@@ -40,6 +40,7 @@
 #include <sys/syscall.h>
 
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "tracer/codegen.h"
@@ -115,17 +116,27 @@ static int outer_create(uint32_t slots, int inner_fd)
 	return sys_bpf(BPF_MAP_CREATE, &a);
 }
 
-static int outer_set(int outer_fd, uint32_t slot, int ring_fd)
+/*
+ * Fills the array of maps: slot i gets the fd vals[i]. One batch where the kernel has
+ * them (5.6), so a machine with many CPUs makes one syscall, not one per CPU.
+ */
+static int outer_fill(int outer_fd, uint32_t *keys, const uint32_t *vals, uint32_t n)
 {
+	uint32_t cnt = n;
 	union bpf_attr a;
-	uint32_t val = ring_fd;
 
-	memset(&a, 0, sizeof(a));
-	a.map_fd = outer_fd;
-	a.key = (uintptr_t)&slot;
-	a.value = (uintptr_t)&val;
-	a.flags = BPF_ANY;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0 ? -errno : 0;
+	if (!bpf_map_update_batch(outer_fd, keys, vals, &cnt, NULL) && cnt == n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		memset(&a, 0, sizeof(a));
+		a.map_fd = outer_fd;
+		a.key = (uintptr_t)&keys[i];
+		a.value = (uintptr_t)&vals[i];
+		a.flags = BPF_ANY;
+		if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 /*
@@ -180,6 +191,7 @@ int gs_rings_new(uint32_t total_bytes, struct gs_rings **ret)
 	int possible = libbpf_num_possible_cpus();
 	struct gs_rings *r;
 	size_t online = 0, k = 0;
+	uint32_t *slots = NULL;
 	bool *on;
 	int err;
 
@@ -228,17 +240,24 @@ int gs_rings_new(uint32_t total_bytes, struct gs_rings **ret)
 		goto err_free;
 	}
 	/* The k-th online CPU writes ring k % n, so that no two share one below n CPUs. */
-	for (int c = 0; c < possible; c++) {
-		size_t ring = on[c] ? k++ % r->n : c % r->n;
-
-		err = outer_set(r->outer_fd, c, r->r[ring].fd);
-		if (err)
-			goto err_free;
+	slots = calloc(2 * (size_t)possible, sizeof(*slots));
+	if (!slots) {
+		err = -ENOMEM;
+		goto err_free;
 	}
+	for (int c = 0; c < possible; c++) {
+		slots[c] = c;
+		slots[possible + c] = r->r[on[c] ? k++ % r->n : c % r->n].fd;
+	}
+	err = outer_fill(r->outer_fd, slots, slots + possible, possible);
+	if (err)
+		goto err_free;
+	free(slots);
 	free(on);
 	*ret = r;
 	return 0;
 err_free:
+	free(slots);
 	free(on);
 	gs_rings_free(r);
 	return err;

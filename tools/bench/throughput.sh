@@ -313,9 +313,9 @@ $(tbl_emit cpu "events/CPU-s" higher)
 The kernel's bpf_stats (\`kernel.bpf_stats_enabled\`: run time and count of each program,
 read from the tool's program fds before it detaches), in a separate pass of $((HITS / 10)) hits
 and 3 runs, since the statistics add two clock reads to every hit. This is the part of a
-hit the tracer's program decides; the rest is the kernel's trap and uprobe path. With two
-threads, the two CPUs share one ring buffer: its lock, its producer position and the
-headers of each other's records pass between them on every event.
+hit the tracer's program decides; the rest is the kernel's trap and uprobe path.
+ghostscope writes each CPU's events to that CPU's own ring buffer (merged in order by
+its reader), so two threads do not contend for one ring's lock and producer position.
 
 $(tbl_emit bpfns "ns/hit")
 
