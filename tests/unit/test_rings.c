@@ -10,9 +10,10 @@
  *
  * Records are written by a small raw tracepoint program, never attached, run with
  * BPF_PROG_TEST_RUN (syscall programs, which would be the natural kind, must be
- * sleepable, and sleepable programs may not use an array of maps): it looks up the ring of a given slot in the array of maps, as the
- * generated programs do for their CPU, and outputs a 40-byte event header given in its
- * context, so each test picks the ring and the stamp of every record.
+ * sleepable, and sleepable programs may not use an array of maps): it looks up the
+ * ring of a given slot in the array of maps, as the generated programs do for their
+ * CPU, and outputs a 40-byte event header given in its context, so each test picks
+ * the ring and the stamp of every record.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,7 +36,8 @@ struct writer_ctx {
 	struct gs_event_hdr ev;
 };
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define INSN(c, d, s, o, i) \
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
 /* The writer program for the array of maps @outer_fd, or -errno. */
 static int writer_load(int outer_fd)
