@@ -1113,7 +1113,8 @@ struct cg_share {
 
 /*
  * Program gs_p<@entry>, the entry of merged bodies: the attach cookie's high 32 bits
- * name the variant, whose body it calls (inlined); an unknown variant does nothing.
+ * name the variant, whose body it calls (inlined); an unknown variant does nothing. An
+ * entry of one body calls it without asking.
  * Variants that share a body (cg_share) branch to one call of it, passing their
  * registers through phis, so that the body is inlined, and verified, once.
  */
@@ -1144,6 +1145,16 @@ static int cg_entry(struct cg *g, size_t entry, bool retprobe, const size_t *mem
 	args[0] = LLVMGetParam(g->fn, 0);
 	g->regs = args[0];
 	cg_ctx_load_all(g);	/* unused loads go; a shared body's registers come from here */
+	if (nmembers == 1 && !sh->shared[sh->rep_of[members[0]]]) {
+		/*
+		 * One variant, which every cookie of this program names: no check, so a body
+		 * that needs no trace id (empty, or a filter that fails) asks for no cookie.
+		 */
+		LLVMBuildRet(g->b, LLVMBuildCall2(g->b, fty, g->bodies[members[0]], args, 1, ""));
+		free(join);
+		free(phis);
+		return 0;
+	}
 	cookie = gs_cg_helper(g, BPF_FUNC_get_attach_cookie, args, 1);
 	variant = LLVMBuildTrunc(g->b, LLVMBuildLShr(g->b, cookie, c64(g, 32), ""), g->i32, "");
 	none = gs_cg_block(g, "none");

@@ -596,6 +596,8 @@ bool test_codegen__pure_helpers(void)
 	ASSERT_GOTO(!gs_codegen_emit(progs, 1, &o, &obj, &len, err, sizeof(err)), out);
 	ASSERT_GOTO(helper_calls(obj, len, BPF_FUNC_get_current_pid_tgid) == 0, out);
 	ASSERT_GOTO(helper_calls(obj, len, BPF_FUNC_ringbuf_reserve) == 0, out);
+	/* a program of one variant does not check it: nothing asks for the cookie */
+	ASSERT_GOTO(helper_calls(obj, len, BPF_FUNC_get_attach_cookie) == 0, out);
 	ok = true;
 out:
 	if (!ok)
