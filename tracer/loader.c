@@ -672,7 +672,7 @@ static int loader_events(struct gs_loader *l, struct lmap *ev, const struct gs_c
 		return -EINVAL;
 	}
 	l->rings = warm_take(bytes);
-	l->warm_rings = l->rings;
+	l->warm_rings = l->rings != NULL;
 	if (!l->rings) {
 		ret = gs_rings_new(bytes, &l->rings);
 		if (ret) {
