@@ -69,8 +69,11 @@ struct ring {
 	struct rec *recs;	/* this pass's list */
 	size_t nrecs, cap, next, lim;	/* list length, room, next to deliver, end of this pass */
 	uint32_t tail_skip;	/* discarded bytes after the last listed record */
-	bool busy;		/* the list ends at a record not yet submitted */
-	uint64_t busy_bound;	/* what follows that record is stamped after this */
+	/*
+	 * When the list ends at a record not yet submitted: what follows that record is
+	 * stamped after this; UINT64_MAX when it ends at the producer position.
+	 */
+	uint64_t busy_bound;
 };
 
 struct gs_rings {
@@ -337,7 +340,6 @@ int gs_rings_map(struct gs_rings *r)
 	if (r->epfd < 0)
 		return -errno;
 	for (size_t i = 0; i < r->n; i++) {
-		ev.data.u64 = i;
 		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->r[i].fd, &ev)) {
 			err = -errno;
 			close(r->epfd);
@@ -370,7 +372,7 @@ static int ring_scan(const struct gs_rings *r, struct ring *g)
 	uint32_t skip = 0;
 
 	g->nrecs = g->next = 0;
-	g->busy = false;
+	g->busy_bound = UINT64_MAX;
 	while (pos < g->prod) {
 		const uint8_t *rec = data + (pos & (r->bytes - 1));
 		uint32_t len = __atomic_load_n((const uint32_t *)rec, __ATOMIC_ACQUIRE);
@@ -378,7 +380,13 @@ static int ring_scan(const struct gs_rings *r, struct ring *g)
 		struct rec *e;
 
 		if (len & BPF_RINGBUF_BUSY_BIT) {
-			g->busy = true;
+			/* the newest remembered pass whose position did not include it */
+			g->busy_bound = 0;
+			for (size_t h = 0; h < HISTORY; h++)
+				if (g->hist[h].prod <= pos && g->hist[h].clock) {
+					g->busy_bound = g->hist[h].clock;
+					break;
+				}
 			break;
 		}
 		size = (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
@@ -411,15 +419,6 @@ static int ring_scan(const struct gs_rings *r, struct ring *g)
 
 		g->recs[i].smin = g->recs[i].ts < after ? g->recs[i].ts : after;
 	}
-	if (g->busy) {
-		/* the newest remembered pass whose position did not include the record */
-		g->busy_bound = 0;
-		for (size_t h = 0; h < HISTORY; h++)
-			if (g->hist[h].prod <= pos && g->hist[h].clock) {
-				g->busy_bound = g->hist[h].clock;
-				break;
-			}
-	}
 	return 0;
 }
 
@@ -429,7 +428,7 @@ static void pass_limits(struct gs_rings *r, uint64_t c)
 	bool lowered;
 
 	for (size_t i = 0; i < r->n; i++)
-		if (r->r[i].busy && less_skew(r->r[i].busy_bound) < c)
+		if (less_skew(r->r[i].busy_bound) < c)
 			c = less_skew(r->r[i].busy_bound);
 	do {
 		lowered = false;
@@ -506,8 +505,6 @@ static int drain_pass(struct gs_rings *r, int room, uint64_t since, gs_rings_fn 
 		best->cons += e->skip;
 		data = (const uint8_t *)best->prod_map + r->page + (best->cons & (r->bytes - 1));
 		best->cons += e->size;
-		if (best->next == best->nrecs)
-			best->cons += best->tail_skip;
 		n++;
 		err = cb(ctx, data + BPF_RINGBUF_HDR_SZ,
 			 *(const uint32_t *)data & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
@@ -519,9 +516,9 @@ static int drain_pass(struct gs_rings *r, int room, uint64_t since, gs_rings_fn 
 		if (!(n & 255))
 			publish(r);
 	}
-	/* a ring with nothing listed may still end in discarded records */
+	/* a ring delivered to its list's end passes the discarded records after it */
 	for (size_t i = 0; i < r->n; i++)
-		if (!r->r[i].nrecs)
+		if (r->r[i].next == r->r[i].nrecs)
 			r->r[i].cons += r->r[i].tail_skip;
 	publish(r);
 	return n;
