@@ -21,6 +21,18 @@ need_root_bpf() {
 # Builds the fixtures once per build dir (cheap when up to date).
 fixtures() { "$GS_TOP/tests/fixtures/build.sh" "$FIX" >/dev/null; }
 
+# wait_exec PID PATH: waits until PID runs PATH. `prog &` gives the pid of a shell child
+# that has not exec'd yet; `ghostscope -p` at that moment would trace the shell.
+wait_exec() {
+	local want
+	want=$(readlink -f "$2")
+	for _ in $(seq 200); do
+		[ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.01
+	done
+	fail "pid $1 never ran $2"
+}
+
 # assert_eq EXPECTED ACTUAL [what]
 assert_eq() {
 	if [ "$1" != "$2" ]; then

@@ -17,6 +17,7 @@ gcc -g -O0 -o "$T/many" "$T/many.c"
 "$T/many" >"$T/many.out" &
 PID=$!
 GS_CLEANUP="kill $PID"
+wait_exec "$PID" "$T/many"
 script=$(for i in $(seq 0 199); do echo "trace f$i { print \"f$i {}\", x; }"; done)
 "$GS" -p "$PID" --script-output plain --ready-marker READY -s "$script" >"$T/events" 2>"$T/err" &
 gs=$!

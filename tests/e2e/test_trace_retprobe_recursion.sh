@@ -48,6 +48,7 @@ cc -O1 -o "$T/census" "$GS_TOP/tests/e2e/map_census.c" -lbpf
 "$T/rec_O2" 100 loop >/dev/null &
 loop_pid=$!
 GS_CLEANUP="kill $loop_pid 2>/dev/null || true"
+wait_exec "$loop_pid" "$T/rec_O2"
 "$GS" -v -p "$loop_pid" --timeout 30 --script-output plain -s "$R" >"$T/gs.out" 2>"$T/gs.err" &
 gs=$!
 GS_CLEANUP="kill $loop_pid $gs 2>/dev/null || true"
